@@ -1,0 +1,55 @@
+# Gatehouse: the two commands.
+#   make run   installs what is missing, builds (release) and starts Gatehouse on SQLite in ./data
+#   make test  installs what is missing and runs every cargo test and the Playwright suite
+# Every install step is skipped when its result is already there at the right version.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# cargo-installed tools, then wasm-opt from npm (Debian's binaryen is too old).
+export PATH := $(CARGO_BIN):$(CURDIR)/tools/node_modules/.bin:$(PATH)
+export LEPTOS_ENV := PROD
+
+.PHONY: help run test build tools tools-test test-cargo test-e2e bench-smoke clean
+
+help:
+	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
+	@echo "make test   run every test: cargo tests and Playwright (JavaScript on and off)"
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -qF "$(CARGO_LEPTOS_VERSION)" || \
+		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@wasm-bindgen --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)" || \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@test -x tools/node_modules/.bin/wasm-opt || (cd tools && npm install --no-audit --no-fund)
+
+tools-test: tools
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+	@test -d end2end/node_modules/@playwright/test || \
+		(cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+
+build: tools
+	cargo leptos build --release
+
+run: build
+	@mkdir -p data
+	GATEHOUSE_DATA_DIR=$${GATEHOUSE_DATA_DIR:-./data} LEPTOS_SITE_ROOT=target/site ./target/release/gatehouse
+
+# Cargo tests run in release mode so they reuse the dependencies the release build compiled.
+test-cargo: build
+	cargo test --release --workspace
+
+test-e2e: build tools-test
+	cd end2end && npx playwright test
+
+test: tools-test test-cargo test-e2e
+
+clean:
+	cargo clean

@@ -1,0 +1,10 @@
+//! Server functions, one file per resource. Each one authenticates, calls one service and maps
+//! its error; the rules live in the `services` crate.
+pub mod environments;
+pub mod projects;
+pub mod session;
+pub mod tokens;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod guard;

@@ -1,0 +1,18 @@
+//! Schema migrations, written with sea-orm's schema builder so the same code creates the
+//! tables on SQLite (the default) and PostgreSQL. This crate never depends on `app`.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_accounts;
+mod m20261125_000002_create_environments;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_accounts::Migration),
+            Box::new(m20261125_000002_create_environments::Migration),
+        ]
+    }
+}

@@ -1,0 +1,136 @@
+//! Configuration from environment variables, all optional. A malformed value stops the start
+//! with one line naming the variable (see `ConfigError`).
+use services::secrets::MasterKey;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub master_key: MasterKeySource,
+    pub portal_addr: SocketAddr,
+    /// GATEHOUSE_ADMIN_EMAIL and GATEHOUSE_ADMIN_PASSWORD: the first admin, created unattended.
+    pub admin: Option<(String, String)>,
+}
+
+#[derive(Debug)]
+pub enum MasterKeySource {
+    Env(MasterKey),
+    /// `master.key` in the data directory, created on first start.
+    File(PathBuf),
+}
+
+/// What is wrong with which variable, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+#[error("{var} {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { var, problem: problem.into() }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// `lookup` returns a variable's value; empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let data_dir = PathBuf::from(get("GATEHOUSE_DATA_DIR").unwrap_or_else(|| "./data".into()));
+
+        let database_url = match get("DATABASE_URL") {
+            None => services::db::default_sqlite_url(&data_dir),
+            Some(url) if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") => url,
+            Some(_) => return Err(bad("DATABASE_URL", "must start with sqlite: or postgres:// (for example postgres://user:pass@127.0.0.1/gatehouse)")),
+        };
+
+        let master_key = match get("GATEHOUSE_MASTER_KEY") {
+            Some(text) => MasterKeySource::Env(MasterKey::parse(&text).map_err(|p| bad("GATEHOUSE_MASTER_KEY", p))?),
+            None => MasterKeySource::File(data_dir.join("master.key")),
+        };
+
+        let portal_addr = parse_addr("GATEHOUSE_PORTAL_ADDR", get("GATEHOUSE_PORTAL_ADDR"), "127.0.0.1:3000")?;
+
+        let admin = match (get("GATEHOUSE_ADMIN_EMAIL"), get("GATEHOUSE_ADMIN_PASSWORD")) {
+            (None, None) => None,
+            (Some(_), None) => return Err(bad("GATEHOUSE_ADMIN_PASSWORD", "is missing: set it together with GATEHOUSE_ADMIN_EMAIL")),
+            (None, Some(_)) => return Err(bad("GATEHOUSE_ADMIN_EMAIL", "is missing: set it together with GATEHOUSE_ADMIN_PASSWORD")),
+            (Some(email), Some(password)) => {
+                if !email.contains('@') {
+                    return Err(bad("GATEHOUSE_ADMIN_EMAIL", format!("'{email}' is not an email address")));
+                }
+                services::auth::validate_password("password", &password)
+                    .map_err(|e| bad("GATEHOUSE_ADMIN_PASSWORD", format!("is too weak: {e}")))?;
+                Some((email, password))
+            }
+        };
+
+        Ok(Config { data_dir, database_url, master_key, portal_addr, admin })
+    }
+}
+
+pub fn parse_addr(var: &'static str, value: Option<String>, default: &str) -> Result<SocketAddr, ConfigError> {
+    let text = value.unwrap_or_else(|| default.to_string());
+    text.trim()
+        .parse()
+        .map_err(|_| bad(var, format!("'{text}' is not an address with a port, such as {default}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_variables() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.portal_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert!(c.database_url.starts_with("sqlite://./data/gatehouse.db"));
+        assert!(matches!(c.master_key, MasterKeySource::File(p) if p.ends_with("master.key")));
+        assert!(c.admin.is_none());
+    }
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("GATEHOUSE_PORTAL_ADDR", "localhost")], "GATEHOUSE_PORTAL_ADDR"),
+            (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (&[("GATEHOUSE_MASTER_KEY", "short")], "GATEHOUSE_MASTER_KEY"),
+            (&[("GATEHOUSE_ADMIN_EMAIL", "a@b.c")], "GATEHOUSE_ADMIN_PASSWORD"),
+            (&[("GATEHOUSE_ADMIN_EMAIL", "a@b.c"), ("GATEHOUSE_ADMIN_PASSWORD", "short")], "GATEHOUSE_ADMIN_PASSWORD"),
+        ];
+        for (vars, var) in cases {
+            let err = config(vars).unwrap_err();
+            assert_eq!(err.var, *var);
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn explicit_values_are_used() {
+        let c = config(&[
+            ("GATEHOUSE_DATA_DIR", "/tmp/gh"),
+            ("GATEHOUSE_PORTAL_ADDR", "127.0.0.1:4000"),
+            ("GATEHOUSE_MASTER_KEY", &"ab".repeat(32)),
+            ("GATEHOUSE_ADMIN_EMAIL", "root@example.test"),
+            ("GATEHOUSE_ADMIN_PASSWORD", "a long password"),
+        ])
+        .unwrap();
+        assert_eq!(c.portal_addr.port(), 4000);
+        assert!(c.database_url.contains("/tmp/gh/gatehouse.db"));
+        assert!(matches!(c.master_key, MasterKeySource::Env(_)));
+        assert_eq!(c.admin.unwrap().0, "root@example.test");
+    }
+}

@@ -1,0 +1,103 @@
+//! `gatehouse`: the publisher console, its REST API and (in later work) the gateway, in one
+//! process. Start-up reads the configuration, opens and migrates the database, makes sure an
+//! administrator can get in, and serves the portal.
+mod config;
+mod csrf;
+mod portal;
+mod rest;
+
+use config::{Config, MasterKeySource};
+use services::secrets::MasterKey;
+use services::{auth, Services};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("gatehouse: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("gatehouse: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("gatehouse: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create the data directory {} (GATEHOUSE_DATA_DIR): {e}", config.data_dir.display()))?;
+    let master_key = match &config.master_key {
+        MasterKeySource::Env(key) => key.clone(),
+        MasterKeySource::File(path) => MasterKey::load_or_create(path)?,
+    };
+    let db = services::db::connect_and_migrate(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database (DATABASE_URL): {e}"))?;
+    let services = Services::new(db, master_key);
+
+    if let Some((email, password)) = &config.admin {
+        if let Some(admin) = auth::ensure_admin_from_env(&services.db, email, password)
+            .await
+            .map_err(|e| format!("cannot create the administrator from GATEHOUSE_ADMIN_EMAIL: {e}"))?
+        {
+            tracing::info!(email = %admin.email, "created the first administrator from GATEHOUSE_ADMIN_EMAIL");
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind(config.portal_addr)
+        .await
+        .map_err(|e| format!("cannot listen on {} (GATEHOUSE_PORTAL_ADDR): {e}", config.portal_addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let base = format!("http://{addr}");
+
+    let app = portal::router(portal::state(services.clone())?);
+    println!("Gatehouse console: {base}");
+    if auth::needs_setup(&services.db).await.map_err(|e| e.to_string())? {
+        let secret = services.setup.issue();
+        println!("First run: create the administrator at {base}/setup?token={secret}");
+    }
+    tokio::spawn(portal::delete_expired_sessions(services.clone()));
+
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("the console stopped: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

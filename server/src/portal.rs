@@ -1,0 +1,92 @@
+//! The portal's HTTP surface: the console (Leptos pages and server functions), the REST API
+//! under /api/v1, and the layers every request passes through (request id and one log line,
+//! security headers, sessions, the cross-site check).
+use app::{shell, App, AppState};
+use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::Router;
+use leptos::config::get_configuration;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use services::auth::DbSessionStore;
+use services::Services;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub const SESSION_COOKIE: &str = "gatehouse_session";
+
+pub fn state(services: Services) -> Result<AppState, String> {
+    // Leptos' own settings (site root, output name) come from the LEPTOS_* variables that
+    // cargo-leptos sets at build time.
+    let leptos_options = get_configuration(None)
+        .map_err(|e| format!("the LEPTOS_* settings are not usable: {e}"))?
+        .leptos_options;
+    Ok(AppState { leptos_options, services })
+}
+
+pub fn router(state: AppState) -> Router {
+    let console = Router::new()
+        .leptos_routes(&state, generate_route_list(App), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(crate::csrf::refuse_cross_site))
+        .layer(session_layer(&state.services));
+
+    Router::new()
+        .nest("/api/v1", crate::rest::router(state.clone()))
+        .merge(console)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request<_>| {
+                            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                            // The path only: query strings can carry secrets (the setup link).
+                            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                        })
+                        .on_request(())
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                // Same-origin referrers are what send a form posted without JavaScript back to its page.
+                .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("cross-origin-opener-policy"),
+                    HeaderValue::from_static("same-origin"),
+                )),
+        )
+}
+
+fn session_layer(services: &Services) -> SessionManagerLayer<DbSessionStore> {
+    SessionManagerLayer::new(DbSessionStore::new(services.db.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        // The portal listens on loopback over plain HTTP; put TLS in front of it to expose it.
+        .with_secure(false)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)))
+        // Save on every request so the inactivity clock restarts while someone works.
+        .with_always_save(true)
+}
+
+/// Removes expired console sessions every hour.
+pub async fn delete_expired_sessions(services: Services) {
+    use tower_sessions::ExpiredDeletion;
+    let store = DbSessionStore::new(services.db);
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        if let Err(err) = store.delete_expired().await {
+            tracing::warn!(error = %err, "could not delete expired sessions");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! REST API v1: JSON over the same services as the console, authenticated with bearer tokens.
+//! The OpenAPI document is generated from the handlers' annotations (utoipa) and served at
+//! /api/v1/openapi.json.
+mod caller;
+mod environments;
+mod error;
+mod health;
+mod projects;
+mod tokens;
+
+pub use caller::Caller;
+pub use error::{ApiError, ApiJson};
+
+use app::AppState;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Gatehouse REST API", version = "1", description = "Everything the Gatehouse console does, for automation. Authenticate with `Authorization: Bearer <token>`; get a token from POST /api/v1/tokens or the console's API tokens page."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("ghk_…").build()),
+        );
+    }
+}
+
+/// The API's routes and its OpenAPI document, described once by the handlers themselves.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(tokens::create_token))
+        .routes(routes!(environments::list_environments))
+        .routes(routes!(projects::list_projects, projects::create_project))
+        .routes(routes!(projects::get_project))
+        .routes(routes!(projects::list_members, projects::add_member))
+}
+
+pub fn router(_state: AppState) -> Router<AppState> {
+    let (router, openapi) = api().split_for_parts();
+    router
+        .route("/openapi.json", get(move || std::future::ready(Json(openapi.clone()))))
+        .fallback(|| async { ApiError::from(services::Error::NotFound("no such API route: see /api/v1/openapi.json".into())) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::status(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method: see /api/v1/openapi.json")
+        })
+}

@@ -1,0 +1,12 @@
+use super::{ApiError, Caller};
+use app::AppState;
+use axum::extract::State;
+use axum::Json;
+use services::model::Environment;
+
+/// Every environment, in promotion order.
+#[utoipa::path(get, path = "/environments", tag = "environments", security(("bearer" = [])),
+    responses((status = 200, body = [Environment]), (status = 401, body = super::error::ErrorBody)))]
+pub async fn list_environments(State(state): State<AppState>, _caller: Caller) -> Result<Json<Vec<Environment>>, ApiError> {
+    Ok(Json(services::environments::list(&state.services.db).await?))
+}

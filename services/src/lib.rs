@@ -1,0 +1,35 @@
+//! Gatehouse's service layer: one module per capability. The console's server functions
+//! (in `app`) and the REST handlers (in `server`) are thin callers of these functions, so every
+//! rule lives here once and is tested here, on SQLite, without a browser.
+//!
+//! This crate sits beside `server/` rather than inside it because `app`'s server functions
+//! call it and `server` depends on `app`; a services module inside `server` would be a cycle.
+
+/// Plain data shared with the console's browser build (compiled with and without `backend`).
+pub mod model;
+pub use model::{Error, Result};
+
+#[cfg(feature = "backend")]
+pub mod auth;
+#[cfg(feature = "backend")]
+pub mod db;
+#[cfg(feature = "backend")]
+pub mod entities;
+#[cfg(feature = "backend")]
+pub mod environments;
+#[cfg(feature = "backend")]
+pub mod projects;
+#[cfg(feature = "backend")]
+pub mod secrets;
+/// Slug rules; also compiled for the browser, which previews the derived slug.
+pub mod slug;
+#[cfg(feature = "backend")]
+pub mod tokens;
+#[cfg(feature = "backend")]
+pub mod users;
+#[cfg(feature = "backend")]
+mod services;
+#[cfg(feature = "backend")]
+pub use services::Services;
+#[cfg(all(test, feature = "backend"))]
+pub(crate) mod testing;

@@ -1,0 +1,96 @@
+//! The master key: encrypts private keys at rest (used by the certificate store). It comes from
+//! GATEHOUSE_MASTER_KEY or from `master.key` in the data directory, created on first start with
+//! mode 0600. Its id (a short hash) is stored beside everything it encrypts, so the key can be
+//! rotated later without guessing which key sealed what.
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+#[derive(Clone)]
+pub struct MasterKey {
+    bytes: [u8; 32],
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MasterKey(id {})", self.id())
+    }
+}
+
+impl MasterKey {
+    /// Accepts 32 bytes written as 64 hex digits or as base64 (standard or URL-safe).
+    pub fn parse(text: &str) -> Result<MasterKey, String> {
+        use base64::Engine;
+        let text = text.trim();
+        let decoded = hex::decode(text)
+            .ok()
+            .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
+            .or_else(|| base64::engine::general_purpose::URL_SAFE.decode(text).ok())
+            .ok_or("is neither hex nor base64; generate one with `openssl rand -hex 32`")?;
+        let bytes: [u8; 32] = decoded
+            .try_into()
+            .map_err(|d: Vec<u8>| format!("is {} bytes long; it must be exactly 32 (`openssl rand -hex 32`)", d.len()))?;
+        Ok(MasterKey { bytes })
+    }
+
+    /// Reads `path`, or creates it with a new random key, readable only by this user.
+    pub fn load_or_create(path: &Path) -> Result<MasterKey, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => MasterKey::parse(&text).map_err(|e| format!("{} {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut bytes = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                write_private(path, hex::encode(bytes).as_bytes())
+                    .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+                Ok(MasterKey { bytes })
+            }
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// A short, stable, non-secret name for this key.
+    pub fn id(&self) -> String {
+        hex::encode(&Sha256::digest(self.bytes)[..4])
+    }
+
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+}
+
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_hex_and_base64_and_refuses_the_rest() {
+        let hex = "00".repeat(32);
+        assert_eq!(MasterKey::parse(&hex).unwrap().bytes(), &[0u8; 32]);
+        assert!(MasterKey::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").is_ok());
+        assert!(MasterKey::parse("abcd").unwrap_err().contains("32"));
+        assert!(MasterKey::parse("not a key!").is_err());
+    }
+
+    #[test]
+    fn creates_the_key_file_once_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let first = MasterKey::load_or_create(&path).unwrap();
+        let again = MasterKey::load_or_create(&path).unwrap();
+        assert_eq!(first.bytes(), again.bytes());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+}
