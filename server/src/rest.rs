@@ -7,6 +7,7 @@ mod error;
 mod health;
 mod projects;
 mod tokens;
+mod users;
 
 pub use caller::Caller;
 pub use error::{ApiError, ApiJson};
@@ -22,6 +23,7 @@ use utoipa_axum::routes;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Gatehouse REST API", version = "1", description = "Everything the Gatehouse console does, for automation. Authenticate with `Authorization: Bearer <token>`; get a token from POST /api/v1/tokens or the console's API tokens page."),
+    servers((url = "/api/v1", description = "Paths below are relative to this prefix")),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -47,6 +49,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::list_projects, projects::create_project))
         .routes(routes!(projects::get_project))
         .routes(routes!(projects::list_members, projects::add_member))
+        .routes(routes!(users::list_users, users::create_user))
 }
 
 pub fn router(_state: AppState) -> Router<AppState> {
