@@ -1,5 +1,6 @@
 //! Server functions, one file per resource. Each one authenticates, calls one service and maps
 //! its error; the rules live in the `services` crate.
+pub mod certificates;
 pub mod environments;
 pub mod projects;
 pub mod session;

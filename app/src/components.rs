@@ -5,6 +5,7 @@ pub mod flash;
 pub mod forms;
 pub mod layout;
 pub mod pagination;
+pub mod project_tabs;
 
 /// "2026-11-25 09:50 UTC": times as the console shows them.
 pub fn format_time(t: &time::OffsetDateTime) -> String {

@@ -10,6 +10,8 @@ mod state;
 
 pub use error::AppError;
 #[cfg(feature = "ssr")]
+pub use api::guard::store_flash;
+#[cfg(feature = "ssr")]
 pub use state::AppState;
 
 use components::layout::ConsoleLayout;
@@ -54,6 +56,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path="/projects"/> } ssr=SsrMode::Async/>
                     <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:project") view=ProjectPage ssr=SsrMode::Async/>
+                    <Route path=path!("/projects/:project/certificates") view=CertificatesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/projects/:project/certificates/:id") view=CertificatePage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                 </ParentRoute>

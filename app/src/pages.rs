@@ -1,4 +1,6 @@
 //! Routed pages, one file each.
+mod certificate;
+mod certificates;
 mod not_found;
 mod project;
 mod projects;
@@ -7,6 +9,8 @@ mod sign_in;
 mod tokens;
 mod users;
 
+pub use certificate::CertificatePage;
+pub use certificates::CertificatesPage;
 pub use not_found::NotFoundPage;
 pub use project::ProjectPage;
 pub use projects::ProjectsPage;

@@ -2,6 +2,7 @@
 //! process. Start-up reads the configuration, opens and migrates the database, makes sure an
 //! administrator can get in, and serves the portal.
 mod config;
+mod console_forms;
 mod csrf;
 mod portal;
 mod rest;

@@ -27,7 +27,7 @@ pub fn state(services: Services) -> Result<AppState, String> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let console = Router::new()
+    let console = crate::console_forms::routes()
         .leptos_routes(&state, generate_route_list(App), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -2,6 +2,7 @@
 //! The OpenAPI document is generated from the handlers' annotations (utoipa) and served at
 //! /api/v1/openapi.json.
 mod caller;
+mod certificates;
 mod environments;
 mod error;
 mod health;
@@ -50,11 +51,16 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::get_project))
         .routes(routes!(projects::list_members, projects::add_member))
         .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(certificates::list_certificates, certificates::add_certificate))
+        .routes(routes!(certificates::get_certificate, certificates::delete_certificate))
+        .routes(routes!(certificates::certificate_pem))
 }
 
 pub fn router(_state: AppState) -> Router<AppState> {
     let (router, openapi) = api().split_for_parts();
     router
+        // Room for a certificate and a key of MAX_UPLOAD_KIB each, JSON-escaped.
+        .layer(axum::extract::DefaultBodyLimit::max(4 * services::model::MAX_UPLOAD_KIB * 1024))
         .route("/openapi.json", get(move || std::future::ready(Json(openapi.clone()))))
         .fallback(|| async { ApiError::from(services::Error::NotFound("no such API route: see /api/v1/openapi.json".into())) })
         .method_not_allowed_fallback(|| async {

@@ -1,69 +1,11 @@
 //! Starts the real `gatehouse` binary on a port chosen at run time, with a fresh SQLite file in
 //! a temp directory, and drives the REST API as a script would.
+mod harness;
+
+use harness::{error_code, start, token, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-struct Gatehouse {
-    child: Child,
-    base: String,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for Gatehouse {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const ADMIN_EMAIL: &str = "root@example.test";
-const ADMIN_PASSWORD: &str = "a long admin password";
-
-fn start() -> Gatehouse {
-    let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GATEHOUSE_DATA_DIR", data.path())
-        .env("GATEHOUSE_PORTAL_ADDR", "127.0.0.1:0")
-        .env("GATEHOUSE_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("GATEHOUSE_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start gatehouse");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines.next().expect("gatehouse exited before printing its address").unwrap();
-        if let Some(url) = line.strip_prefix("Gatehouse console: ") {
-            break url.trim().to_string();
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Gatehouse { child, base, _data: data }
-}
-
-async fn token(client: &Client, base: &str, email: &str, password: &str) -> String {
-    let res = client
-        .post(format!("{base}/api/v1/tokens"))
-        .json(&json!({"email": email, "password": password, "name": "test"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
-}
-
-async fn error_code(res: reqwest::Response) -> String {
-    let body: Value = res.json().await.expect("errors are JSON");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    body["error"]["code"].as_str().unwrap().to_string()
-}
+use std::process::Command;
 
 #[tokio::test]
 async fn the_rest_api_enforces_tokens_membership_and_roles() {

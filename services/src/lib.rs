@@ -12,6 +12,8 @@ pub use model::{Error, Result};
 #[cfg(feature = "backend")]
 pub mod auth;
 #[cfg(feature = "backend")]
+pub mod certificates;
+#[cfg(feature = "backend")]
 pub mod db;
 #[cfg(feature = "backend")]
 pub mod entities;

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod certificates;
 mod error;
+pub use certificates::*;
 pub use error::{Error, Result};
 
 /// What a member may do in a project. Ordered: an owner can do everything a publisher can.

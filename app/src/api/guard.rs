@@ -1,5 +1,6 @@
 //! Server-side helpers for server functions: the services, the session, the signed-in actor,
 //! and flash messages that survive the redirect after a form post.
+use crate::components::flash::Flash;
 use crate::{AppError, AppState};
 use leptos::prelude::use_context;
 use services::auth::{self, Actor, SESSION_USER_KEY};
@@ -46,9 +47,15 @@ pub async fn end_session() -> Result<(), AppError> {
 
 /// A message for the next page the person sees.
 pub async fn flash(message: impl Into<String>) -> Result<(), AppError> {
-    session().await?.insert(FLASH_KEY, message.into()).await.map_err(session_error)
+    store_flash(&session().await?, Flash { text: message.into(), error: false }).await
 }
 
-pub async fn take_flash() -> Result<Option<String>, AppError> {
-    session().await?.remove::<String>(FLASH_KEY).await.map_err(session_error)
+/// Also used by the server's multipart form handlers, which are not server functions.
+pub async fn store_flash(session: &Session, flash: Flash) -> Result<(), AppError> {
+    session.insert(FLASH_KEY, flash).await.map_err(session_error)
+}
+
+pub async fn take_flash() -> Result<Option<Flash>, AppError> {
+    // A message of an older shape (or none) simply shows nothing.
+    Ok(session().await?.remove::<Flash>(FLASH_KEY).await.unwrap_or(None))
 }

@@ -71,6 +71,6 @@ pub async fn create_first_admin(token: String, name: String, email: String, pass
 
 /// The message left by the last action, shown once.
 #[server]
-pub async fn take_flash() -> Result<Option<String>, AppError> {
+pub async fn take_flash() -> Result<Option<crate::components::flash::Flash>, AppError> {
     super::guard::take_flash().await
 }

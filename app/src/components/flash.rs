@@ -1,6 +1,15 @@
 //! Flash messages: set by a server function, shown once on the next page. Without JavaScript
 //! the form's redirect loads that page; with JavaScript, pages nudge the layout after an action.
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A one-shot message: what the last action did, or why it failed (for forms that post
+/// outside server functions, such as file uploads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+}
 
 /// Bumped to make the layout fetch the flash message again.
 #[derive(Clone, Copy)]
@@ -19,12 +28,12 @@ pub fn refresh_flash_on(version: RwSignal<usize>) {
 }
 
 #[component]
-pub fn FlashBanner(message: Option<String>) -> impl IntoView {
-    message.map(|text| {
-        view! {
-            <div class="flash" role="status" data-testid="flash">
-                {text}
-            </div>
+pub fn FlashBanner(message: Option<Flash>) -> impl IntoView {
+    message.map(|flash| {
+        if flash.error {
+            view! { <div class="flash flash-error" role="alert" data-testid="flash">{flash.text}</div> }.into_any()
+        } else {
+            view! { <div class="flash" role="status" data-testid="flash">{flash.text}</div> }.into_any()
         }
     })
 }

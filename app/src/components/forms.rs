@@ -18,10 +18,16 @@ where
     T: Clone + Send + Sync + 'static,
     V: Get<Value = Outcome<T>> + Send + Sync + 'static,
 {
-    move || {
-        value.get().and_then(Result::err).filter(|e| e.field().is_none_or(|f| !fields.contains(&f))).map(|e| {
-            view! { <p class="form-error" role="alert">{e.to_string()}</p> }
-        })
+    // Always an element, so the page's structure is the same with and without an error
+    // (a bare closure here confused hydration next to other dynamic siblings).
+    view! {
+        <div class="form-error-slot">
+            {move || {
+                value.get().and_then(Result::err).filter(|e| e.field().is_none_or(|f| !fields.contains(&f))).map(|e| {
+                    view! { <p class="form-error" role="alert">{e.to_string()}</p> }
+                })
+            }}
+        </div>
     }
 }
 
@@ -31,10 +37,14 @@ where
     T: Clone + Send + Sync + 'static,
     V: Get<Value = Outcome<T>> + Send + Sync + 'static,
 {
-    move || {
-        value.get().and_then(Result::err).filter(|e| e.field() == Some(field)).map(|e| {
-            view! { <p class="field-error" role="alert" id=format!("{field}-error")>{e.to_string()}</p> }
-        })
+    view! {
+        <div class="field-error-slot">
+            {move || {
+                value.get().and_then(Result::err).filter(|e| e.field() == Some(field)).map(|e| {
+                    view! { <p class="field-error" role="alert" id=format!("{field}-error")>{e.to_string()}</p> }
+                })
+            }}
+        </div>
     }
 }
 

@@ -6,33 +6,44 @@ use crate::api::session::{current_user, take_flash, SignOut};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
-use services::model::User;
+use services::model::{Page, Project, User};
 
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
     let refresh = RwSignal::new(0usize);
     provide_context(FlashRefresh(refresh));
     let location = use_location();
+    // Every resource is created here, synchronously and in this order, before any page's: the
+    // browser matches the server's serialized resources by creation order, so a resource made
+    // later (inside a Suspend) would receive another resource's data while hydrating.
     let me = Resource::new(|| (), |_| current_user());
     let flash = Resource::new(
         move || (location.pathname.get(), location.search.get(), refresh.get()),
         |_| take_flash(),
     );
+    let projects = Resource::new(move || refresh.get(), |_| list_projects(String::new(), 1));
 
+    // Components rendered inside a `Suspend` create no resources or Suspense of their own:
+    // their ids would be allocated at a different moment on the server than in the browser.
     view! {
         <div class="console">
             <Suspense fallback=|| view! { <header class="topbar"></header> }>
                 {move || Suspend::new(async move {
-                    match me.await {
-                        Ok(Some(user)) => view! { <TopBar user refresh/> }.into_any(),
+                    match (me.await, projects.await) {
+                        (Ok(Some(user)), projects) => view! { <TopBar user projects/> }.into_any(),
                         // Signed out (or the account was deleted): off to the sign-in page.
-                        Ok(None) => view! { <Redirect path="/signin"/> }.into_any(),
-                        Err(e) => view! { <header class="topbar"><p role="alert">{e.to_string()}</p></header> }.into_any(),
+                        (Ok(None), _) => view! { <Redirect path="/signin"/> }.into_any(),
+                        (Err(e), _) => view! { <header class="topbar"><p role="alert">{e.to_string()}</p></header> }.into_any(),
                     }
                 })}
             </Suspense>
             <div class="console-body">
-                <SideNav me/>
+                <Suspense fallback=|| view! { <SideNav is_admin=false/> }>
+                    {move || Suspend::new(async move {
+                        let is_admin = matches!(me.await, Ok(Some(ref u)) if u.is_admin);
+                        view! { <SideNav is_admin/> }
+                    })}
+                </Suspense>
                 <main class="content" id="main">
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -47,9 +58,21 @@ pub fn ConsoleLayout() -> impl IntoView {
 }
 
 #[component]
-fn TopBar(user: User, refresh: RwSignal<usize>) -> impl IntoView {
+fn TopBar(user: User, projects: Result<Page<Project>, crate::AppError>) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
-    let projects = Resource::new(move || refresh.get(), |_| list_projects(String::new(), 1));
+    let switcher = match projects {
+        Ok(page) if page.items.is_empty() => view! { <p class="muted">"No projects yet."</p> }.into_any(),
+        Ok(page) => page
+            .items
+            .into_iter()
+            .map(|p| {
+                let href = format!("/projects/{}", p.slug);
+                view! { <a href=href>{p.name}</a> }
+            })
+            .collect_view()
+            .into_any(),
+        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+    };
     view! {
         <header class="topbar">
             <a class="brand" href="/projects">
@@ -59,31 +82,12 @@ fn TopBar(user: User, refresh: RwSignal<usize>) -> impl IntoView {
             <details class="menu project-switcher">
                 <summary>"Projects ▾"</summary>
                 <div class="menu-panel">
-                    <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                        {move || Suspend::new(async move {
-                            match projects.await {
-                                Ok(page) if page.items.is_empty() => {
-                                    view! { <p class="muted">"No projects yet."</p> }.into_any()
-                                }
-                                Ok(page) => {
-                                    page.items
-                                        .into_iter()
-                                        .map(|p| {
-                                            let href = format!("/projects/{}", p.slug);
-                                            view! { <a href=href>{p.name}</a> }
-                                        })
-                                        .collect_view()
-                                        .into_any()
-                                }
-                                Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                            }
-                        })}
-                    </Suspense>
+                    {switcher}
                     <a class="menu-all" href="/projects">"All projects"</a>
                 </div>
             </details>
             <details class="menu user-menu">
-                <summary data-testid="user-menu">{user.name.clone()}" ▾"</summary>
+                <summary data-testid="user-menu">{format!("{} ▾", user.name)}</summary>
                 <div class="menu-panel menu-right">
                     <p class="muted">{user.email.clone()}</p>
                     <a href="/tokens">"API tokens"</a>
@@ -97,20 +101,15 @@ fn TopBar(user: User, refresh: RwSignal<usize>) -> impl IntoView {
 }
 
 #[component]
-fn SideNav(me: Resource<Result<Option<User>, crate::AppError>>) -> impl IntoView {
+fn SideNav(is_admin: bool) -> impl IntoView {
     view! {
         <nav class="sidenav" aria-label="Console">
             <A href="/projects">"Projects"</A>
             <A href="/tokens">"API tokens"</A>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let is_admin = matches!(me.await, Ok(Some(ref u)) if u.is_admin);
-                    is_admin.then(|| view! {
-                        <p class="nav-heading">"Admin"</p>
-                        <A href="/admin/users">"Users"</A>
-                    })
-                })}
-            </Suspense>
+            {is_admin.then(|| view! {
+                <p class="nav-heading">"Admin"</p>
+                <A href="/admin/users">"Users"</A>
+            })}
         </nav>
     }
 }

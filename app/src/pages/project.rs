@@ -5,6 +5,7 @@ use crate::components::confirm::ConfirmSubmit;
 use crate::components::flash::refresh_flash_on;
 use crate::components::format_time;
 use crate::components::forms::{FieldError, FormError, LoadError};
+use crate::components::project_tabs::{ProjectTab, ProjectTabs};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -40,6 +41,7 @@ pub fn ProjectPage() -> impl IntoView {
                         <p class="muted"><code>{project.slug.clone()}</code>" · created "{format_time(&project.created_at)}</p>
                         {(!project.description.is_empty()).then(|| view! { <p>{project.description.clone()}</p> })}
                     </div>
+                    <ProjectTabs project=project.slug.clone() active=ProjectTab::Overview/>
                     <section class="card">
                         <h2>"Members"</h2>
                         <p class="muted">"Owners manage members; publishers change proxies and certificates; viewers only look."</p>

@@ -1,20 +1,11 @@
 // First run, sign-in and projects, clicked through as a person would. Runs with JavaScript
 // on and off (see playwright.config.ts); every form must work both ways.
-import { expect, Page, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { server } from "./servers";
 
-const ADMIN = { name: "Ada Admin", email: "ada@example.test", password: "correct horse battery" };
+import { ADMIN, signIn } from "./session";
 
 test.describe.configure({ mode: "serial" });
-
-/** Signs in and waits for the project list (pass `expectFailure` to stay on the form). */
-async function signIn(page: Page, base: string, email = ADMIN.email, password = ADMIN.password, expectFailure = false) {
-  await page.goto(`${base}/signin`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  if (!expectFailure) await page.waitForURL(/\/projects$/);
-}
 
 test("first-run setup creates the administrator through the printed link", async ({ page }, testInfo) => {
   const gh = server(testInfo);

@@ -1,0 +1,188 @@
+//! The project's Certificates page: every certificate, soonest expiry first, with filters and
+//! pages; Upload Endpoint Certificate; Add Client Certificate (generate, or use my own pair).
+use crate::api::certificates::{list_certificates, GenerateKeyPair};
+use crate::components::flash::refresh_flash_on;
+use crate::components::forms::{EmptyState, FieldError, FormError, LoadError};
+use crate::components::pagination::Pagination;
+use crate::components::project_tabs::{ProjectTab, ProjectTabs};
+use crate::pages::projects::urlencode;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use services::model::{Certificate, ExpiryStatus, KeyAlgorithm, MAX_UPLOAD_KIB};
+
+#[component]
+pub fn CertificatesPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let project = move || params.read().get("project").unwrap_or_default();
+    let kind = move || query.read().get("kind").unwrap_or_default();
+    let text = move || query.read().get("q").unwrap_or_default();
+    let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1u64);
+    let generate = ServerAction::<GenerateKeyPair>::new();
+    refresh_flash_on(generate.version());
+    let certificates = Resource::new(
+        move || (project(), kind(), text(), page(), generate.version().get()),
+        |(project, kind, text, page, _)| list_certificates(project, kind, text, page),
+    );
+
+    view! {
+        <Title text="Certificates · Gatehouse"/>
+        <div class="page-header">
+            <p class="breadcrumbs"><a href="/projects">"Projects"</a>" / "<a href=move || format!("/projects/{}", project())>{project}</a></p>
+            <h1>"Certificates"</h1>
+            <p class="muted">"Endpoint certificates are trusted when Gatehouse calls a backend over TLS; client key pairs are presented to backends that require mutual TLS. Private keys are encrypted at rest and never leave the server."</p>
+        </div>
+        <ProjectTabs project=project() active=ProjectTab::Certificates/>
+        <form method="get" class="filter-bar" role="search">
+            <label for="kind" class="visually-hidden">"Kind"</label>
+            <select id="kind" name="kind">
+                <option value="" selected=move || kind().is_empty()>"All kinds"</option>
+                <option value="endpoint" selected=move || kind() == "endpoint">"Endpoint certificates"</option>
+                <option value="client" selected=move || kind() == "client">"Client key pairs"</option>
+            </select>
+            <label for="q" class="visually-hidden">"Filter certificates"</label>
+            <input id="q" type="search" name="q" placeholder="Name, subject, issuer or fingerprint" value=text/>
+            <button type="submit" class="button">"Filter"</button>
+        </form>
+        <Suspense fallback=|| view! { <p>"Loading certificates…"</p> }>
+            {move || Suspend::new(async move {
+                match certificates.await {
+                    Ok(list) if list.items.is_empty() && kind().is_empty() && text().is_empty() => view! {
+                        <EmptyState title="No certificates yet">
+                            <p>"Upload your backend's certificate below, or generate a client key pair for mutual TLS."</p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(list) if list.items.is_empty() => view! {
+                        <EmptyState title="Nothing matches this filter">
+                            <p><a href=format!("/projects/{}/certificates", project())>"Clear the filter"</a></p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(list) => {
+                        let base = format!("/projects/{}/certificates?kind={}&q={}", project(), urlencode(&kind()), urlencode(&text()));
+                        let rows = list.items.iter().map(|c| view! { <CertificateRow project=project() cert=c.clone()/> }).collect_view();
+                        view! {
+                            <table class="table" data-testid="certificate-list">
+                                <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Key"</th><th>"Expires"</th><th>"Fingerprint (SHA-256)"</th><th>"Used by"</th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                            <Pagination page=list.page page_count=list.page_count() total=list.total href=move |p| format!("{base}&page={p}")/>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <UploadEndpointCertificate project=project()/>
+        <AddClientCertificate project=project() generate/>
+    }
+}
+
+#[component]
+fn CertificateRow(project: String, cert: Certificate) -> impl IntoView {
+    let href = format!("/projects/{project}/certificates/{}", cert.id);
+    view! {
+        <tr>
+            <td><a href=href>{cert.name.clone()}</a></td>
+            <td>{cert.kind.label()}</td>
+            <td>{cert.key_type.clone()}</td>
+            <td><span>{cert.not_after.date().to_string()}</span>" "<ExpiryBadge cert=cert.clone()/></td>
+            <td><code title=cert.fingerprint_sha256.clone()>{cert.fingerprint_sha256.chars().take(23).collect::<String>()}"…"</code></td>
+            <td>{if cert.used_by.is_empty() { "not used".to_string() } else { cert.used_by.join(", ") }}</td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn ExpiryBadge(cert: Certificate) -> impl IntoView {
+    match cert.expiry_status() {
+        ExpiryStatus::Expired => view! { <span class="badge expired">"Expired"</span> }.into_any(),
+        ExpiryStatus::ExpiringSoon => view! { <span class="badge expiring">{format!("Expires in {} days", cert.days_left)}</span> }.into_any(),
+        ExpiryStatus::Valid => view! { <span class="badge valid">{format!("{} days left", cert.days_left)}</span> }.into_any(),
+    }
+}
+
+/// A plain multipart form (handled in server/src/console_forms.rs), so a file can be chosen
+/// with or without JavaScript; pasting PEM into the text area works too.
+#[component]
+fn UploadEndpointCertificate(project: String) -> impl IntoView {
+    let action = format!("/projects/{project}/certificates/endpoint");
+    view! {
+        <section class="card">
+            <h2>"Upload Endpoint Certificate"</h2>
+            <p class="muted">{format!("Your backend's server certificate, or the CA that issued it: a .pem, .crt or .cer file (PEM or DER), or a PEM bundle with several certificates (each becomes an entry). Up to {MAX_UPLOAD_KIB} KiB.")}</p>
+            <form method="post" enctype="multipart/form-data" action=action class="form">
+                <label for="endpoint-file">"Certificate file"</label>
+                <input id="endpoint-file" type="file" name="certificate_file" accept=".pem,.crt,.cer,.der"/>
+                <label for="endpoint-pem">"or paste the PEM"</label>
+                <textarea id="endpoint-pem" name="certificate_pem" rows="5" placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                <div class="actions"><button type="submit" class="button primary">"Upload Endpoint Certificate"</button></div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn AddClientCertificate(project: String, generate: ServerAction<GenerateKeyPair>) -> impl IntoView {
+    let value = generate.value();
+    let pending = generate.pending();
+    let own_action = format!("/projects/{project}/certificates/client");
+    view! {
+        <section class="card" id="add-client-certificate">
+            <h2>"Add Client Certificate"</h2>
+            <div class="radio-tabs">
+                <input type="radio" name="client-tab" id="tab-generate" checked/>
+                <label for="tab-generate">"Generate new key pair"</label>
+                <div class="tab-panel">
+                    <ActionForm action=generate attr:class="form form-grid">
+                        <FormError value fields=&["common_name", "organization", "organizational_unit", "country", "state", "locality", "validity_days"]/>
+                        <input type="hidden" name="project" value=project.clone()/>
+                        <div class="field field-wide">
+                            <label for="common-name">"Common name"</label>
+                            <input id="common-name" name="common_name" required maxlength="64" placeholder="e.g. gatehouse-dev-client"/>
+                            <p class="hint">"Identifies this certificate; the backend sees it as the client's name."</p>
+                            <FieldError value field="common_name"/>
+                        </div>
+                        <details class="advanced field-wide">
+                            <summary>"Show advanced options"</summary>
+                            <div class="form-grid">
+                                <div class="field"><label for="org">"Organization"</label><input id="org" name="organization" maxlength="64"/><FieldError value field="organization"/></div>
+                                <div class="field"><label for="unit">"Organizational unit"</label><input id="unit" name="organizational_unit" maxlength="64"/><FieldError value field="organizational_unit"/></div>
+                                <div class="field"><label for="country">"Country"</label><input id="country" name="country" maxlength="2" placeholder="SE"/><FieldError value field="country"/></div>
+                                <div class="field"><label for="state">"State or province"</label><input id="state" name="state" maxlength="64"/><FieldError value field="state"/></div>
+                                <div class="field"><label for="locality">"Locality"</label><input id="locality" name="locality" maxlength="64"/><FieldError value field="locality"/></div>
+                                <div class="field"><label for="validity">"Validity (days)"</label><input id="validity" name="validity_days" type="number" min="1" max="3650" value="365"/><FieldError value field="validity_days"/></div>
+                                <div class="field"><label for="algorithm">"Key algorithm"</label>
+                                    <select id="algorithm" name="key_algorithm">
+                                        {KeyAlgorithm::ALL.iter().map(|k| view! { <option value=k.as_str() selected=*k == KeyAlgorithm::default()>{k.label()}</option> }).collect_view()}
+                                    </select>
+                                </div>
+                            </div>
+                        </details>
+                        <div class="actions">
+                            <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
+                                {move || if pending.get() { "Generating… (RSA 4096 takes a few seconds)" } else { "Generate" }}
+                            </button>
+                        </div>
+                    </ActionForm>
+                </div>
+                <input type="radio" name="client-tab" id="tab-own"/>
+                <label for="tab-own">"Use my own key pair"</label>
+                <div class="tab-panel">
+                    <form method="post" enctype="multipart/form-data" action=own_action class="form">
+                        <p class="muted">"The private key (PKCS#8, PKCS#1 RSA or SEC1 EC, unencrypted) and its certificate, with the chain if you have it. Upload files or paste PEM."</p>
+                        <label for="own-key-file">"Private key file"</label>
+                        <input id="own-key-file" type="file" name="private_key_file" accept=".pem,.key"/>
+                        <label for="own-key">"or paste the private key"</label>
+                        <textarea id="own-key" name="private_key_pem" rows="4" placeholder="-----BEGIN PRIVATE KEY-----" autocomplete="off"></textarea>
+                        <label for="own-cert-file">"Certificate file"</label>
+                        <input id="own-cert-file" type="file" name="certificate_file" accept=".pem,.crt,.cer,.der"/>
+                        <label for="own-cert">"or paste the certificate"</label>
+                        <textarea id="own-cert" name="certificate_pem" rows="4" placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                        <div class="actions"><button type="submit" class="button primary">"Add"</button></div>
+                    </form>
+                </div>
+            </div>
+        </section>
+    }
+}

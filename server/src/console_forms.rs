@@ -1,0 +1,131 @@
+//! Console forms that upload files: multipart posts that server functions' URL-encoded forms
+//! cannot carry, plus the certificate download. Plain HTML forms, so they work the same with
+//! and without JavaScript; outcomes reach the next page as a flash message.
+use app::components::flash::Flash;
+use app::AppState;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use services::auth::{actor_for_user, Actor, SESSION_USER_KEY};
+use services::model::MAX_UPLOAD_KIB;
+use tower_sessions::Session;
+
+/// Two fields of at most MAX_UPLOAD_KIB each, plus form overhead.
+const BODY_LIMIT: usize = (2 * MAX_UPLOAD_KIB + 64) * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/projects/{project}/certificates/endpoint", post(upload_endpoint))
+        .route("/projects/{project}/certificates/client", post(add_client_pair))
+        .route("/projects/{project}/certificates/{id}/download", get(download))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+async fn signed_in(state: &AppState, session: &Session) -> Option<Actor> {
+    let user_id: i32 = session.get(SESSION_USER_KEY).await.ok().flatten()?;
+    actor_for_user(&state.services.db, user_id).await.ok()
+}
+
+/// Text fields and files of a multipart form, by name. A file field wins over its text twin
+/// when a file was chosen.
+struct Fields(Vec<(String, Vec<u8>)>);
+
+impl Fields {
+    async fn read(mut form: Multipart) -> Result<Fields, String> {
+        let mut fields = Vec::new();
+        loop {
+            match form.next_field().await {
+                Ok(Some(field)) => {
+                    let name = field.name().unwrap_or_default().to_string();
+                    let bytes = field.bytes().await.map_err(|e| too_big_or(e.status(), "the upload could not be read"))?;
+                    fields.push((name, bytes.to_vec()));
+                }
+                Ok(None) => return Ok(Fields(fields)),
+                Err(e) => return Err(too_big_or(e.status(), "the upload could not be read")),
+            }
+        }
+    }
+
+    fn file_or_text(&self, file: &str, text: &str) -> Vec<u8> {
+        let get = |name: &str| self.0.iter().find(|(n, b)| n == name && !b.is_empty()).map(|(_, b)| b.clone());
+        get(file).or_else(|| get(text)).unwrap_or_default()
+    }
+}
+
+fn too_big_or(status: StatusCode, otherwise: &str) -> String {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        format!("the upload is too large: certificates and keys are limited to {MAX_UPLOAD_KIB} KiB each")
+    } else {
+        otherwise.to_string()
+    }
+}
+
+async fn finish(session: &Session, back: String, outcome: Result<String, String>) -> Response {
+    let flash = match outcome {
+        Ok(text) => Flash { text, error: false },
+        Err(text) => Flash { text, error: true },
+    };
+    if let Err(e) = app::store_flash(session, flash).await {
+        tracing::warn!(error = %e, "could not store the flash message");
+    }
+    Redirect::to(&back).into_response()
+}
+
+async fn upload_endpoint(State(state): State<AppState>, session: Session, Path(project): Path<String>, form: Multipart) -> Response {
+    let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
+    let back = format!("/projects/{project}/certificates");
+    let outcome = match Fields::read(form).await {
+        Err(e) => Err(e),
+        Ok(fields) => {
+            let upload = fields.file_or_text("certificate_file", "certificate_pem");
+            services::certificates::upload_endpoint(&state.services.db, &actor, &project, &upload)
+                .await
+                .map(|added| {
+                    let names: Vec<String> = added.iter().map(|c| format!("\"{}\"", c.name)).collect();
+                    format!("Added {} endpoint certificate{}: {}.", added.len(), if added.len() == 1 { "" } else { "s" }, names.join(", "))
+                })
+                .map_err(|e| e.to_string())
+        }
+    };
+    finish(&session, back, outcome).await
+}
+
+async fn add_client_pair(State(state): State<AppState>, session: Session, Path(project): Path<String>, form: Multipart) -> Response {
+    let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
+    let back = format!("/projects/{project}/certificates");
+    let outcome = match Fields::read(form).await {
+        Err(e) => Err(e),
+        Ok(fields) => {
+            let cert = fields.file_or_text("certificate_file", "certificate_pem");
+            let key = fields.file_or_text("private_key_file", "private_key_pem");
+            let s = &state.services;
+            services::certificates::add_client_pair(&s.db, &s.master_key, &actor, &project, &cert, &key)
+                .await
+                .map(|c| format!("Added the client key pair \"{}\" ({}).", c.name, c.key_type))
+                .map_err(|e| e.to_string())
+        }
+    };
+    finish(&session, back, outcome).await
+}
+
+/// The public certificate (and chain) as a `.pem` file named after the common name.
+async fn download(State(state): State<AppState>, session: Session, Path((project, id)): Path<(String, i32)>) -> Response {
+    let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
+    match services::certificates::pem(&state.services.db, &actor, &project, id).await {
+        Ok(pem) => pem_response(pem),
+        Err(e) => (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string()).into_response(),
+    }
+}
+
+pub fn pem_response(pem: services::model::CertificatePem) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", pem.file_name);
+    let mut response = pem.pem.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-pem-file"));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}

@@ -1,0 +1,16 @@
+//! The project's certificate store: endpoint certificates (uploaded) and client key pairs
+//! (generated here or uploaded with their private key). Private keys are sealed under the
+//! master key before they touch the database and never leave this module in the clear except
+//! to the gateway's TLS configuration.
+mod generate;
+mod inspect;
+mod input;
+mod keys;
+mod seal;
+mod store;
+
+pub use input::MAX_INPUT_BYTES;
+pub use store::{add_client_pair, client_identity, delete, generate_client_pair, get, list, pem, upload_endpoint, CertificateFilter};
+
+#[cfg(test)]
+pub(crate) mod test_pki;

@@ -1,0 +1,278 @@
+//! The certificate store's service functions. Reading needs membership; changing needs the
+//! publisher or owner role (see `projects::access`).
+use super::{generate, input, inspect, keys, seal};
+use crate::auth::Actor;
+use crate::entities::certificate;
+use crate::model::{Certificate, CertificateKind, CertificatePem, GenerateKeyPair, Page};
+use crate::projects::{access, Need};
+use crate::secrets::MasterKey;
+use crate::{Error, Result};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct CertificateFilter {
+    pub kind: Option<CertificateKind>,
+    /// Matches the name, subject, issuer or fingerprint.
+    pub text: String,
+}
+
+/// The project's certificates, soonest expiry first.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    project: &str,
+    filter: &CertificateFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<Page<Certificate>> {
+    let access = access(db, actor, project, Need::See).await?;
+    let mut query = certificate::Entity::find()
+        .filter(certificate::Column::ProjectId.eq(access.project.id))
+        .order_by_asc(certificate::Column::NotAfter)
+        .order_by_asc(certificate::Column::Id);
+    if let Some(kind) = filter.kind {
+        query = query.filter(certificate::Column::Kind.eq(kind.as_str()));
+    }
+    let text = filter.text.trim();
+    if !text.is_empty() {
+        query = query.filter(
+            Condition::any()
+                .add(certificate::Column::Name.contains(text))
+                .add(certificate::Column::Subject.contains(text))
+                .add(certificate::Column::Issuer.contains(text))
+                .add(certificate::Column::FingerprintSha256.contains(text.to_uppercase())),
+        );
+    }
+    let per_page = per_page.clamp(1, 100);
+    let paginator = query.paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let page = page.max(1);
+    let items = paginator.fetch_page(page - 1).await?.into_iter().map(describe).collect();
+    Ok(Page { items, total, page, per_page })
+}
+
+pub async fn get(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32) -> Result<Certificate> {
+    Ok(describe(find(db, actor, project, id, Need::See).await?))
+}
+
+/// The public certificate and its chain, for download. Viewers may download.
+pub async fn pem(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32) -> Result<CertificatePem> {
+    let row = find(db, actor, project, id, Need::See).await?;
+    let pem = row.certificate_pem.clone();
+    Ok(CertificatePem { file_name: describe(row).pem_file_name(), pem })
+}
+
+/// Adds every certificate in the upload (a PEM bundle gives several entries). Certificates
+/// already in the store are skipped; if nothing is new, that is an error naming the entry.
+pub async fn upload_endpoint(db: &DatabaseConnection, actor: &Actor, project: &str, upload: &[u8]) -> Result<Vec<Certificate>> {
+    let access = access(db, actor, project, Need::Edit).await?;
+    let certs = input::read_certificates("certificate", upload)?;
+    let mut added = Vec::new();
+    let mut existing = None;
+    for cert in &certs {
+        let info = inspect::inspect(cert.as_ref())?;
+        if let Some(found) = find_by_fingerprint(db, access.project.id, CertificateKind::Endpoint, &info.fingerprint_sha256).await? {
+            existing = Some(found);
+            continue;
+        }
+        let row = new_row(access.project.id, actor, CertificateKind::Endpoint, "uploaded", &info, input::to_pem(std::slice::from_ref(cert)), 0);
+        added.push(describe(row.insert(db).await?));
+    }
+    match (added.is_empty(), existing) {
+        (true, Some(found)) => Err(Error::Conflict(format!(
+            "this certificate is already in the store as \"{}\" (fingerprint {})",
+            found.name, found.fingerprint_sha256
+        ))),
+        _ => Ok(added),
+    }
+}
+
+/// "Use my own key pair": the certificate (with its chain, if given) and its private key.
+pub async fn add_client_pair(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    actor: &Actor,
+    project: &str,
+    certificate_input: &[u8],
+    private_key_input: &[u8],
+) -> Result<Certificate> {
+    let access = access(db, actor, project, Need::Edit).await?;
+    let certs = input::read_certificates("certificate", certificate_input)?;
+    let key = input::read_private_key("private_key", private_key_input)?;
+    let leaf = &certs[0];
+    keys::check_key_matches(leaf, &key)?;
+    let info = inspect::inspect(leaf.as_ref())?;
+    let now = time::OffsetDateTime::now_utc();
+    if info.not_after < now {
+        return Err(Error::invalid(
+            "certificate",
+            format!("this certificate expired on {}: a backend would refuse it; upload a current one", info.not_after.date()),
+        ));
+    }
+    if info.not_before > now {
+        return Err(Error::invalid("certificate", format!("this certificate is not valid until {}", info.not_before.date())));
+    }
+    store_pair(db, master_key, access.project.id, actor, "uploaded", &info, &certs, &key).await
+}
+
+/// "Generate new key pair". Key generation runs on a blocking thread: RSA 4096 takes seconds.
+pub async fn generate_client_pair(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    actor: &Actor,
+    project: &str,
+    request: GenerateKeyPair,
+) -> Result<Certificate> {
+    let access = access(db, actor, project, Need::Edit).await?;
+    generate::validate(&request)?;
+    let generated = tokio::task::spawn_blocking(move || generate::generate(&request))
+        .await
+        .map_err(|e| Error::Internal(format!("key generation stopped: {e}")))??;
+    let info = inspect::inspect(generated.cert.as_ref())?;
+    store_pair(db, master_key, access.project.id, actor, "generated", &info, &[generated.cert], &generated.key).await
+}
+
+/// A client key pair's certificate chain and private key, unsealed, for a TLS configuration
+/// (never for display). Fails if the entry holds no key or the master key cannot open it.
+pub async fn client_identity(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    certificate_id: i32,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let row = certificate::Entity::find_by_id(certificate_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("client certificate {certificate_id} no longer exists")))?;
+    let (Some(sealed), Some(nonce)) = (row.sealed_key.as_deref(), row.key_nonce.as_deref()) else {
+        return Err(Error::invalid("client_certificate_id", format!("\"{}\" has no private key: choose a client key pair", row.name)));
+    };
+    let der = seal::open(master_key, &seal::binding(row.project_id, &row.fingerprint_sha256), nonce, sealed)?;
+    let key = PrivateKeyDer::try_from(der.to_vec())
+        .map_err(|_| Error::Internal(format!("the stored private key of \"{}\" is damaged", row.name)))?;
+    let chain = input::read_certificates("certificate", row.certificate_pem.as_bytes())?;
+    Ok((chain, key))
+}
+
+/// Deletes an entry, unless something uses it.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32) -> Result<()> {
+    let row = find(db, actor, project, id, Need::Edit).await?;
+    let used_by = usage(&row);
+    if !used_by.is_empty() {
+        return Err(Error::Conflict(format!("\"{}\" is in use by {}: choose another certificate there first", row.name, used_by.join(", "))));
+    }
+    certificate::Entity::delete_by_id(row.id).exec(db).await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn store_pair(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    project_id: i32,
+    actor: &Actor,
+    source: &str,
+    info: &inspect::Inspected,
+    chain: &[CertificateDer<'static>],
+    key: &PrivateKeyDer<'static>,
+) -> Result<Certificate> {
+    if let Some(found) = find_by_fingerprint(db, project_id, CertificateKind::Client, &info.fingerprint_sha256).await? {
+        return Err(Error::Conflict(format!("this client certificate is already in the store as \"{}\"", found.name)));
+    }
+    let sealed = seal::seal(master_key, &seal::binding(project_id, &info.fingerprint_sha256), key.secret_der())?;
+    let mut row = new_row(project_id, actor, CertificateKind::Client, source, info, input::to_pem(chain), chain.len() - 1);
+    row.sealed_key = Set(Some(sealed.ciphertext));
+    row.key_nonce = Set(Some(sealed.nonce));
+    row.master_key_id = Set(Some(master_key.id()));
+    Ok(describe(row.insert(db).await?))
+}
+
+fn new_row(
+    project_id: i32,
+    actor: &Actor,
+    kind: CertificateKind,
+    source: &str,
+    info: &inspect::Inspected,
+    certificate_pem: String,
+    chain_length: usize,
+) -> certificate::ActiveModel {
+    certificate::ActiveModel {
+        project_id: Set(project_id),
+        kind: Set(kind.as_str().into()),
+        name: Set(info.display_name().chars().take(400).collect()),
+        subject: Set(info.subject.clone()),
+        issuer: Set(info.issuer.clone()),
+        subject_alt_names: Set(serde_json::to_string(&info.subject_alt_names).unwrap_or_else(|_| "[]".into())),
+        serial: Set(info.serial.chars().take(200).collect()),
+        not_before: Set(info.not_before),
+        not_after: Set(info.not_after),
+        key_type: Set(info.key_type.clone()),
+        is_ca: Set(info.is_ca),
+        self_signed: Set(info.self_signed),
+        fingerprint_sha256: Set(info.fingerprint_sha256.clone()),
+        certificate_pem: Set(certificate_pem),
+        chain_length: Set(i32::try_from(chain_length).unwrap_or(i32::MAX)),
+        sealed_key: Set(None),
+        key_nonce: Set(None),
+        master_key_id: Set(None),
+        source: Set(source.into()),
+        created_by: Set(Some(actor.id)),
+        created_at: Set(time::OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+}
+
+async fn find(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32, need: Need) -> Result<certificate::Model> {
+    let access = access(db, actor, project, need).await?;
+    certificate::Entity::find_by_id(id)
+        .filter(certificate::Column::ProjectId.eq(access.project.id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("there is no certificate {id} in project {}", access.project.name)))
+}
+
+async fn find_by_fingerprint(db: &DatabaseConnection, project_id: i32, kind: CertificateKind, fingerprint: &str) -> Result<Option<certificate::Model>> {
+    Ok(certificate::Entity::find()
+        .filter(certificate::Column::ProjectId.eq(project_id))
+        .filter(certificate::Column::Kind.eq(kind.as_str()))
+        .filter(certificate::Column::FingerprintSha256.eq(fingerprint))
+        .one(db)
+        .await?)
+}
+
+/// Where the certificate is used. Endpoint configurations are what will use certificates;
+/// until they exist nothing refers to a certificate, so this is empty.
+fn usage(_row: &certificate::Model) -> Vec<String> {
+    Vec::new()
+}
+
+fn describe(row: certificate::Model) -> Certificate {
+    let days_left = (row.not_after - time::OffsetDateTime::now_utc()).whole_days();
+    let used_by = usage(&row);
+    Certificate {
+        id: row.id,
+        kind: CertificateKind::parse(&row.kind).unwrap_or(CertificateKind::Endpoint),
+        name: row.name,
+        subject: row.subject,
+        issuer: row.issuer,
+        subject_alt_names: serde_json::from_str(&row.subject_alt_names).unwrap_or_default(),
+        serial: row.serial,
+        not_before: row.not_before,
+        not_after: row.not_after,
+        days_left,
+        key_type: row.key_type,
+        is_ca: row.is_ca,
+        self_signed: row.self_signed,
+        fingerprint_sha256: row.fingerprint_sha256,
+        chain_length: u32::try_from(row.chain_length).unwrap_or(0),
+        has_private_key: row.sealed_key.is_some(),
+        source: row.source,
+        used_by,
+        created_at: row.created_at,
+    }
+}
+
+#[cfg(test)]
+mod tests;
