@@ -74,8 +74,9 @@ fn session_layer(services: &Services) -> SessionManagerLayer<DbSessionStore> {
         // The portal listens on loopback over plain HTTP; put TLS in front of it to expose it.
         .with_secure(false)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)))
-        // Save on every request so the inactivity clock restarts while someone works.
-        .with_always_save(true)
+        // Saved only when changed: saving on every request would let a slow request write back
+        // a stale copy (a flash message another request already took would come back).
+        .with_always_save(false)
 }
 
 /// Removes expired console sessions every hour.
