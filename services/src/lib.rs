@@ -22,6 +22,8 @@ pub mod environments;
 #[cfg(feature = "backend")]
 pub mod projects;
 #[cfg(feature = "backend")]
+pub(crate) mod search;
+#[cfg(feature = "backend")]
 pub mod secrets;
 /// Slug rules; also compiled for the browser, which previews the derived slug.
 pub mod slug;

@@ -9,7 +9,7 @@ use crate::entities::{membership, project};
 use crate::model::{Page, Project, Role};
 use crate::{slug, Error, Result};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 
@@ -81,9 +81,7 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor, filter: &str, page: u6
     }
     let filter = filter.trim();
     if !filter.is_empty() {
-        query = query.filter(
-            Condition::any().add(project::Column::Name.contains(filter)).add(project::Column::Slug.contains(filter)),
-        );
+        query = query.filter(crate::search::any_column_contains(&[project::Column::Name, project::Column::Slug], filter));
     }
     let per_page = per_page.clamp(1, 100);
     let paginator = query.paginate(db, per_page);

@@ -9,7 +9,7 @@ use crate::secrets::MasterKey;
 use crate::{Error, Result};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -38,13 +38,8 @@ pub async fn list(
     }
     let text = filter.text.trim();
     if !text.is_empty() {
-        query = query.filter(
-            Condition::any()
-                .add(certificate::Column::Name.contains(text))
-                .add(certificate::Column::Subject.contains(text))
-                .add(certificate::Column::Issuer.contains(text))
-                .add(certificate::Column::FingerprintSha256.contains(text.to_uppercase())),
-        );
+        use certificate::Column as C;
+        query = query.filter(crate::search::any_column_contains(&[C::Name, C::Subject, C::Issuer, C::FingerprintSha256], text));
     }
     let per_page = per_page.clamp(1, 100);
     let paginator = query.paginate(db, per_page);

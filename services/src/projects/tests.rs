@@ -81,4 +81,6 @@ async fn lists_filter_and_paginate() {
     let last = list(&db, &ada, "", 3, 10).await.unwrap();
     assert_eq!(last.items.len(), 5);
     assert_eq!(list(&db, &ada, "project-1", 1, 10).await.unwrap().total, 10);
+    assert_eq!(list(&db, &ada, "PROJECT 2", 1, 10).await.unwrap().total, 5, "case does not matter");
+    assert_eq!(list(&db, &ada, "%", 1, 10).await.unwrap().total, 0, "wildcards are literal");
 }
