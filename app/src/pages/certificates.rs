@@ -112,13 +112,32 @@ fn UploadEndpointCertificate(project: String) -> impl IntoView {
             <h2>"Upload Endpoint Certificate"</h2>
             <p class="muted">{format!("Your backend's server certificate, or the CA that issued it: a .pem, .crt or .cer file (PEM or DER), or a PEM bundle with several certificates (each becomes an entry). Up to {MAX_UPLOAD_KIB} KiB.")}</p>
             <form method="post" enctype="multipart/form-data" action=action class="form">
-                <label for="endpoint-file">"Certificate file"</label>
-                <input id="endpoint-file" type="file" name="certificate_file" accept=".pem,.crt,.cer,.der"/>
-                <label for="endpoint-pem">"or paste the PEM"</label>
-                <textarea id="endpoint-pem" name="certificate_pem" rows="5" placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                <FileOrPaste id="endpoint" name="certificate" label="Certificate file" paste_label="or paste the PEM"
+                    accept=CERT_FILES placeholder="-----BEGIN CERTIFICATE-----"/>
                 <div class="actions"><button type="submit" class="button primary">"Upload Endpoint Certificate"</button></div>
             </form>
         </section>
+    }
+}
+
+const CERT_FILES: &str = ".pem,.crt,.cer,.der";
+
+/// A file input and a text area for the same value (`{name}_file` / `{name}_pem`); the server
+/// takes the file when one was chosen (see server/src/console_forms.rs).
+#[component]
+fn FileOrPaste(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    paste_label: &'static str,
+    accept: &'static str,
+    placeholder: &'static str,
+) -> impl IntoView {
+    view! {
+        <label for=format!("{id}-file")>{label}</label>
+        <input id=format!("{id}-file") type="file" name=format!("{name}_file") accept=accept/>
+        <label for=format!("{id}-pem")>{paste_label}</label>
+        <textarea id=format!("{id}-pem") name=format!("{name}_pem") rows="4" placeholder=placeholder autocomplete="off"></textarea>
     }
 }
 
@@ -171,14 +190,10 @@ fn AddClientCertificate(project: String, generate: ServerAction<GenerateKeyPair>
                 <div class="tab-panel">
                     <form method="post" enctype="multipart/form-data" action=own_action class="form">
                         <p class="muted">"The private key (PKCS#8, PKCS#1 RSA or SEC1 EC, unencrypted) and its certificate, with the chain if you have it. Upload files or paste PEM."</p>
-                        <label for="own-key-file">"Private key file"</label>
-                        <input id="own-key-file" type="file" name="private_key_file" accept=".pem,.key"/>
-                        <label for="own-key">"or paste the private key"</label>
-                        <textarea id="own-key" name="private_key_pem" rows="4" placeholder="-----BEGIN PRIVATE KEY-----" autocomplete="off"></textarea>
-                        <label for="own-cert-file">"Certificate file"</label>
-                        <input id="own-cert-file" type="file" name="certificate_file" accept=".pem,.crt,.cer,.der"/>
-                        <label for="own-cert">"or paste the certificate"</label>
-                        <textarea id="own-cert" name="certificate_pem" rows="4" placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                        <FileOrPaste id="own-key" name="private_key" label="Private key file" paste_label="or paste the private key"
+                            accept=".pem,.key" placeholder="-----BEGIN PRIVATE KEY-----"/>
+                        <FileOrPaste id="own-cert" name="certificate" label="Certificate file" paste_label="or paste the certificate"
+                            accept=CERT_FILES placeholder="-----BEGIN CERTIFICATE-----"/>
                         <div class="actions"><button type="submit" class="button primary">"Add"</button></div>
                     </form>
                 </div>
