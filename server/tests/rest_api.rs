@@ -115,6 +115,8 @@ async fn the_rest_api_enforces_tokens_membership_and_roles() {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document: {}", doc["paths"]);
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let listed = &doc["paths"]["/projects"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(listed.to_string().contains("Project"), "the project list's schema names its items: {listed}");
 }
 
 #[test]

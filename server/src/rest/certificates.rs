@@ -4,9 +4,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use services::certificates::{self as store, CertificateFilter};
-use services::model::{Certificate, CertificateKind, GenerateKeyPair, DEFAULT_PER_PAGE};
+use services::model::{Certificate, CertificateKind, Page, GenerateKeyPair, DEFAULT_PER_PAGE};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
@@ -18,26 +18,18 @@ pub struct ListQuery {
     per_page: Option<u64>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct CertificatePage {
-    items: Vec<Certificate>,
-    total: u64,
-    page: u64,
-    per_page: u64,
-}
-
 /// The project's certificates, soonest expiry first.
 #[utoipa::path(get, path = "/projects/{project}/certificates", tag = "certificates", params(ListQuery, ("project" = String, Path, description = "Project id or slug")),
-    security(("bearer" = [])), responses((status = 200, body = CertificatePage), (status = 404, body = super::error::ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = Page<Certificate>), (status = 404, body = super::error::ErrorBody)))]
 pub async fn list_certificates(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(project): Path<String>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<CertificatePage>, ApiError> {
+) -> Result<Json<Page<Certificate>>, ApiError> {
     let filter = CertificateFilter { kind: query.kind, text: query.q.unwrap_or_default() };
     let page = store::list(&state.services.db, &actor, &project, &filter, query.page.unwrap_or(1), query.per_page.unwrap_or(DEFAULT_PER_PAGE)).await?;
-    Ok(Json(CertificatePage { items: page.items, total: page.total, page: page.page, per_page: page.per_page }))
+    Ok(Json(page))
 }
 
 /// Upload `{kind, certificate_pem, private_key_pem?}` or generate `{kind: "client", generate: {…}}`.

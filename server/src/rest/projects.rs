@@ -3,8 +3,8 @@ use app::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use services::model::{Member, Project, Role, DEFAULT_PER_PAGE};
+use serde::Deserialize;
+use services::model::{Member, Page, Project, Role, DEFAULT_PER_PAGE};
 use services::projects::{self, NewProject};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -16,22 +16,14 @@ pub struct ListQuery {
     q: Option<String>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ProjectPage {
-    items: Vec<Project>,
-    total: u64,
-    page: u64,
-    per_page: u64,
-}
-
 /// The projects you are a member of (every project, for an administrator).
 #[utoipa::path(get, path = "/projects", tag = "projects", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = ProjectPage), (status = 401, body = super::error::ErrorBody)))]
+    responses((status = 200, body = Page<Project>), (status = 401, body = super::error::ErrorBody)))]
 pub async fn list_projects(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Query(query): Query<ListQuery>,
-) -> Result<Json<ProjectPage>, ApiError> {
+) -> Result<Json<Page<Project>>, ApiError> {
     let page = projects::list(
         &state.services.db,
         &actor,
@@ -40,7 +32,7 @@ pub async fn list_projects(
         query.per_page.unwrap_or(DEFAULT_PER_PAGE),
     )
     .await?;
-    Ok(Json(ProjectPage { items: page.items, total: page.total, page: page.page, per_page: page.per_page }))
+    Ok(Json(page))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

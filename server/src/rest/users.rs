@@ -3,8 +3,8 @@ use app::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use services::model::{User, DEFAULT_PER_PAGE};
+use serde::Deserialize;
+use services::model::{Page, User, DEFAULT_PER_PAGE};
 use services::users::{self, NewUser};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -13,24 +13,16 @@ pub struct ListQuery {
     per_page: Option<u64>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct UserPage {
-    items: Vec<User>,
-    total: u64,
-    page: u64,
-    per_page: u64,
-}
-
 /// Every user (administrators only).
 #[utoipa::path(get, path = "/users", tag = "users", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = UserPage), (status = 403, body = super::error::ErrorBody)))]
+    responses((status = 200, body = Page<User>), (status = 403, body = super::error::ErrorBody)))]
 pub async fn list_users(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Query(query): Query<ListQuery>,
-) -> Result<Json<UserPage>, ApiError> {
+) -> Result<Json<Page<User>>, ApiError> {
     let page = users::list(&state.services.db, &actor, query.page.unwrap_or(1), query.per_page.unwrap_or(DEFAULT_PER_PAGE)).await?;
-    Ok(Json(UserPage { items: page.items, total: page.total, page: page.page, per_page: page.per_page }))
+    Ok(Json(page))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
