@@ -5,12 +5,12 @@ use crate::entities::{api_token, user};
 use crate::model::{ApiToken, NewApiToken};
 use crate::{Error, Result};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use sha2::{Digest, Sha256};
 
 /// Every token starts with this, so a leaked one is easy to recognise in logs and scanners.
 pub const TOKEN_PREFIX: &str = "ghk_";
-const MAX_TOKENS_PER_USER: usize = 50;
+const MAX_TOKENS_PER_USER: u64 = 50;
 
 fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -24,7 +24,8 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> Resul
     if name.chars().count() > 100 {
         return Err(Error::invalid("name", "the name is longer than 100 characters"));
     }
-    if list(db, actor).await?.len() >= MAX_TOKENS_PER_USER {
+    let held = api_token::Entity::find().filter(api_token::Column::UserId.eq(actor.id)).count(db).await?;
+    if held >= MAX_TOKENS_PER_USER {
         return Err(Error::Conflict(format!(
             "you already have {MAX_TOKENS_PER_USER} tokens: revoke one you no longer use first"
         )));

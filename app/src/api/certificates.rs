@@ -61,8 +61,7 @@ pub async fn generate_key_pair(
 pub async fn delete_certificate(project: String, id: i32) -> Result<(), AppError> {
     use super::guard;
     let (services, actor) = guard::actor().await?;
-    let cert = services::certificates::get(&services.db, &actor, &project, id).await?;
-    services::certificates::delete(&services.db, &actor, &project, id).await?;
+    let cert = services::certificates::delete(&services.db, &actor, &project, id).await?;
     guard::flash(format!("Deleted \"{}\".", cert.name)).await?;
     leptos_axum::redirect(&format!("/projects/{project}/certificates"));
     Ok(())

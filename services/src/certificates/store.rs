@@ -151,15 +151,15 @@ pub async fn client_identity(
     Ok((chain, key))
 }
 
-/// Deletes an entry, unless something uses it.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32) -> Result<()> {
+/// Deletes an entry, unless something uses it; returns what was deleted.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32) -> Result<Certificate> {
     let row = find(db, actor, project, id, Need::Edit).await?;
     let used_by = usage(&row);
     if !used_by.is_empty() {
         return Err(Error::Conflict(format!("\"{}\" is in use by {}: choose another certificate there first", row.name, used_by.join(", "))));
     }
     certificate::Entity::delete_by_id(row.id).exec(db).await?;
-    Ok(())
+    Ok(describe(row))
 }
 
 #[allow(clippy::too_many_arguments)]
