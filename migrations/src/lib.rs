@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_accounts;
 mod m20261125_000002_create_environments;
 mod m20261125_000003_create_certificates;
+mod m20261125_000004_create_proxies;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_accounts::Migration),
             Box::new(m20261125_000002_create_environments::Migration),
             Box::new(m20261125_000003_create_certificates::Migration),
+            Box::new(m20261125_000004_create_proxies::Migration),
         ]
     }
 }

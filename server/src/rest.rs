@@ -7,6 +7,7 @@ mod environments;
 mod error;
 mod health;
 mod projects;
+mod proxies;
 mod tokens;
 mod users;
 
@@ -54,6 +55,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(certificates::list_certificates, certificates::add_certificate))
         .routes(routes!(certificates::get_certificate, certificates::delete_certificate))
         .routes(routes!(certificates::certificate_pem))
+        .routes(routes!(proxies::list_proxies, proxies::create_proxy))
+        .routes(routes!(proxies::get_proxy, proxies::update_proxy, proxies::delete_proxy))
+        .routes(routes!(proxies::list_endpoints))
+        .routes(routes!(proxies::get_endpoint, proxies::put_endpoint))
+        .routes(routes!(proxies::proxy_activity))
 }
 
 pub fn router(_state: AppState) -> Router<AppState> {

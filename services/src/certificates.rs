@@ -10,7 +10,8 @@ mod seal;
 mod store;
 
 pub use input::MAX_INPUT_BYTES;
-pub use store::{add_client_pair, client_identity, delete, generate_client_pair, get, list, pem, upload_endpoint, CertificateFilter};
+pub use store::{add_client_pair, client_identity, delete, generate_client_pair, get, import_endpoint, list, pem, upload_endpoint, CertificateFilter};
+pub(crate) use store::describe_rows;
 
 #[cfg(test)]
 pub(crate) mod test_pki;

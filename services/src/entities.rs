@@ -1,8 +1,12 @@
 //! sea-orm entities, one file per table created in `migrations/`.
+pub mod activity;
 pub mod api_token;
 pub mod certificate;
+pub mod endpoint_certificate;
+pub mod endpoint_config;
 pub mod environment;
 pub mod membership;
 pub mod project;
+pub mod proxy;
 pub mod session;
 pub mod user;

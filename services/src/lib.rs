@@ -10,6 +10,8 @@ pub mod model;
 pub use model::{Error, Result};
 
 #[cfg(feature = "backend")]
+pub mod activity;
+#[cfg(feature = "backend")]
 pub mod auth;
 #[cfg(feature = "backend")]
 pub mod certificates;
@@ -21,6 +23,8 @@ pub mod entities;
 pub mod environments;
 #[cfg(feature = "backend")]
 pub mod projects;
+#[cfg(feature = "backend")]
+pub mod proxies;
 #[cfg(feature = "backend")]
 pub(crate) mod search;
 #[cfg(feature = "backend")]

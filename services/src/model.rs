@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 
 mod certificates;
 mod error;
+mod proxies;
 pub use certificates::*;
+pub use proxies::*;
 pub use error::{Error, Result};
 
 /// What a member may do in a project. Ordered: an owner can do everything a publisher can.

@@ -45,44 +45,51 @@ pub async fn list(
     let paginator = query.paginate(db, per_page);
     let total = paginator.num_items().await?;
     let page = page.max(1);
-    let items = paginator.fetch_page(page - 1).await?.into_iter().map(describe).collect();
+    let items = describe_rows(db, paginator.fetch_page(page - 1).await?).await?;
     Ok(Page { items, total, page, per_page })
 }
 
 pub async fn get(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32) -> Result<Certificate> {
-    Ok(describe(find(db, actor, project, id, Need::See).await?))
+    let row = find(db, actor, project, id, Need::See).await?;
+    Ok(describe_rows(db, vec![row]).await?.remove(0))
 }
 
 /// The public certificate and its chain, for download. Viewers may download.
 pub async fn pem(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32) -> Result<CertificatePem> {
     let row = find(db, actor, project, id, Need::See).await?;
     let pem = row.certificate_pem.clone();
-    Ok(CertificatePem { file_name: describe(row).pem_file_name(), pem })
+    Ok(CertificatePem { file_name: describe(row, Vec::new()).pem_file_name(), pem })
 }
 
 /// Adds every certificate in the upload (a PEM bundle gives several entries). Certificates
 /// already in the store are skipped; if nothing is new, that is an error naming the entry.
 pub async fn upload_endpoint(db: &DatabaseConnection, actor: &Actor, project: &str, upload: &[u8]) -> Result<Vec<Certificate>> {
-    let access = access(db, actor, project, Need::Edit).await?;
-    let certs = input::read_certificates("certificate", upload)?;
-    let mut added = Vec::new();
-    let mut existing = None;
-    for cert in &certs {
-        let info = inspect::inspect(cert.as_ref())?;
-        if let Some(found) = find_by_fingerprint(db, access.project.id, CertificateKind::Endpoint, &info.fingerprint_sha256).await? {
-            existing = Some(found);
-            continue;
-        }
-        let row = new_row(access.project.id, actor, CertificateKind::Endpoint, "uploaded", &info, input::to_pem(std::slice::from_ref(cert)), 0);
-        added.push(describe(row.insert(db).await?));
-    }
-    match (added.is_empty(), existing) {
+    let (added, existing) = import_endpoint(db, actor, project, upload).await?;
+    match (added.is_empty(), existing.first()) {
         (true, Some(found)) => Err(Error::Conflict(format!(
             "this certificate is already in the store as \"{}\" (fingerprint {})",
             found.name, found.fingerprint_sha256
         ))),
         _ => Ok(added),
     }
+}
+
+/// The upload's certificates: those added now, and those the store already held.
+pub async fn import_endpoint(db: &DatabaseConnection, actor: &Actor, project: &str, upload: &[u8]) -> Result<(Vec<Certificate>, Vec<Certificate>)> {
+    let access = access(db, actor, project, Need::Edit).await?;
+    let certs = input::read_certificates("certificate", upload)?;
+    let mut added = Vec::new();
+    let mut existing = Vec::new();
+    for cert in &certs {
+        let info = inspect::inspect(cert.as_ref())?;
+        if let Some(found) = find_by_fingerprint(db, access.project.id, CertificateKind::Endpoint, &info.fingerprint_sha256).await? {
+            existing.push(found);
+            continue;
+        }
+        let row = new_row(access.project.id, actor, CertificateKind::Endpoint, "uploaded", &info, input::to_pem(std::slice::from_ref(cert)), 0);
+        added.push(row.insert(db).await?);
+    }
+    Ok((describe_rows(db, added).await?, describe_rows(db, existing).await?))
 }
 
 /// "Use my own key pair": the certificate (with its chain, if given) and its private key.
@@ -154,12 +161,16 @@ pub async fn client_identity(
 /// Deletes an entry, unless something uses it; returns what was deleted.
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32) -> Result<Certificate> {
     let row = find(db, actor, project, id, Need::Edit).await?;
-    let used_by = usage(&row);
-    if !used_by.is_empty() {
-        return Err(Error::Conflict(format!("\"{}\" is in use by {}: choose another certificate there first", row.name, used_by.join(", "))));
+    let described = describe_rows(db, vec![row]).await?.remove(0);
+    if !described.used_by.is_empty() {
+        return Err(Error::Conflict(format!(
+            "\"{}\" is in use by {}: choose another certificate there (on the Endpoints page) first",
+            described.name,
+            described.used_by.join(", ")
+        )));
     }
-    certificate::Entity::delete_by_id(row.id).exec(db).await?;
-    Ok(describe(row))
+    certificate::Entity::delete_by_id(described.id).exec(db).await?;
+    Ok(described)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -181,7 +192,7 @@ async fn store_pair(
     row.sealed_key = Set(Some(sealed.ciphertext));
     row.key_nonce = Set(Some(sealed.nonce));
     row.master_key_id = Set(Some(master_key.id()));
-    Ok(describe(row.insert(db).await?))
+    Ok(describe_rows(db, vec![row.insert(db).await?]).await?.remove(0))
 }
 
 fn new_row(
@@ -237,15 +248,18 @@ async fn find_by_fingerprint(db: &DatabaseConnection, project_id: i32, kind: Cer
         .await?)
 }
 
-/// Where the certificate is used. Endpoint configurations are what will use certificates;
-/// until they exist nothing refers to a certificate, so this is empty.
-fn usage(_row: &certificate::Model) -> Vec<String> {
-    Vec::new()
+/// Rows as the API shows them, with where each is used (one query for all of them).
+pub(crate) async fn describe_rows(db: &DatabaseConnection, rows: Vec<certificate::Model>) -> Result<Vec<Certificate>> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let mut usage = crate::proxies::endpoints::certificate_usage(db, &ids).await?;
+    Ok(rows.into_iter().map(|row| {
+        let used_by = usage.remove(&row.id).unwrap_or_default();
+        describe(row, used_by)
+    }).collect())
 }
 
-fn describe(row: certificate::Model) -> Certificate {
+fn describe(row: certificate::Model, used_by: Vec<String>) -> Certificate {
     let days_left = (row.not_after - time::OffsetDateTime::now_utc()).whole_days();
-    let used_by = usage(&row);
     Certificate {
         id: row.id,
         kind: CertificateKind::parse(&row.kind).unwrap_or(CertificateKind::Endpoint),

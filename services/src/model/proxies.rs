@@ -1,0 +1,210 @@
+//! API proxies, their endpoint configuration per environment, and the activity log, as the
+//! console and the REST API see them.
+use super::{Certificate, Environment};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u32 = 5_000;
+pub const DEFAULT_READ_TIMEOUT_MS: u32 = 30_000;
+pub const MAX_CONNECT_TIMEOUT_MS: u32 = 60_000;
+pub const MAX_READ_TIMEOUT_MS: u32 = 300_000;
+pub const MIN_TIMEOUT_MS: u32 = 100;
+/// The largest OpenAPI contract accepted.
+pub const MAX_CONTRACT_KIB: usize = 1024;
+
+/// One operation of the proxy's OpenAPI contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct Operation {
+    /// Upper case, such as "GET".
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub operation_id: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+/// Where a proxy stands in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DeploymentState {
+    NotDeployed,
+    Deployed { revision: u32 },
+    Failed { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct EnvironmentStatus {
+    pub environment: String,
+    pub environment_name: String,
+    #[serde(flatten)]
+    pub state: DeploymentState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct Proxy {
+    pub id: i32,
+    pub name: String,
+    pub slug: String,
+    pub version: String,
+    /// Such as "/weather/v1": the gateway routes requests under it to this proxy.
+    pub context_path: String,
+    pub description: String,
+    pub has_contract: bool,
+    pub operations: Vec<Operation>,
+    /// One per environment, in promotion order.
+    pub environments: Vec<EnvironmentStatus>,
+    /// Things a publisher should look at: certificates expiring or expired, verification off.
+    pub warnings: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
+    pub updated_at: OffsetDateTime,
+}
+
+/// What creating a proxy asks for.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct NewProxy {
+    pub name: String,
+    /// Derived from the name when empty or missing.
+    #[serde(default)]
+    pub slug: String,
+    pub version: String,
+    pub context_path: String,
+    #[serde(default)]
+    pub description: String,
+    /// The backend every environment starts with (http:// or https://); change it per environment on the Endpoints page.
+    pub backend_url: String,
+    /// An OpenAPI 3 document, YAML or JSON.
+    #[serde(default)]
+    pub contract: Option<String>,
+}
+
+/// A partial update: only the fields given change. `contract: ""` removes the contract.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct ProxyChanges {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub context_path: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub contract: Option<String>,
+}
+
+/// What the Endpoints card saves for one environment (the REST PUT body).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct EndpointSettings {
+    pub url: String,
+    /// Trusted when calling the backend over https; none means the public roots.
+    #[serde(default)]
+    pub endpoint_certificate_ids: Vec<i32>,
+    #[serde(default = "yes")]
+    pub verify_hostname: bool,
+    #[serde(default = "yes")]
+    pub verify_chain: bool,
+    #[serde(default)]
+    pub mutual_ssl: bool,
+    /// The client key pair presented to the backend when Mutual SSL is on.
+    #[serde(default)]
+    pub client_certificate_id: Option<i32>,
+    #[serde(default = "default_connect")]
+    pub connect_timeout_ms: u32,
+    #[serde(default = "default_read")]
+    pub read_timeout_ms: u32,
+    /// Save even though no endpoint certificate names the URL's host (otherwise refused).
+    #[serde(default)]
+    pub accept_host_mismatch: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_connect() -> u32 {
+    DEFAULT_CONNECT_TIMEOUT_MS
+}
+fn default_read() -> u32 {
+    DEFAULT_READ_TIMEOUT_MS
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeLevel {
+    Info,
+    Warning,
+}
+
+/// A remark on an endpoint configuration that the card shows for as long as it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct Notice {
+    pub level: NoticeLevel,
+    pub text: String,
+}
+
+/// One environment's endpoint configuration, as saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct EndpointConfig {
+    pub environment: Environment,
+    pub url: String,
+    pub endpoint_certificate_ids: Vec<i32>,
+    /// The trusted endpoint certificates, described.
+    pub endpoint_certificates: Vec<Certificate>,
+    pub verify_hostname: bool,
+    pub verify_chain: bool,
+    pub mutual_ssl: bool,
+    pub client_certificate_id: Option<i32>,
+    pub connect_timeout_ms: u32,
+    pub read_timeout_ms: u32,
+    pub host_mismatch_accepted: bool,
+    pub notices: Vec<Notice>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
+    pub updated_at: OffsetDateTime,
+}
+
+impl EndpointConfig {
+    pub fn settings(&self) -> EndpointSettings {
+        EndpointSettings {
+            url: self.url.clone(),
+            endpoint_certificate_ids: self.endpoint_certificate_ids.clone(),
+            verify_hostname: self.verify_hostname,
+            verify_chain: self.verify_chain,
+            mutual_ssl: self.mutual_ssl,
+            client_certificate_id: self.client_certificate_id,
+            connect_timeout_ms: self.connect_timeout_ms,
+            read_timeout_ms: self.read_timeout_ms,
+            accept_host_mismatch: self.host_mismatch_accepted,
+        }
+    }
+}
+
+/// One entry of the activity log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct Activity {
+    pub id: i32,
+    /// The proxy's name, when the entry is about a proxy that still exists.
+    pub proxy: Option<String>,
+    pub actor: String,
+    /// Stable, such as "proxy.created" or "endpoint.saved".
+    pub action: String,
+    pub summary: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+}

@@ -1,0 +1,112 @@
+//! What an endpoint configuration's card (and the proxy listing) keeps telling the publisher
+//! for as long as it holds: verification turned off, trusting the public roots, certificates
+//! expiring, a certificate that does not name the backend's host.
+use crate::entities::{certificate, endpoint_certificate, endpoint_config, environment};
+use crate::model::{Certificate, ExpiryStatus, Notice, NoticeLevel, EXPIRY_WARNING_DAYS};
+use crate::Result;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+fn warning(text: impl Into<String>) -> Notice {
+    Notice { level: NoticeLevel::Warning, text: text.into() }
+}
+
+fn info(text: impl Into<String>) -> Notice {
+    Notice { level: NoticeLevel::Info, text: text.into() }
+}
+
+/// Why none of the endpoint certificates names the URL's host, or `None` when one does (or
+/// when a CA certificate is among them: the backend's own certificate, which a CA issued, is
+/// then what must name the host, and only the handshake can tell).
+pub(super) fn host_not_covered(url: &url::Url, certs: &[certificate::Model]) -> Option<String> {
+    let host = url.host()?;
+    if certs.is_empty() || certs.iter().any(|c| c.is_ca) {
+        return None;
+    }
+    let mut names = Vec::new();
+    for cert in certs {
+        let sans: Vec<String> = serde_json::from_str(&cert.subject_alt_names).unwrap_or_default();
+        if crate::proxies::paths::names_cover_host(&sans, &host) {
+            return None;
+        }
+        let listed = if sans.is_empty() { "no subject alternative names".to_string() } else { sans.join(", ") };
+        names.push(format!("\"{}\" names {listed}", cert.name));
+    }
+    Some(format!("no endpoint certificate names the backend host {host}: {}", names.join("; ")))
+}
+
+fn expiry(cert: &Certificate, role: &str) -> Option<String> {
+    match cert.expiry_status() {
+        ExpiryStatus::Expired => Some(format!("the {role} \"{}\" expired on {}", cert.name, cert.not_after.date())),
+        ExpiryStatus::ExpiringSoon => Some(format!("the {role} \"{}\" expires in {} days (on {})", cert.name, cert.days_left, cert.not_after.date())),
+        ExpiryStatus::Valid => None,
+    }
+}
+
+pub(super) fn for_config(row: &endpoint_config::Model, endpoint_certs: &[Certificate], client: Option<&Certificate>) -> Vec<Notice> {
+    let mut notices = Vec::new();
+    let https = row.url.starts_with("https://");
+    if !https {
+        notices.push(warning("This backend is called over plain http: traffic between the gateway and the backend is not encrypted."));
+        if !endpoint_certs.is_empty() {
+            notices.push(info("Endpoint certificates are only used over https; they are ignored for this http URL."));
+        }
+    }
+    if https && !row.verify_chain {
+        notices.push(warning(
+            "Certificate chain verification is off: the gateway will accept any certificate this backend presents, an attacker's included. Turn Verify certificate chain back on once the backend's certificate is uploaded.",
+        ));
+    }
+    if https && row.verify_chain && endpoint_certs.is_empty() {
+        notices.push(info(
+            "No endpoint certificate: the gateway trusts the public root CAs for this backend, as a browser would. Upload the backend's certificate if it is self-signed or issued by a private CA.",
+        ));
+    }
+    if https && !row.verify_hostname {
+        notices.push(warning("Hostname verification is off: any certificate the trusted CAs issued is accepted, whatever name it is for."));
+    }
+    if https && row.verify_hostname && row.host_mismatch_accepted {
+        notices.push(warning("Saved although no endpoint certificate names the backend's host: expect upstream_tls_hostname_mismatch unless the backend presents a certificate for it."));
+    }
+    for cert in endpoint_certs {
+        notices.extend(expiry(cert, "endpoint certificate").map(warning));
+    }
+    match client {
+        Some(c) if row.mutual_ssl => notices.extend(expiry(c, "client certificate").map(warning)),
+        Some(c) => notices.push(info(format!("\"{}\" is selected but not presented while Mutual SSL is off.", c.name))),
+        None => {}
+    }
+    notices
+}
+
+/// The listing's warnings for a proxy: per environment, verification off and certificates in
+/// use that expire within EXPIRY_WARNING_DAYS days or have expired.
+pub async fn listing_warnings(db: &DatabaseConnection, environments: &[environment::Model], configs: &[endpoint_config::Model]) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let horizon = time::OffsetDateTime::now_utc() + time::Duration::days(EXPIRY_WARNING_DAYS);
+    for env in environments {
+        let Some(config) = configs.iter().find(|c| c.environment_id == env.id) else { continue };
+        if config.url.starts_with("https://") && !config.verify_chain {
+            warnings.push(format!("{}: certificate chain verification is off", env.name));
+        }
+        let mut ids: Vec<i32> = endpoint_certificate::Entity::find()
+            .filter(endpoint_certificate::Column::EndpointConfigId.eq(config.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| t.certificate_id)
+            .collect();
+        if config.mutual_ssl {
+            ids.extend(config.client_certificate_id);
+        }
+        let soon = certificate::Entity::find()
+            .filter(certificate::Column::Id.is_in(ids))
+            .filter(certificate::Column::NotAfter.lte(horizon))
+            .all(db)
+            .await?;
+        for cert in soon {
+            let verb = if cert.not_after < time::OffsetDateTime::now_utc() { "expired on" } else { "expires on" };
+            warnings.push(format!("{}: \"{}\" {verb} {}", env.name, cert.name, cert.not_after.date()));
+        }
+    }
+    Ok(warnings)
+}
