@@ -1,8 +1,10 @@
 //! Server functions, one file per resource. Each one authenticates, calls one service and maps
 //! its error; the rules live in the `services` crate.
 pub mod certificates;
+pub mod endpoints;
 pub mod environments;
 pub mod projects;
+pub mod proxies;
 pub mod session;
 pub mod tokens;
 pub mod users;

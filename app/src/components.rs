@@ -1,6 +1,8 @@
 //! Pieces every page uses: the console layout, flash messages, form errors, pagination,
 //! empty states and confirmations.
+pub mod client_certificate;
 pub mod confirm;
+pub mod deployment_badge;
 pub mod flash;
 pub mod forms;
 pub mod layout;

@@ -56,6 +56,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path="/projects"/> } ssr=SsrMode::Async/>
                     <Route path=path!("/projects") view=ProjectsPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:project") view=ProjectPage ssr=SsrMode::Async/>
+                    <Route path=path!("/projects/:project/members") view=MembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/projects/:project/new-proxy") view=NewProxyPage ssr=SsrMode::Async/>
+                    <ParentRoute path=path!("/projects/:project/proxies/:proxy") view=ProxyLayout ssr=SsrMode::Async>
+                        <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
+                        <Route path=path!("/endpoints") view=EndpointsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/policies") view=PoliciesPage ssr=SsrMode::Async/>
+                        <Route path=path!("/deploy") view=DeployPage ssr=SsrMode::Async/>
+                        <Route path=path!("/test") view=TestPage ssr=SsrMode::Async/>
+                        <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async/>
+                    </ParentRoute>
                     <Route path=path!("/projects/:project/certificates") view=CertificatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:project/certificates/:id") view=CertificatePage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>

@@ -1,9 +1,12 @@
 //! Routed pages, one file each.
 mod certificate;
 mod certificates;
+mod members;
+mod new_proxy;
 mod not_found;
 mod project;
 mod projects;
+mod proxy;
 mod setup;
 mod sign_in;
 mod tokens;
@@ -11,9 +14,12 @@ mod users;
 
 pub use certificate::CertificatePage;
 pub use certificates::CertificatesPage;
+pub use members::MembersPage;
+pub use new_proxy::NewProxyPage;
 pub use not_found::NotFoundPage;
 pub use project::ProjectPage;
 pub use projects::ProjectsPage;
+pub use proxy::{ActivityPage, DeployPage, EndpointsPage, OverviewPage, PoliciesPage, ProxyLayout, TestPage};
 pub use setup::SetupPage;
 pub use sign_in::SignInPage;
 pub use tokens::TokensPage;

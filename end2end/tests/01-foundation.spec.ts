@@ -84,6 +84,8 @@ test("create a project, see it listed, then sign out", async ({ page }, testInfo
   // The project page, reached from the list.
   await list.getByRole("link", { name: "Weather APIs" }).click();
   await expect(page.getByRole("heading", { name: "Weather APIs", level: 1 })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "No API proxies yet" })).toBeVisible();
+  await page.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "Members" }).click();
   await expect(page.getByTestId("member-list")).toContainText(ADMIN.email);
 
   // Sign out from the user menu.

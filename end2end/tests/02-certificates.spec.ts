@@ -90,14 +90,14 @@ test("use my own key pair: a mismatched key is refused, a matching one is added"
 
   await page.getByText("Use my own key pair").click();
   await page.getByLabel("Private key file").setInputFiles(other.key);
-  await page.locator("#own-cert-file").setInputFiles(mine.cert);
+  await page.locator("#store-own-cert-file").setInputFiles(mine.cert);
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await expect(page.getByTestId("flash")).toContainText("the private key does not match the certificate's public key");
   await expect(page.getByTestId("certificate-list")).not.toContainText("own-client");
 
   await page.getByText("Use my own key pair").click();
   await page.getByLabel("Private key file").setInputFiles(mine.key);
-  await page.locator("#own-cert-file").setInputFiles(mine.cert);
+  await page.locator("#store-own-cert-file").setInputFiles(mine.cert);
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await expect(page.getByTestId("flash")).toContainText('Added the client key pair "own-client"');
 });

@@ -12,14 +12,16 @@ use services::auth::{actor_for_user, Actor, SESSION_USER_KEY};
 use services::model::MAX_UPLOAD_KIB;
 use tower_sessions::Session;
 
-/// Two fields of at most MAX_UPLOAD_KIB each, plus form overhead.
-const BODY_LIMIT: usize = (2 * MAX_UPLOAD_KIB + 64) * 1024;
+/// Two fields of at most MAX_UPLOAD_KIB each (or one contract), plus form overhead.
+const BODY_LIMIT: usize = (2 * MAX_UPLOAD_KIB + services::model::MAX_CONTRACT_KIB + 64) * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/projects/{project}/certificates/endpoint", post(upload_endpoint))
         .route("/projects/{project}/certificates/client", post(add_client_pair))
         .route("/projects/{project}/certificates/{id}/download", get(download))
+        .route("/projects/{project}/proxies/{proxy}/endpoint-certificates", post(upload_proxy_endpoint_certificate))
+        .route("/projects/{project}/proxies/{proxy}/contract", post(upload_contract))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
@@ -46,6 +48,17 @@ impl Fields {
                 Err(e) => return Err(too_big_or(e.status(), "the upload could not be read")),
             }
         }
+    }
+
+    /// Where to go afterwards: the form's `back` field when it stays inside the project.
+    fn back_within(&self, project: &str, otherwise: String) -> String {
+        let prefix = format!("/projects/{project}/");
+        self.0
+            .iter()
+            .find(|(n, _)| n == "back")
+            .and_then(|(_, b)| String::from_utf8(b.clone()).ok())
+            .filter(|b| b.starts_with(&prefix) && !b.contains("//") && !b.contains('\\'))
+            .unwrap_or(otherwise)
     }
 
     fn file_or_text(&self, file: &str, text: &str) -> Vec<u8> {
@@ -94,10 +107,11 @@ async fn upload_endpoint(State(state): State<AppState>, session: Session, Path(p
 
 async fn add_client_pair(State(state): State<AppState>, session: Session, Path(project): Path<String>, form: Multipart) -> Response {
     let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
-    let back = format!("/projects/{project}/certificates");
+    let mut back = format!("/projects/{project}/certificates");
     let outcome = match Fields::read(form).await {
         Err(e) => Err(e),
         Ok(fields) => {
+            back = fields.back_within(&project, back);
             let cert = fields.file_or_text("certificate_file", "certificate_pem");
             let key = fields.file_or_text("private_key_file", "private_key_pem");
             let s = &state.services;
@@ -106,6 +120,56 @@ async fn add_client_pair(State(state): State<AppState>, session: Session, Path(p
                 .map(|c| format!("Added the client key pair \"{}\" ({}).", c.name, c.key_type))
                 .map_err(|e| e.to_string())
         }
+    };
+    finish(&session, back, outcome).await
+}
+
+/// "Upload Endpoint Certificate" on a proxy's Endpoints page: into the store, and the default
+/// for every environment that trusts none yet.
+async fn upload_proxy_endpoint_certificate(
+    State(state): State<AppState>,
+    session: Session,
+    Path((project, proxy)): Path<(String, String)>,
+    form: Multipart,
+) -> Response {
+    let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
+    let back = format!("/projects/{project}/proxies/{proxy}/endpoints");
+    let outcome = match Fields::read(form).await {
+        Err(e) => Err(e),
+        Ok(fields) => {
+            let upload = fields.file_or_text("certificate_file", "certificate_pem");
+            services::proxies::endpoints::upload_endpoint_certificate(&state.services.db, &actor, &project, &proxy, &upload)
+                .await
+                .map(|(certs, took)| {
+                    let names: Vec<String> = certs.iter().map(|c| format!("\"{}\"", c.name)).collect();
+                    match took.is_empty() {
+                        true => format!("Uploaded {}. Every environment already has its own endpoint certificate: choose it on a card to use it.", names.join(", ")),
+                        false => format!("Uploaded {}: now the endpoint certificate for {} (saved; nothing is live until it is deployed).", names.join(", "), took.join(" and ")),
+                    }
+                })
+                .map_err(|e| e.to_string())
+        }
+    };
+    finish(&session, back, outcome).await
+}
+
+/// Uploads (or pastes) a proxy's OpenAPI contract, replacing the current one.
+async fn upload_contract(State(state): State<AppState>, session: Session, Path((project, proxy)): Path<(String, String)>, form: Multipart) -> Response {
+    let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
+    let back = format!("/projects/{project}/proxies/{proxy}");
+    let outcome = match Fields::read(form).await {
+        Err(e) => Err(e),
+        Ok(fields) => match String::from_utf8(fields.file_or_text("contract_file", "contract_pem")) {
+            Err(_) => Err("the contract is not UTF-8 text: upload the YAML or JSON document".to_string()),
+            Ok(text) if text.trim().is_empty() => Err("choose a contract file or paste the contract".to_string()),
+            Ok(text) => {
+                let changes = services::model::ProxyChanges { contract: Some(text), ..Default::default() };
+                services::proxies::update(&state.services.db, &actor, &project, &proxy, changes)
+                    .await
+                    .map(|p| format!("Uploaded the contract: {} operations.", p.operations.len()))
+                    .map_err(|e| e.to_string())
+            }
+        },
     };
     finish(&session, back, outcome).await
 }

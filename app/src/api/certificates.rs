@@ -57,12 +57,16 @@ pub async fn generate_key_pair(
     Ok(cert)
 }
 
+/// Deletes an entry. From a list (`stay` set), the page stays where it is; from the entry's own
+/// page, it goes back to the certificate list.
 #[server]
-pub async fn delete_certificate(project: String, id: i32) -> Result<(), AppError> {
+pub async fn delete_certificate(project: String, id: i32, stay: Option<String>) -> Result<(), AppError> {
     use super::guard;
     let (services, actor) = guard::actor().await?;
     let cert = services::certificates::delete(&services.db, &actor, &project, id).await?;
     guard::flash(format!("Deleted \"{}\".", cert.name)).await?;
-    leptos_axum::redirect(&format!("/projects/{project}/certificates"));
+    if stay.is_none() {
+        leptos_axum::redirect(&format!("/projects/{project}/certificates"));
+    }
     Ok(())
 }

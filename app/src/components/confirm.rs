@@ -10,13 +10,16 @@ pub fn ConfirmSubmit(
     question: String,
     /// The confirming button's label, e.g. "Yes, remove".
     confirm: &'static str,
+    /// The id of the form to submit, when the button cannot sit inside it (forms do not nest).
+    #[prop(optional, into)]
+    form: Option<String>,
 ) -> impl IntoView {
     view! {
         <details class="confirm">
             <summary class="button danger-outline">{label}</summary>
             <div class="confirm-panel" role="alertdialog">
                 <p>{question}</p>
-                <button type="submit" class="button danger">{confirm}</button>
+                <button type="submit" class="button danger" form=form>{confirm}</button>
             </div>
         </details>
     }

@@ -3,8 +3,9 @@ use leptos::prelude::*;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum ProjectTab {
-    Overview,
+    Proxies,
     Certificates,
+    Members,
 }
 
 #[component]
@@ -15,8 +16,9 @@ pub fn ProjectTabs(project: String, active: ProjectTab) -> impl IntoView {
     };
     view! {
         <nav class="tabs-nav" aria-label="Project">
-            {tab(ProjectTab::Overview, format!("/projects/{project}"), "Overview")}
+            {tab(ProjectTab::Proxies, format!("/projects/{project}"), "API proxies")}
             {tab(ProjectTab::Certificates, format!("/projects/{project}/certificates"), "Certificates")}
+            {tab(ProjectTab::Members, format!("/projects/{project}/members"), "Members")}
         </nav>
     }
 }

@@ -2,14 +2,15 @@
 //! pages; Upload Endpoint Certificate; Add Client Certificate (generate, or use my own pair).
 use crate::api::certificates::{list_certificates, GenerateKeyPair};
 use crate::components::flash::refresh_flash_on;
-use crate::components::forms::{EmptyState, FieldError, FormError, LoadError};
+use crate::components::client_certificate::{ClientCertificateTabs, FileOrPaste, CERT_FILES};
+use crate::components::forms::{EmptyState, LoadError};
 use crate::components::pagination::Pagination;
 use crate::components::project_tabs::{ProjectTab, ProjectTabs};
 use crate::pages::projects::urlencode;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use services::model::{Certificate, ExpiryStatus, KeyAlgorithm, MAX_UPLOAD_KIB};
+use services::model::{Certificate, ExpiryStatus, MAX_UPLOAD_KIB};
 
 #[component]
 pub fn CertificatesPage() -> impl IntoView {
@@ -120,84 +121,13 @@ fn UploadEndpointCertificate(project: String) -> impl IntoView {
     }
 }
 
-const CERT_FILES: &str = ".pem,.crt,.cer,.der";
-
-/// A file input and a text area for the same value (`{name}_file` / `{name}_pem`); the server
-/// takes the file when one was chosen (see server/src/console_forms.rs).
-#[component]
-fn FileOrPaste(
-    id: &'static str,
-    name: &'static str,
-    label: &'static str,
-    paste_label: &'static str,
-    accept: &'static str,
-    placeholder: &'static str,
-) -> impl IntoView {
-    view! {
-        <label for=format!("{id}-file")>{label}</label>
-        <input id=format!("{id}-file") type="file" name=format!("{name}_file") accept=accept/>
-        <label for=format!("{id}-pem")>{paste_label}</label>
-        <textarea id=format!("{id}-pem") name=format!("{name}_pem") rows="4" placeholder=placeholder autocomplete="off"></textarea>
-    }
-}
-
 #[component]
 fn AddClientCertificate(project: String, generate: ServerAction<GenerateKeyPair>) -> impl IntoView {
-    let value = generate.value();
-    let pending = generate.pending();
-    let own_action = format!("/projects/{project}/certificates/client");
+    let back = format!("/projects/{project}/certificates");
     view! {
         <section class="card" id="add-client-certificate">
             <h2>"Add Client Certificate"</h2>
-            <div class="radio-tabs">
-                <input type="radio" name="client-tab" id="tab-generate" checked/>
-                <label for="tab-generate">"Generate new key pair"</label>
-                <div class="tab-panel">
-                    <ActionForm action=generate attr:class="form form-grid">
-                        <FormError value fields=&["common_name", "organization", "organizational_unit", "country", "state", "locality", "validity_days"]/>
-                        <input type="hidden" name="project" value=project.clone()/>
-                        <div class="field field-wide">
-                            <label for="common-name">"Common name"</label>
-                            <input id="common-name" name="common_name" required maxlength="64" placeholder="e.g. gatehouse-dev-client"/>
-                            <p class="hint">"Identifies this certificate; the backend sees it as the client's name."</p>
-                            <FieldError value field="common_name"/>
-                        </div>
-                        <details class="advanced field-wide">
-                            <summary>"Show advanced options"</summary>
-                            <div class="form-grid">
-                                <div class="field"><label for="org">"Organization"</label><input id="org" name="organization" maxlength="64"/><FieldError value field="organization"/></div>
-                                <div class="field"><label for="unit">"Organizational unit"</label><input id="unit" name="organizational_unit" maxlength="64"/><FieldError value field="organizational_unit"/></div>
-                                <div class="field"><label for="country">"Country"</label><input id="country" name="country" maxlength="2" placeholder="SE"/><FieldError value field="country"/></div>
-                                <div class="field"><label for="state">"State or province"</label><input id="state" name="state" maxlength="64"/><FieldError value field="state"/></div>
-                                <div class="field"><label for="locality">"Locality"</label><input id="locality" name="locality" maxlength="64"/><FieldError value field="locality"/></div>
-                                <div class="field"><label for="validity">"Validity (days)"</label><input id="validity" name="validity_days" type="number" min="1" max="3650" value="365"/><FieldError value field="validity_days"/></div>
-                                <div class="field"><label for="algorithm">"Key algorithm"</label>
-                                    <select id="algorithm" name="key_algorithm">
-                                        {KeyAlgorithm::ALL.iter().map(|k| view! { <option value=k.as_str() selected=*k == KeyAlgorithm::default()>{k.label()}</option> }).collect_view()}
-                                    </select>
-                                </div>
-                            </div>
-                        </details>
-                        <div class="actions">
-                            <button type="submit" class="button primary" disabled=pending aria-busy=move || pending.get().to_string()>
-                                {move || if pending.get() { "Generating… (RSA 4096 takes a few seconds)" } else { "Generate" }}
-                            </button>
-                        </div>
-                    </ActionForm>
-                </div>
-                <input type="radio" name="client-tab" id="tab-own"/>
-                <label for="tab-own">"Use my own key pair"</label>
-                <div class="tab-panel">
-                    <form method="post" enctype="multipart/form-data" action=own_action class="form">
-                        <p class="muted">"The private key (PKCS#8, PKCS#1 RSA or SEC1 EC, unencrypted) and its certificate, with the chain if you have it. Upload files or paste PEM."</p>
-                        <FileOrPaste id="own-key" name="private_key" label="Private key file" paste_label="or paste the private key"
-                            accept=".pem,.key" placeholder="-----BEGIN PRIVATE KEY-----"/>
-                        <FileOrPaste id="own-cert" name="certificate" label="Certificate file" paste_label="or paste the certificate"
-                            accept=CERT_FILES placeholder="-----BEGIN CERTIFICATE-----"/>
-                        <div class="actions"><button type="submit" class="button primary">"Add"</button></div>
-                    </form>
-                </div>
-            </div>
+            <ClientCertificateTabs project prefix="store".to_string() back generate/>
         </section>
     }
 }

@@ -1,29 +1,26 @@
-//! One project: its overview and members. (API proxies, certificates and deployments are
-//! added here by later work.)
-use crate::api::projects::{get_project, list_members, AddMember, RemoveMember, SetMemberRole};
-use crate::components::confirm::ConfirmSubmit;
-use crate::components::flash::refresh_flash_on;
-use crate::components::format_time;
-use crate::components::forms::{FieldError, FormError, LoadError};
+//! A project's home: the Proxy Listing pane, with each proxy's status per environment and its
+//! warnings (certificates expiring, verification turned off).
+use crate::api::projects::get_project;
+use crate::api::proxies::list_proxies;
+use crate::components::deployment_badge::DeploymentBadge;
+use crate::components::forms::{EmptyState, LoadError};
+use crate::components::pagination::Pagination;
 use crate::components::project_tabs::{ProjectTab, ProjectTabs};
+use crate::pages::projects::urlencode;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
-use services::model::{Member, Project, Role};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use services::model::Proxy;
 
 #[component]
 pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let key = move || params.read().get("project").unwrap_or_default();
-    let add = ServerAction::<AddMember>::new();
-    let set_role = ServerAction::<SetMemberRole>::new();
-    let remove = ServerAction::<RemoveMember>::new();
-    for version in [add.version(), set_role.version(), remove.version()] {
-        refresh_flash_on(version);
-    }
-    let changes = move || (add.version().get(), set_role.version().get(), remove.version().get());
+    let filter = move || query.read().get("q").unwrap_or_default();
+    let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1u64);
     let project = Resource::new(key, get_project);
-    let members = Resource::new(move || (key(), changes()), |(key, _)| list_members(key));
+    let proxies = Resource::new(move || (key(), filter(), page()), |(key, filter, page)| list_proxies(key, filter, page));
 
     view! {
         <Suspense fallback=|| view! { <p>"Loading project…"</p> }>
@@ -32,121 +29,76 @@ pub fn ProjectPage() -> impl IntoView {
                     Ok(p) => p,
                     Err(e) => return view! { <LoadError error=e/> }.into_any(),
                 };
-                let members = members.await;
+                let slug = project.slug.clone();
+                let listing = match proxies.await {
+                    Ok(list) if list.items.is_empty() && filter().is_empty() => view! {
+                        <EmptyState title="No API proxies yet">
+                            <p>"An API proxy publishes a backend through the gateway under a context path such as /weather/v1."</p>
+                            <p><a class="button primary" href=format!("/projects/{slug}/new-proxy")>"Create API proxy"</a></p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(list) if list.items.is_empty() => view! {
+                        <EmptyState title="No proxy matches this filter">
+                            <p><a href=format!("/projects/{slug}")>"Clear the filter"</a></p>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(list) => {
+                        let base = format!("/projects/{slug}?q={}", urlencode(&filter()));
+                        let environments: Vec<String> = list.items[0].environments.iter().map(|e| e.environment_name.clone()).collect();
+                        let rows = list.items.iter().map(|p| view! { <ProxyRow project=slug.clone() proxy=p.clone()/> }).collect_view();
+                        view! {
+                            <table class="table" data-testid="proxy-list">
+                                <thead><tr>
+                                    <th>"Name"</th><th>"Version"</th><th>"Context"</th>
+                                    {environments.into_iter().map(|e| view! { <th>{e}</th> }).collect_view()}
+                                    <th>"Warnings"</th>
+                                </tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                            <Pagination page=list.page page_count=list.page_count() total=list.total href=move |p| format!("{base}&page={p}")/>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                };
                 view! {
                     <Title text=format!("{} · Gatehouse", project.name)/>
                     <div class="page-header">
                         <p class="breadcrumbs"><a href="/projects">"Projects"</a>" / "</p>
                         <h1>{project.name.clone()}</h1>
-                        <p class="muted"><code>{project.slug.clone()}</code>" · created "{format_time(&project.created_at)}</p>
                         {(!project.description.is_empty()).then(|| view! { <p>{project.description.clone()}</p> })}
                     </div>
-                    <ProjectTabs project=project.slug.clone() active=ProjectTab::Overview/>
-                    <section class="card">
-                        <h2>"Members"</h2>
-                        <p class="muted">"Owners manage members; publishers change proxies and certificates; viewers only look."</p>
-                        <FormError value=set_role.value()/>
-                        <FormError value=remove.value()/>
-                        {match members {
-                            Ok(list) => view! { <MemberTable project=project.clone() members=list set_role remove/> }.into_any(),
-                            Err(e) => view! { <LoadError error=e/> }.into_any(),
-                        }}
-                        {is_owner(&project).then(|| view! { <AddMemberForm project=project.slug.clone() add/> })}
-                    </section>
+                    <ProjectTabs project=project.slug.clone() active=ProjectTab::Proxies/>
+                    <div class="toolbar">
+                        <form method="get" class="filter-bar" role="search">
+                            <label for="proxy-filter" class="visually-hidden">"Filter API proxies"</label>
+                            <input id="proxy-filter" type="search" name="q" placeholder="Name, context path or version" value=filter()/>
+                            <button type="submit" class="button">"Filter"</button>
+                        </form>
+                        <a class="button primary" href=format!("/projects/{}/new-proxy", project.slug)>"Create API proxy"</a>
+                    </div>
+                    <h2 class="visually-hidden">"Proxy Listing"</h2>
+                    {listing}
                 }.into_any()
             })}
         </Suspense>
     }
 }
 
-fn is_owner(project: &Project) -> bool {
-    // Admins who are not members get `None`; the service lets them manage members too.
-    matches!(project.role, Some(Role::Owner) | None)
-}
-
 #[component]
-fn MemberTable(
-    project: Project,
-    members: Vec<Member>,
-    set_role: ServerAction<SetMemberRole>,
-    remove: ServerAction<RemoveMember>,
-) -> impl IntoView {
-    let manage = is_owner(&project);
-    let rows = members
-        .into_iter()
-        .map(|m| {
-            let slug = project.slug.clone();
-            let slug2 = project.slug.clone();
-            let question = format!("Remove {} from {}? They lose access at once.", m.email, project.name);
-            view! {
-                <tr>
-                    <td>{m.name.clone()}</td>
-                    <td>{m.email.clone()}</td>
-                    <td>
-                        {if manage {
-                            view! {
-                                <ActionForm action=set_role attr:class="inline-form">
-                                    <input type="hidden" name="project" value=slug/>
-                                    <input type="hidden" name="user_id" value=m.user_id/>
-                                    <label class="visually-hidden" for=format!("role-{}", m.user_id)>"Role"</label>
-                                    <select name="role" id=format!("role-{}", m.user_id)>
-                                        {Role::ALL.iter().map(|r| view! {
-                                            <option value=r.as_str() selected=*r == m.role>{r.as_str()}</option>
-                                        }).collect_view()}
-                                    </select>
-                                    <button type="submit" class="button small">"Change"</button>
-                                </ActionForm>
-                            }.into_any()
-                        } else {
-                            view! { <span class=format!("badge role-{}", m.role.as_str())>{m.role.as_str()}</span> }.into_any()
-                        }}
-                    </td>
-                    <td>
-                        {manage.then(|| view! {
-                            <ActionForm action=remove attr:class="inline-form">
-                                <input type="hidden" name="project" value=slug2/>
-                                <input type="hidden" name="user_id" value=m.user_id/>
-                                <ConfirmSubmit label="Remove" question confirm="Yes, remove"/>
-                            </ActionForm>
-                        })}
-                    </td>
-                </tr>
-            }
-        })
-        .collect_view();
+fn ProxyRow(project: String, proxy: Proxy) -> impl IntoView {
+    let href = format!("/projects/{project}/proxies/{}", proxy.slug);
+    let warnings = if proxy.warnings.is_empty() {
+        view! { <span class="muted">"none"</span> }.into_any()
+    } else {
+        view! { <ul class="warning-list">{proxy.warnings.iter().map(|w| view! { <li>"⚠ "{w.clone()}</li> }).collect_view()}</ul> }.into_any()
+    };
     view! {
-        <table class="table" data-testid="member-list">
-            <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th></th></tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
-}
-
-#[component]
-fn AddMemberForm(project: String, add: ServerAction<AddMember>) -> impl IntoView {
-    let value = add.value();
-    view! {
-        <h3>"Add a member"</h3>
-        <ActionForm action=add attr:class="form form-grid">
-            <FormError value fields=&["email", "role"]/>
-            <input type="hidden" name="project" value=project/>
-            <div class="field">
-                <label for="member-email">"Email"</label>
-                <input id="member-email" type="email" name="email" required/>
-                <FieldError value field="email"/>
-            </div>
-            <div class="field">
-                <label for="member-role">"Role"</label>
-                <select id="member-role" name="role">
-                    <option value="viewer">"viewer"</option>
-                    <option value="publisher" selected>"publisher"</option>
-                    <option value="owner">"owner"</option>
-                </select>
-                <FieldError value field="role"/>
-            </div>
-            <div class="actions">
-                <button type="submit" class="button primary">"Add member"</button>
-            </div>
-        </ActionForm>
+        <tr>
+            <td><a href=href>{proxy.name.clone()}</a></td>
+            <td>{proxy.version.clone()}</td>
+            <td><code>{proxy.context_path.clone()}</code></td>
+            {proxy.environments.iter().map(|e| view! { <td><DeploymentBadge state=e.state.clone()/></td> }).collect_view()}
+            <td>{warnings}</td>
+        </tr>
     }
 }

@@ -72,3 +72,14 @@ pub fn openssl_key(command: &str, args: &[&str], label: &str) -> String {
     assert!(text.contains(&format!("BEGIN {label}")), "openssl wrote {text:.40}");
     text
 }
+
+/// A self-signed server certificate marked CA, as `openssl req -x509` makes by default.
+pub fn self_signed_ca_server(host: &str) -> TestCert {
+    let mut params = CertificateParams::new(vec![host.to_string()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, host);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    window(&mut params, -1, 90);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    TestCert { cert_pem: cert.pem(), key_pem: key.serialize_pem(), der: cert.der().to_vec(), params }
+}

@@ -15,11 +15,14 @@ fn info(text: impl Into<String>) -> Notice {
 }
 
 /// Why none of the endpoint certificates names the URL's host, or `None` when one does (or
-/// when a CA certificate is among them: the backend's own certificate, which a CA issued, is
-/// then what must name the host, and only the handshake can tell).
+/// when an issuing CA is among them: the backend's own certificate, which that CA issued, is
+/// then what must name the host, and only the handshake can tell). A CA certificate that lists
+/// host names is a self-signed server certificate (openssl marks those CA by default), so it
+/// is checked like any server certificate.
 pub(super) fn host_not_covered(url: &url::Url, certs: &[certificate::Model]) -> Option<String> {
     let host = url.host()?;
-    if certs.is_empty() || certs.iter().any(|c| c.is_ca) {
+    let names_hosts = |c: &certificate::Model| c.subject_alt_names.trim() != "[]";
+    if certs.is_empty() || certs.iter().any(|c| c.is_ca && !names_hosts(c)) {
         return None;
     }
     let mut names = Vec::new();

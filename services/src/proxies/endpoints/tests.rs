@@ -107,7 +107,11 @@ async fn a_certificate_for_another_host_is_refused_until_the_publisher_accepts_i
     // With hostname verification off the check does not apply; with a CA it is the handshake's job.
     save_dev(&s, EndpointSettings { verify_hostname: false, ..elsewhere.clone() }).await.unwrap();
     let ca = certificates::upload_endpoint(&s.db, &s.ada, "weather", test_pki::ca("Other CA").cert_pem.as_bytes()).await.unwrap().remove(0);
-    save_dev(&s, EndpointSettings { endpoint_certificate_ids: vec![ca.id], ..elsewhere }).await.unwrap();
+    save_dev(&s, EndpointSettings { endpoint_certificate_ids: vec![ca.id], ..elsewhere.clone() }).await.unwrap();
+    // A self-signed server certificate marked CA still names its host, so it is checked.
+    let own = certificates::upload_endpoint(&s.db, &s.ada, "weather", test_pki::self_signed_ca_server("backend.test").cert_pem.as_bytes()).await.unwrap().remove(0);
+    let err = save_dev(&s, EndpointSettings { endpoint_certificate_ids: vec![own.id], ..elsewhere }).await.unwrap_err();
+    assert_eq!(err.field(), Some("endpoint_certificate_ids"), "{err}");
 }
 
 #[tokio::test]

@@ -1,0 +1,74 @@
+//! The Endpoints page: every environment's endpoint configuration with the certificates a
+//! publisher can choose from, and Save. "Upload Endpoint Certificate" is a multipart form
+//! (server/src/console_forms.rs).
+use crate::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use services::model::{Certificate, EndpointConfig};
+
+/// Everything one Endpoints page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointsData {
+    pub configs: Vec<EndpointConfig>,
+    /// The project's endpoint certificates, to trust per environment.
+    pub endpoint_certificates: Vec<Certificate>,
+    /// The project's client key pairs: "Existing Certificates".
+    pub client_certificates: Vec<Certificate>,
+    pub can_edit: bool,
+}
+
+#[server]
+pub async fn endpoints_view(project: String, proxy: String) -> Result<EndpointsData, AppError> {
+    use services::certificates::{self, CertificateFilter};
+    use services::model::CertificateKind;
+    let (services, actor) = super::guard::actor().await?;
+    let db = &services.db;
+    let configs = services::proxies::endpoints::list(db, &actor, &project, &proxy).await?;
+    let of_kind = |kind| CertificateFilter { kind: Some(kind), text: String::new() };
+    let endpoint_certificates = certificates::list(db, &actor, &project, &of_kind(CertificateKind::Endpoint), 1, 100).await?.items;
+    let client_certificates = certificates::list(db, &actor, &project, &of_kind(CertificateKind::Client), 1, 100).await?.items;
+    let can_edit = services::projects::get(db, &actor, &project).await?.can_edit(actor.is_admin);
+    Ok(EndpointsData { configs, endpoint_certificates, client_certificates, can_edit })
+}
+
+/// Save on one environment's card. Checkboxes arrive only when ticked; the endpoint
+/// certificates as `endpoint_certificate_ids[i]`.
+#[server]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_endpoint(
+    project: String,
+    proxy: String,
+    environment: String,
+    url: String,
+    endpoint_certificate_ids: Option<Vec<i32>>,
+    verify_hostname: Option<String>,
+    verify_chain: Option<String>,
+    mutual_ssl: Option<String>,
+    client_certificate_id: Option<String>,
+    connect_timeout_ms: String,
+    read_timeout_ms: String,
+    accept_host_mismatch: Option<String>,
+) -> Result<EndpointConfig, AppError> {
+    use super::guard;
+    use services::Error;
+    let (services, actor) = guard::actor().await?;
+    let millis = |field: &str, text: &str| text.trim().parse::<u32>().map_err(|_| Error::invalid(field, "enter a whole number of milliseconds"));
+    let client_certificate_id = match client_certificate_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) => Some(id.parse::<i32>().map_err(|_| Error::invalid("client_certificate_id", "choose a certificate from the list"))?),
+    };
+    let settings = services::model::EndpointSettings {
+        url,
+        endpoint_certificate_ids: endpoint_certificate_ids.unwrap_or_default(),
+        verify_hostname: verify_hostname.is_some(),
+        verify_chain: verify_chain.is_some(),
+        mutual_ssl: mutual_ssl.is_some(),
+        client_certificate_id,
+        connect_timeout_ms: millis("connect_timeout_ms", &connect_timeout_ms)?,
+        read_timeout_ms: millis("read_timeout_ms", &read_timeout_ms)?,
+        accept_host_mismatch: accept_host_mismatch.is_some(),
+    };
+    let saved = services::proxies::endpoints::save(&services.db, &actor, &project, &proxy, &environment, settings).await?;
+    guard::flash(format!("Saved the {} endpoint. Nothing is live until it is deployed.", saved.environment.name)).await?;
+    Ok(saved)
+}
