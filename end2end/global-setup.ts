@@ -17,6 +17,8 @@ function start(name: string): Promise<ServerInfo> {
       PATH: process.env.PATH ?? "",
       GATEHOUSE_DATA_DIR: dataDir,
       GATEHOUSE_PORTAL_ADDR: "127.0.0.1:0",
+      GATEHOUSE_GATEWAY_DEVELOPMENT_ADDR: "127.0.0.1:0",
+      GATEHOUSE_GATEWAY_PRODUCTION_ADDR: "127.0.0.1:0",
       LEPTOS_SITE_ROOT: path.join(root, "target", "site"),
       LEPTOS_ENV: "PROD",
       RUST_LOG: "warn",

@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                     <Route path=path!("/projects/:project/certificates") view=CertificatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:project/certificates/:id") view=CertificatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/environments") view=EnvironmentsPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                 </ParentRoute>

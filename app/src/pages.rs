@@ -1,6 +1,7 @@
 //! Routed pages, one file each.
 mod certificate;
 mod certificates;
+mod environments;
 mod members;
 mod new_proxy;
 mod not_found;
@@ -14,6 +15,7 @@ mod users;
 
 pub use certificate::CertificatePage;
 pub use certificates::CertificatesPage;
+pub use environments::EnvironmentsPage;
 pub use members::MembersPage;
 pub use new_proxy::NewProxyPage;
 pub use not_found::NotFoundPage;

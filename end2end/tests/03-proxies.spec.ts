@@ -5,6 +5,8 @@
 import { Locator } from "@playwright/test";
 import { expect, test } from "./fixtures";
 import * as fs from "node:fs";
+import * as https from "node:https";
+import { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { openssl, selfSigned } from "./pki";
 import { server } from "./servers";
@@ -126,7 +128,27 @@ test("Steps 1 to 3: endpoint certificate, Mutual SSL, generated key pair, associ
   await expect(existing.getByRole("radio", { name: /gatehouse-dev/ })).toBeChecked();
   await expect(page.getByTestId("endpoint-production")).toContainText("Mutual SSL off");
 
+  // Check connection: a real backend on loopback that requires exactly this client certificate.
+  const backendServer = https.createServer(
+    { key: fs.readFileSync(backend.key), cert: fs.readFileSync(backend.cert), ca: [fs.readFileSync(file)], requestCert: true, rejectUnauthorized: true },
+    (_req, res) => res.end("ok"),
+  );
+  await new Promise<void>((resolve) => backendServer.listen(0, "127.0.0.1", resolve));
+  const port = (backendServer.address() as AddressInfo).port;
+  try {
+    await configure(dev);
+    await dev.getByLabel("Backend URL").fill(`https://127.0.0.1:${port}/api`);
+    await dev.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Saved the Development endpoint");
+    await dev.getByRole("button", { name: "Check connection" }).click();
+    await expect(page.getByText(`Connected to 127.0.0.1:${port}`).first()).toBeVisible();
+    await expect(page.getByText("the backend answered GET /api with HTTP 200").first()).toBeVisible();
+  } finally {
+    backendServer.close();
+  }
+
   // In use: deleting it is refused, naming where; the store says where it is used.
+  await configure(dev);
   const row = existing.locator(".existing-certificate").filter({ hasText: "gatehouse-dev" });
   await row.getByLabel("More options for gatehouse-dev").click();
   await row.getByText("Delete", { exact: true }).click();
@@ -188,4 +210,19 @@ test("Use my own key pair, chain verification off, and a certificate for another
   await expect(log).toContainText("endpoint.certificate_uploaded");
   await expect(log).toContainText("proxy.created");
   await expect(log).toContainText(ADMIN.name);
+});
+
+test("Environments list each gateway's URL and its certificate", async ({ page }, testInfo) => {
+  const gh = server(testInfo);
+  await signIn(page, gh.base);
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Environments" }).click();
+  const list = page.getByTestId("environment-list");
+  await expect(list.getByRole("row", { name: /Development/ })).toContainText(/https:\/\/127\.0\.0\.1:\d+/);
+  await expect(list.getByRole("row", { name: /Production/ })).toContainText(/https:\/\/127\.0\.0\.1:\d+/);
+  const downloadPromise = page.waitForEvent("download");
+  await list.getByRole("row", { name: /Development/ }).getByRole("link", { name: "Download certificate" }).click();
+  const download = await downloadPromise;
+  const file = path.join(testInfo.outputDir, "dev-gateway.pem");
+  await download.saveAs(file);
+  expect(openssl(["x509", "-in", file, "-noout", "-subject"])).toContain("Gatehouse Development gateway");
 });

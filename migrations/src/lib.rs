@@ -6,6 +6,7 @@ mod m20261125_000001_create_accounts;
 mod m20261125_000002_create_environments;
 mod m20261125_000003_create_certificates;
 mod m20261125_000004_create_proxies;
+mod m20261125_000005_add_gateway_certificates;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_environments::Migration),
             Box::new(m20261125_000003_create_certificates::Migration),
             Box::new(m20261125_000004_create_proxies::Migration),
+            Box::new(m20261125_000005_add_gateway_certificates::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/projects/{project}/certificates/{id}/download", get(download))
         .route("/projects/{project}/proxies/{proxy}/endpoint-certificates", post(upload_proxy_endpoint_certificate))
         .route("/projects/{project}/proxies/{proxy}/contract", post(upload_contract))
+        .route("/environments/{environment}/gateway.pem", get(gateway_certificate))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
@@ -180,6 +181,22 @@ async fn download(State(state): State<AppState>, session: Session, Path((project
     match services::certificates::pem(&state.services.db, &actor, &project, id).await {
         Ok(pem) => pem_response(pem),
         Err(e) => (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string()).into_response(),
+    }
+}
+
+/// An environment gateway's listener certificate, so API consumers can trust it.
+async fn gateway_certificate(State(state): State<AppState>, session: Session, Path(environment): Path<String>) -> Response {
+    if signed_in(&state, &session).await.is_none() {
+        return Redirect::to("/signin").into_response();
+    }
+    let found = services::environments::list(&state.services.db).await.map(|envs| envs.into_iter().find(|e| e.slug == environment));
+    match found {
+        Ok(Some(env)) => match env.gateway_certificate_pem {
+            Some(pem) => pem_response(services::model::CertificatePem { file_name: format!("gatehouse-{}-gateway.pem", env.slug), pem }),
+            None => (StatusCode::NOT_FOUND, format!("the {} gateway has not been started yet, so it has no certificate", env.name)).into_response(),
+        },
+        Ok(None) => (StatusCode::NOT_FOUND, format!("there is no environment \"{environment}\"")).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
 

@@ -1,9 +1,10 @@
-//! `gatehouse`: the publisher console, its REST API and (in later work) the gateway, in one
-//! process. Start-up reads the configuration, opens and migrates the database, makes sure an
-//! administrator can get in, and serves the portal.
+//! `gatehouse`: the publisher console, its REST API and the gateway, in one process. Start-up
+//! reads the configuration, opens and migrates the database, makes sure an administrator can
+//! get in, starts a gateway listener per environment, and serves the portal.
 mod config;
 mod console_forms;
 mod csrf;
+mod gateway;
 mod portal;
 mod rest;
 
@@ -70,8 +71,17 @@ async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = format!("http://{addr}");
 
+    let slugs: Vec<String> = services::environments::list(&services.db).await.map_err(|e| e.to_string())?.into_iter().map(|e| e.slug).collect();
+    let gateway_addrs = gateway::addresses(&slugs, |name| std::env::var(name).ok())?;
+    let gateway = gateway::Gateway::start(&services, &gateway_addrs).await?;
+
     let app = portal::router(portal::state(services.clone())?);
     println!("Gatehouse console: {base}");
+    let mut listeners: Vec<_> = gateway.environments().collect();
+    listeners.sort_by_key(|g| g.addr.port());
+    for env in listeners {
+        println!("Gatehouse gateway ({}): {}", env.name, env.base_url());
+    }
     if auth::needs_setup(&services.db).await.map_err(|e| e.to_string())? {
         let secret = services.setup.issue();
         println!("First run: create the administrator at {base}/setup?token={secret}");

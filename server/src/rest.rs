@@ -59,6 +59,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(proxies::get_proxy, proxies::update_proxy, proxies::delete_proxy))
         .routes(routes!(proxies::list_endpoints))
         .routes(routes!(proxies::get_endpoint, proxies::put_endpoint))
+        .routes(routes!(proxies::check_endpoint))
         .routes(routes!(proxies::proxy_activity))
 }
 

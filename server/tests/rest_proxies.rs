@@ -88,7 +88,10 @@ async fn proxies_and_endpoints_over_rest() {
     let res = send(M::PUT, &format!("/projects/weather/proxies/{id}/endpoints/development"), &admin, Some(settings)).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let envs: Value = client.get(api("/environments")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
-    let dev_id = envs.as_array().unwrap().iter().find(|e| e["slug"] == "development").unwrap()["id"].as_i64().unwrap();
+    let dev = envs.as_array().unwrap().iter().find(|e| e["slug"] == "development").unwrap();
+    assert!(dev["gateway_url"].as_str().unwrap().starts_with("https://127.0.0.1:"), "{dev}");
+    assert!(dev["gateway_certificate_pem"].as_str().unwrap().contains("BEGIN CERTIFICATE"));
+    let dev_id = dev["id"].as_i64().unwrap();
     let res = send(M::GET, &format!("/projects/weather/proxies/weather-api-v1/endpoints/{dev_id}"), &vic, None).await.unwrap();
     let saved: Value = res.json().await.unwrap();
     assert_eq!((saved["mutual_ssl"].clone(), saved["client_certificate_id"].clone()), (json!(true), json!(client_id)));
@@ -104,13 +107,26 @@ async fn proxies_and_endpoints_over_rest() {
     let err: Value = res.json().await.unwrap();
     assert!(err["error"]["message"].as_str().unwrap().contains("Weather API v1 · Development"), "{err}");
 
+    // Check connection: a real attempt with the saved configuration (here: a closed loopback port).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let plain = json!({"url": format!("http://127.0.0.1:{closed}/api"), "mutual_ssl": false});
+    let res = send(M::PUT, "/projects/weather/proxies/weather-api-v1/endpoints/production", &admin, Some(plain)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = send(M::POST, "/projects/weather/proxies/weather-api-v1/endpoints/production/check", &admin, None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!((report["ok"].clone(), report["code"].clone()), (json!(false), json!("upstream_connect_failed")), "{report}");
+    assert!(report["message"].as_str().unwrap().contains("refused the connection"), "{report}");
+    let res = send(M::POST, "/projects/weather/proxies/weather-api-v1/endpoints/production/check", &vic, None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
     // PATCH changes only what is given; the activity log has every change.
     let res = send(M::PATCH, "/projects/weather/proxies/weather-api-v1", &admin, Some(json!({"description": "Forecasts"}))).await.unwrap();
     let patched: Value = res.json().await.unwrap();
     assert_eq!((patched["description"].clone(), patched["version"].clone()), (json!("Forecasts"), json!("v1")));
     let log: Value = send(M::GET, "/projects/weather/proxies/weather-api-v1/activity", &vic, None).await.unwrap().json().await.unwrap();
     let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["proxy.updated", "endpoint.saved", "proxy.created"]);
+    assert_eq!(actions, ["proxy.updated", "endpoint.saved", "endpoint.saved", "proxy.created"]);
 
     // Delete; a viewer cannot, an owner can.
     assert_eq!(send(M::DELETE, "/projects/weather/proxies/weather-api-v1", &vic, None).await.unwrap().status(), StatusCode::FORBIDDEN);

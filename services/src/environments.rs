@@ -1,8 +1,12 @@
-//! Environments: Development and Production by default, in promotion order.
+//! Environments: Development and Production by default, in promotion order, each with its own
+//! gateway listener and that listener's certificate.
+use crate::certificates::{read_pem_chain, seal};
 use crate::entities::environment;
 use crate::model::Environment;
-use crate::Result;
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+use crate::secrets::MasterKey;
+use crate::{Error, Result};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
 
 /// Every environment, in promotion order. Visible to every signed-in user.
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<Environment>> {
@@ -15,12 +19,88 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<Environment>> {
         .collect())
 }
 
+/// The environments with the URLs their gateways listen on in this process.
+pub async fn list_with_gateways(services: &crate::Services) -> Result<Vec<Environment>> {
+    let mut found = list(&services.db).await?;
+    let urls = services.gateway_urls.read().map(|u| u.clone()).unwrap_or_default();
+    for env in &mut found {
+        env.gateway_url = urls.get(&env.slug).cloned();
+    }
+    Ok(found)
+}
+
+/// The models themselves, for the gateway's listeners.
+pub async fn all(db: &DatabaseConnection) -> Result<Vec<environment::Model>> {
+    Ok(environment::Entity::find().order_by_asc(environment::Column::Position).all(db).await?)
+}
+
+/// What a gateway listener presents to API consumers.
+pub struct GatewayIdentity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+    pub certificate_pem: String,
+}
+
+/// The environment's listener certificate and key, created self-signed (for `hosts`) the first
+/// time and kept in the database, so clients that trusted it keep trusting it after a restart.
+pub async fn gateway_identity(db: &DatabaseConnection, master_key: &MasterKey, env: &environment::Model, hosts: &[String]) -> Result<GatewayIdentity> {
+    let aad = format!("gatehouse/gateway-key/v1/{}", env.id).into_bytes();
+    if let (Some(pem), Some(sealed), Some(nonce)) = (&env.gateway_certificate_pem, &env.gateway_sealed_key, &env.gateway_key_nonce) {
+        let der = seal::open(master_key, &aad, nonce, sealed)?;
+        let key = PrivateKeyDer::try_from(der.to_vec()).map_err(|_| Error::Internal(format!("the stored gateway key of {} is damaged", env.name)))?;
+        return Ok(GatewayIdentity { chain: read_pem_chain(pem)?, key, certificate_pem: pem.clone() });
+    }
+    let mut names: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
+    names.extend(hosts.iter().filter(|h| !h.is_empty() && !names.contains(h)).cloned().collect::<Vec<_>>());
+    let mut params = rcgen::CertificateParams::new(names).map_err(|e| Error::Internal(format!("gateway certificate: {e}")))?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, format!("Gatehouse {} gateway", env.name));
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "Gatehouse (self-signed)");
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(825);
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    let mut serial = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut serial);
+    serial[0] &= 0x7f;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    let key_pair = rcgen::KeyPair::generate().map_err(|e| Error::Internal(format!("gateway key: {e}")))?;
+    let cert = params.self_signed(&key_pair).map_err(|e| Error::Internal(format!("gateway certificate: {e}")))?;
+    let sealed = seal::seal(master_key, &aad, &key_pair.serialize_der())?;
+    let pem = cert.pem();
+    let mut row: environment::ActiveModel = env.clone().into();
+    row.gateway_certificate_pem = Set(Some(pem.clone()));
+    row.gateway_sealed_key = Set(Some(sealed.ciphertext));
+    row.gateway_key_nonce = Set(Some(sealed.nonce));
+    row.gateway_master_key_id = Set(Some(master_key.id()));
+    row.update(db).await?;
+    let key = PrivateKeyDer::try_from(key_pair.serialize_der()).map_err(|_| Error::Internal("gateway key encoding".into()))?;
+    Ok(GatewayIdentity { chain: vec![cert.der().clone()], key, certificate_pem: pem })
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::secrets::MasterKey;
+
     #[tokio::test]
     async fn development_then_production_are_seeded() {
         let db = crate::testing::db().await;
         let names: Vec<String> = super::list(&db).await.unwrap().into_iter().map(|e| e.slug).collect();
         assert_eq!(names, ["development", "production"]);
+    }
+
+    #[tokio::test]
+    async fn a_gateway_identity_is_made_once_and_kept() {
+        let db = crate::testing::db().await;
+        let key = MasterKey::parse(&"42".repeat(32)).unwrap();
+        let dev = super::all(&db).await.unwrap().remove(0);
+        let first = super::gateway_identity(&db, &key, &dev, &["gateway.test".into()]).await.unwrap();
+        let dev = super::all(&db).await.unwrap().remove(0);
+        let again = super::gateway_identity(&db, &key, &dev, &[]).await.unwrap();
+        assert_eq!(first.certificate_pem, again.certificate_pem);
+        assert_eq!(first.key.secret_der(), again.key.secret_der());
+        let info = crate::certificates::inspect::inspect(first.chain[0].as_ref()).unwrap();
+        assert!(info.subject_alt_names.contains(&"DNS:gateway.test".to_string()), "{:?}", info.subject_alt_names);
+        assert!(!dev.gateway_sealed_key.unwrap().windows(16).any(|w| first.key.secret_der().windows(16).any(|k| k == w)));
     }
 }

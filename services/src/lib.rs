@@ -34,6 +34,8 @@ pub mod slug;
 #[cfg(feature = "backend")]
 pub mod tokens;
 #[cfg(feature = "backend")]
+pub mod upstream;
+#[cfg(feature = "backend")]
 pub mod users;
 #[cfg(feature = "backend")]
 mod services;

@@ -6,8 +6,10 @@ use time::OffsetDateTime;
 mod certificates;
 mod error;
 mod proxies;
+mod upstream;
 pub use certificates::*;
 pub use proxies::*;
+pub use upstream::*;
 pub use error::{Error, Result};
 
 /// What a member may do in a project. Ordered: an owner can do everything a publisher can.
@@ -93,6 +95,13 @@ pub struct Environment {
     pub slug: String,
     /// Promotion order: revisions move from a lower position to the next higher one.
     pub position: i32,
+    /// Where API consumers call this environment's gateway, such as "https://127.0.0.1:8443";
+    /// `None` when this process runs no listener for it.
+    #[serde(default)]
+    pub gateway_url: Option<String>,
+    /// The gateway listener's certificate (PEM), for clients that need to trust it.
+    #[serde(default)]
+    pub gateway_certificate_pem: Option<String>,
 }
 
 /// An API token as listed: never the secret itself, which is shown once at creation.

@@ -6,6 +6,7 @@ pub mod endpoints;
 mod paths;
 
 pub use endpoints::CertificateUse;
+pub(crate) use paths::names_cover_host;
 
 use crate::activity;
 use crate::auth::Actor;

@@ -11,10 +11,12 @@ pub struct Services {
     pub throttle: Arc<LoginThrottle>,
     pub setup: Arc<SetupLink>,
     pub master_key: MasterKey,
+    /// Where each environment's gateway listens, once the server has started them.
+    pub gateway_urls: Arc<std::sync::RwLock<std::collections::HashMap<String, String>>>,
 }
 
 impl Services {
     pub fn new(db: DatabaseConnection, master_key: MasterKey) -> Self {
-        Services { db, throttle: Arc::new(LoginThrottle::default()), setup: Arc::new(SetupLink::default()), master_key }
+        Services { db, throttle: Arc::new(LoginThrottle::default()), setup: Arc::new(SetupLink::default()), master_key, gateway_urls: Arc::default() }
     }
 }

@@ -72,3 +72,23 @@ pub async fn save_endpoint(
     guard::flash(format!("Saved the {} endpoint. Nothing is live until it is deployed.", saved.environment.name)).await?;
     Ok(saved)
 }
+
+/// "Check connection": a real connection to the backend with the saved configuration.
+#[server]
+pub async fn check_endpoint(project: String, proxy: String, environment: String) -> Result<services::model::ConnectionCheck, AppError> {
+    use super::guard;
+    let (services, actor) = guard::actor().await?;
+    let report = services::upstream::check_saved(&services.db, &services.master_key, &actor, &project, &proxy, &environment).await?;
+    // A form posted without JavaScript reloads the page, which cannot show the returned report:
+    // it goes to the flash message instead.
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
+    let from_html_form = headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if from_html_form {
+        let text = match &report.code {
+            None => format!("Check connection: {}", report.message),
+            Some(code) => format!("Check connection failed ({code}): {}", report.message),
+        };
+        guard::store_flash(&guard::session().await?, crate::components::flash::Flash { text, error: !report.ok }).await?;
+    }
+    Ok(report)
+}

@@ -105,6 +105,7 @@ fn SideNav(is_admin: bool) -> impl IntoView {
     view! {
         <nav class="sidenav" aria-label="Console">
             <A href="/projects">"Projects"</A>
+            <A href="/environments">"Environments"</A>
             <A href="/tokens">"API tokens"</A>
             {is_admin.then(|| view! {
                 <p class="nav-heading">"Admin"</p>

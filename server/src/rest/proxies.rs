@@ -133,3 +133,19 @@ pub async fn proxy_activity(
     let page = services::activity::list(db, &actor, &project, Some(found.proxy.id), query.page.unwrap_or(1), query.per_page.unwrap_or(DEFAULT_PER_PAGE)).await?;
     Ok(Json(page))
 }
+
+/// Connects to the backend with the saved configuration (no deploy needed) and reports the
+/// outcome in the gateway's words: the backend's certificate chain, or the error code and its fix.
+#[utoipa::path(post, path = "/projects/{project}/proxies/{proxy}/endpoints/{environment}/check", tag = "proxies",
+    params(("project" = String, Path, description = "Project id or slug"), ("proxy" = String, Path, description = "Proxy id or slug"),
+        ("environment" = String, Path, description = "Environment id or slug")),
+    security(("bearer" = [])),
+    responses((status = 200, body = services::model::ConnectionCheck), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub async fn check_endpoint(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, proxy, environment)): Path<(String, String, String)>,
+) -> Result<Json<services::model::ConnectionCheck>, ApiError> {
+    let s = &state.services;
+    Ok(Json(services::upstream::check_saved(&s.db, &s.master_key, &actor, &project, &proxy, &environment).await?))
+}

@@ -28,6 +28,8 @@ pub fn start() -> Gatehouse {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GATEHOUSE_DATA_DIR", data.path())
         .env("GATEHOUSE_PORTAL_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_DEVELOPMENT_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_PRODUCTION_ADDR", "127.0.0.1:0")
         .env("GATEHOUSE_ADMIN_EMAIL", ADMIN_EMAIL)
         .env("GATEHOUSE_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("RUST_LOG", "warn")

@@ -83,3 +83,22 @@ pub fn self_signed_ca_server(host: &str) -> TestCert {
     let cert = params.self_signed(&key).unwrap();
     TestCert { cert_pem: cert.pem(), key_pem: key.serialize_pem(), der: cert.der().to_vec(), params }
 }
+
+impl TestCert {
+    pub fn cert_der(&self) -> rustls::pki_types::CertificateDer<'static> {
+        rustls::pki_types::CertificateDer::from(self.der.clone())
+    }
+
+    pub fn key_der(&self) -> rustls::pki_types::PrivateKeyDer<'static> {
+        super::input::read_private_key("key", self.key_pem.as_bytes()).unwrap()
+    }
+}
+
+/// A server certificate for `host` issued by `ca`, valid from `days_from` to `days_to` days from now.
+pub fn server_valid(ca: &TestCert, host: &str, days_from: i64, days_to: i64) -> TestCert {
+    let mut params = CertificateParams::new(vec![host.to_string()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, host);
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    window(&mut params, days_from, days_to);
+    issue(ca, params)
+}

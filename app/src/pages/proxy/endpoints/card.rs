@@ -2,7 +2,7 @@
 //! empty `<form>` whose fields sit anywhere in the card with `form=` pointing at it; that lets
 //! the Add Client Certificate dialog and each certificate's Delete keep their own forms.
 use crate::api::certificates::{DeleteCertificate, GenerateKeyPair};
-use crate::api::endpoints::SaveEndpoint;
+use crate::api::endpoints::{CheckEndpoint, SaveEndpoint};
 use crate::components::client_certificate::ClientCertificateTabs;
 use crate::components::confirm::ConfirmSubmit;
 use crate::components::format_time;
@@ -85,6 +85,7 @@ pub fn EndpointCard(
     let save = ServerAction::<SaveEndpoint>::new();
     let generate = ServerAction::<GenerateKeyPair>::new();
     let delete = ServerAction::<DeleteCertificate>::new();
+    let check = ServerAction::<CheckEndpoint>::new();
     {
         let env = env.clone();
         Effect::new(move |_| {
@@ -281,6 +282,7 @@ pub fn EndpointCard(
             </div>
             <p class="endpoint-summary"><code>{config.url.clone()}</code>" · "{summary}</p>
             <ul class="notices">{notices}</ul>
+            <CheckConnection project=project.clone() proxy=proxy.clone() env=env.clone() check/>
             <details class="configure" open=editing || has_error() on:toggle=move |_| drafts.edit(card, |_| ())>
                 <summary class="button">"Configure"</summary>
                 <div class="configure-panel">
@@ -296,5 +298,42 @@ pub fn EndpointCard(
             </details>
             {delete_forms}
         </section>
+    }
+}
+
+/// "Check connection": connects to the backend with the saved configuration and shows the
+/// outcome in the gateway's own words.
+#[component]
+fn CheckConnection(project: String, proxy: String, env: String, check: ServerAction<CheckEndpoint>) -> impl IntoView {
+    let pending = check.pending();
+    let result = move || {
+        check.value().get().map(|outcome| match outcome {
+            Ok(report) => {
+                let class = if report.ok { "check-result check-ok" } else { "check-result check-failed" };
+                let chain = report.chain.iter().map(|c| view! {
+                    <li><span>{c.subject.clone()}</span>" · issued by "<span>{c.issuer.clone()}</span>" · until "<span>{c.not_after.clone()}</span></li>
+                }).collect_view();
+                view! {
+                    <div class=class role="status" data-testid="check-result">
+                        {report.code.clone().map(|code| view! { <p><code>{code}</code></p> })}
+                        <p>{report.message.clone()}</p>
+                        {(!report.chain.is_empty()).then(|| view! { <p class="muted small">"Certificate chain presented by the backend:"</p><ul class="chain">{chain}</ul> })}
+                    </div>
+                }.into_any()
+            }
+            Err(e) => view! { <div class="check-result check-failed" role="alert" data-testid="check-result"><p>{e.to_string()}</p></div> }.into_any(),
+        })
+    };
+    view! {
+        <div class="check">
+            <ActionForm action=check attr:class="inline-form">
+                <input type="hidden" name="project" value=project/>
+                <input type="hidden" name="proxy" value=proxy/>
+                <input type="hidden" name="environment" value=env/>
+                <button type="submit" class="button" disabled=pending>{move || if pending.get() { "Checking…" } else { "Check connection" }}</button>
+                <span class="muted small">" Connects to the backend with the saved configuration; nothing needs to be deployed."</span>
+            </ActionForm>
+            <div class="check-slot">{result}</div>
+        </div>
     }
 }

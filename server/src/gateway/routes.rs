@@ -1,0 +1,92 @@
+//! The route table: every live proxy of an environment, longest context path first, each with
+//! its compiled upstream and its own connection pool (so pooled connections are never shared
+//! between endpoints with different certificates).
+use super::forward::Body;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use services::upstream::{compile, Upstream, UpstreamSettings};
+use services::Error;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What to compile for one proxy.
+pub struct RouteSpec {
+    pub proxy_id: i32,
+    /// For logs and errors: "Weather API v1".
+    pub name: String,
+    pub context_path: String,
+    pub upstream: UpstreamSettings,
+}
+
+pub struct Route {
+    pub proxy_id: i32,
+    pub name: String,
+    pub context_path: String,
+    pub upstream: Upstream,
+    pub client: Client<HttpsConnector<HttpConnector>, Body>,
+}
+
+#[derive(Default)]
+pub struct RouteTable {
+    /// Longest context path first, so the first match is the longest prefix.
+    routes: Vec<Arc<Route>>,
+}
+
+impl RouteTable {
+    pub fn empty() -> Self {
+        RouteTable::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    pub fn compile(specs: Vec<RouteSpec>) -> Result<RouteTable, Error> {
+        let mut routes = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let upstream = compile(&spec.upstream).map_err(|e| Error::Invalid { field: None, message: format!("{} cannot be compiled: {e}", spec.name) })?;
+            let client = client_for(&upstream);
+            routes.push(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, client }));
+        }
+        routes.sort_by(|a, b| b.context_path.len().cmp(&a.context_path.len()).then_with(|| a.context_path.cmp(&b.context_path)));
+        if let Some(pair) = routes.windows(2).find(|w| w[0].context_path == w[1].context_path) {
+            return Err(Error::Conflict(format!("{} and {} both want {}", pair[0].name, pair[1].name, pair[0].context_path)));
+        }
+        Ok(RouteTable { routes })
+    }
+
+    /// The route whose context path is the longest prefix of `path` (on a segment boundary),
+    /// and the rest of the path after it ("" or "/…").
+    pub fn find<'a>(&'a self, path: &'a str) -> Option<(&'a Arc<Route>, &'a str)> {
+        self.routes.iter().find_map(|route| {
+            let rest = path.strip_prefix(route.context_path.as_str())?;
+            (rest.is_empty() || rest.starts_with('/')).then_some((route, rest))
+        })
+    }
+}
+
+fn client_for(upstream: &Upstream) -> Client<HttpsConnector<HttpConnector>, Body> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(upstream.connect_timeout));
+    // hyper-rustls sets ALPN itself from the versions enabled below.
+    let mut tls = match &upstream.tls {
+        Some(config) => (**config).clone(),
+        None => plain_http_placeholder(),
+    };
+    tls.alpn_protocols.clear();
+    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_all_versions().wrap_connector(http);
+    Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).pool_max_idle_per_host(256).build(connector)
+}
+
+/// An http:// upstream never uses TLS; the connector still wants a configuration.
+fn plain_http_placeholder() -> rustls::ClientConfig {
+    rustls::ClientConfig::builder_with_provider(services::upstream::provider())
+        .with_safe_default_protocol_versions()
+        .expect("the default protocol versions are supported")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth()
+}

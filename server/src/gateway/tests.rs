@@ -1,0 +1,216 @@
+//! The gateway end to end on loopback: real listeners on ports chosen at run time, real TLS on
+//! both sides, a backend that requires a client certificate, certificates made now.
+use super::*;
+use bytes::Bytes;
+use http_body_util::Full;
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde_json::Value;
+use services::upstream::{ClientIdentity, UpstreamSettings};
+use std::convert::Infallible;
+use std::time::Duration;
+
+struct Made {
+    cert: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+}
+
+fn key_der(key: &KeyPair) -> PrivateKeyDer<'static> {
+    PrivateKeyDer::try_from(key.serialize_der()).unwrap()
+}
+
+/// A CA, a server certificate for 127.0.0.1 it issued, and a self-signed client certificate.
+fn pki() -> (Made, Made, Made) {
+    let mut ca_params = CertificateParams::default();
+    ca_params.distinguished_name.push(DnType::CommonName, "Backend CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let ca_made = Made { cert: ca.der().clone(), key: key_der(&ca_key) };
+    let issuer = Issuer::new(ca_params, ca_key);
+    let mut leaf_params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    leaf_params.distinguished_name.push(DnType::CommonName, "localhost");
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+    let mut client_params = CertificateParams::default();
+    client_params.distinguished_name.push(DnType::CommonName, "gatehouse-dev");
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client_key = KeyPair::generate().unwrap();
+    let client = client_params.self_signed(&client_key).unwrap();
+    (ca_made, Made { cert: leaf.der().clone(), key: key_der(&leaf_key) }, Made { cert: client.der().clone(), key: key_der(&client_key) })
+}
+
+/// A backend answering with what it received as JSON, after `delay`; TLS requiring a client
+/// certificate issued by (or equal to) `client_ca` when given.
+async fn backend(server: &Made, client_ca: Option<&Made>, delay: Duration) -> u16 {
+    let provider = services::upstream::provider();
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().unwrap();
+    let builder = match client_ca {
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca.cert.clone()).unwrap();
+            builder.with_client_cert_verifier(rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).build().unwrap())
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(vec![server.cert.clone()], server.key.clone_key()).unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| async move {
+                    tokio::time::sleep(delay).await;
+                    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                    let seen = serde_json::json!({
+                        "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(""),
+                        "host": header("host"),
+                        "xff": header("x-forwarded-for"),
+                        "proto": header("x-forwarded-proto"),
+                        "request_id": header("x-request-id"),
+                        "connection": header("connection"),
+                    });
+                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(seen.to_string()))))
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+fn spec(name: &str, context_path: &str, url: String, trusted: &Made, client: Option<&Made>, read_timeout_ms: u32) -> RouteSpec {
+    RouteSpec {
+        proxy_id: 1,
+        name: name.into(),
+        context_path: context_path.into(),
+        upstream: UpstreamSettings {
+            url,
+            trusted: vec![("Backend CA".into(), vec![trusted.cert.clone()])],
+            verify_hostname: true,
+            verify_chain: true,
+            client: client.map(|c| ClientIdentity { name: "gatehouse-dev".into(), chain: vec![c.cert.clone()], key: c.key.clone_key() }),
+            connect_timeout_ms: 1_000,
+            read_timeout_ms,
+        },
+    }
+}
+
+/// A gateway with a Development listener on a free port, and a client that trusts it.
+async fn gateway() -> (Gateway, String, reqwest::Client, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = services::db::connect_and_migrate(&services::db::default_sqlite_url(dir.path())).await.unwrap();
+    let services = Services::new(db, services::secrets::MasterKey::parse(&"42".repeat(32)).unwrap());
+    let addrs = HashMap::from([("development".to_string(), "127.0.0.1:0".parse().unwrap())]);
+    let gateway = Gateway::start(&services, &addrs).await.unwrap();
+    let dev = gateway.environment("development").unwrap();
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(dev.certificate_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let base = dev.base_url();
+    (gateway, base, client, dir)
+}
+
+async fn json(res: reqwest::Response) -> Value {
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn routes_by_longest_prefix_over_mutual_tls_with_forwarding_headers() {
+    let (ca, leaf, client_cert) = pki();
+    let port = backend(&leaf, Some(&client_cert), Duration::ZERO).await;
+    let (gw, base, client, _dir) = gateway().await;
+    let specs = vec![
+        spec("Weather", "/weather", format!("https://127.0.0.1:{port}/api"), &ca, Some(&client_cert), 2_000),
+        spec("Weather v1", "/weather/v1", format!("https://localhost:{port}/v1api/"), &ca, Some(&client_cert), 2_000),
+    ];
+    assert_eq!(gw.publish("development", specs).unwrap(), 2);
+
+    let res = client.get(format!("{base}/weather/v1/current?q=x")).header("connection", "keep-alive, x-secret").header("x-secret", "hop").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let echoed_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let seen = json(res).await;
+    assert_eq!(seen["path"], "/v1api/current?q=x");
+    assert_eq!(seen["host"], format!("localhost:{port}"));
+    assert_eq!(seen["xff"], "127.0.0.1");
+    assert_eq!(seen["proto"], "https");
+    assert_eq!(seen["request_id"], echoed_id.as_str());
+    let seen = json(client.get(format!("{base}/weather/other")).send().await.unwrap()).await;
+    assert_eq!(seen["path"], "/api/other");
+    // A prefix only matches whole segments.
+    let res = client.get(format!("{base}/weatherman")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let body = json(res).await;
+    assert_eq!(body["error"]["code"], "no_route");
+    assert!(body["error"]["request_id"].as_str().is_some_and(|id| id.len() == 32));
+}
+
+#[tokio::test]
+async fn upstream_failures_come_back_as_codes_with_their_fix() {
+    let (ca, leaf, client_cert) = pki();
+    let strict = backend(&leaf, Some(&client_cert), Duration::ZERO).await;
+    let slow = backend(&leaf, None, Duration::from_millis(800)).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (gw, base, client, _dir) = gateway().await;
+    let specs = vec![
+        spec("No client cert", "/strict", format!("https://127.0.0.1:{strict}"), &ca, None, 2_000),
+        spec("Slow", "/slow", format!("https://127.0.0.1:{slow}"), &ca, None, 200),
+        spec("Down", "/down", format!("https://127.0.0.1:{closed}"), &ca, None, 2_000),
+    ];
+    gw.publish("development", specs).unwrap();
+    for (path, status, code) in [
+        ("/strict/x", 502, "upstream_tls_client_cert_required"),
+        ("/slow", 504, "upstream_timeout"),
+        ("/down", 502, "upstream_connect_failed"),
+    ] {
+        let res = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), status, "{path}");
+        let body = json(res).await;
+        assert_eq!(body["error"]["code"], code, "{path}: {body}");
+        assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_table_that_fails_to_compile_is_refused_and_in_flight_requests_finish_on_theirs() {
+    let (ca, leaf, client_cert) = pki();
+    let slow = backend(&leaf, None, Duration::from_millis(400)).await;
+    let (gw, base, client, _dir) = gateway().await;
+    gw.publish("development", vec![spec("Slow", "/slow", format!("https://127.0.0.1:{slow}"), &ca, None, 5_000)]).unwrap();
+
+    let broken = spec("Broken", "/broken", "not a url".into(), &ca, Some(&client_cert), 1_000);
+    let err = gw.publish("development", vec![broken]).unwrap_err();
+    assert!(err.to_string().contains("Broken cannot be compiled"), "{err}");
+    assert_eq!(client.get(format!("{base}/slow")).send().await.unwrap().status(), 200, "the old table still serves");
+
+    // Start a request, swap in an empty table while it waits on the backend.
+    let in_flight = tokio::spawn({
+        let (client, base) = (client.clone(), base.clone());
+        async move { client.get(format!("{base}/slow/started")).send().await.unwrap().status() }
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    gw.publish("development", Vec::new()).unwrap();
+    assert_eq!(in_flight.await.unwrap(), 200, "finished on the table it started with");
+    assert_eq!(client.get(format!("{base}/slow")).send().await.unwrap().status(), 404, "new requests see the new table");
+}
+
+#[test]
+fn listen_addresses_default_per_environment_and_a_bad_one_is_named() {
+    let slugs = vec!["development".to_string(), "production".to_string(), "staging".to_string()];
+    let found = addresses(&slugs, |_| None).unwrap();
+    assert_eq!(found["development"].to_string(), "127.0.0.1:8443");
+    assert_eq!(found["production"].to_string(), "127.0.0.1:9443");
+    assert!(!found.contains_key("staging"), "no default for other environments");
+    let set = addresses(&slugs, |name| (name == "GATEHOUSE_GATEWAY_STAGING_ADDR").then(|| "127.0.0.1:7443".to_string())).unwrap();
+    assert_eq!(set["staging"].port(), 7443);
+    let err = addresses(&slugs, |name| (name == "GATEHOUSE_GATEWAY_PRODUCTION_ADDR").then(|| "nine".to_string())).unwrap_err();
+    assert!(err.starts_with("GATEHOUSE_GATEWAY_PRODUCTION_ADDR must be host:port"), "{err}");
+}

@@ -1,0 +1,32 @@
+//! What "Check connection" reports, in the same words the gateway uses for its errors.
+use serde::{Deserialize, Serialize};
+
+/// A certificate the backend presented, as the check shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct PeerCertificate {
+    pub subject: String,
+    pub issuer: String,
+    pub subject_alt_names: Vec<String>,
+    /// RFC 3339.
+    pub not_after: String,
+    pub fingerprint_sha256: String,
+}
+
+/// The outcome of a real connection to the backend with the saved endpoint configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct ConnectionCheck {
+    pub ok: bool,
+    /// The gateway's error code when it failed, such as "upstream_tls_unknown_issuer".
+    pub code: Option<String>,
+    /// What happened, and on failure what to do about it.
+    pub message: String,
+    /// The backend's certificate chain as presented (https, when the handshake got that far).
+    pub chain: Vec<PeerCertificate>,
+    /// Such as "TLSv1.3"; empty for http.
+    pub tls_version: String,
+    /// The HTTP status the backend answered a GET of the URL's path with.
+    pub http_status: Option<u16>,
+    pub elapsed_ms: u64,
+}

@@ -1,0 +1,109 @@
+//! How the gateway reaches a backend. One endpoint configuration is compiled into an immutable
+//! `Upstream`, whose rustls `ClientConfig` is built here, once, never per request or connection;
+//! `errors` maps whatever a call ends in to the gateway's error codes, each with its fix; and
+//! `check` makes a real connection with the saved configuration ("Check connection").
+mod check;
+mod errors;
+mod settings;
+mod verifier;
+
+pub use check::{check_connection, check_saved};
+pub use errors::{classify, Context, UpstreamError, UpstreamErrorKind};
+pub use settings::{load_settings, ClientIdentity, UpstreamSettings};
+
+use crate::{Error, Result};
+use rustls::pki_types::CertificateDer;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A backend, ready to call: everything decided when the snapshot was compiled.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+    /// The URL's path without a trailing slash ("" for the root); the request's path after the
+    /// proxy's context path is appended to it.
+    pub base_path: String,
+    /// `None` for http.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    /// For error messages.
+    pub context: Context,
+}
+
+impl Upstream {
+    /// "host:port", bracketed for IPv6, as a Host header or an authority.
+    pub fn authority(&self) -> String {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let default = if self.https { 443 } else { 80 };
+        if self.port == default { host } else { format!("{host}:{}", self.port) }
+    }
+}
+
+/// The crypto provider every upstream connection uses (aws-lc-rs, as for the rest of Gatehouse).
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// Builds the upstream, its TLS client configuration included. Chain verification turned off
+/// is logged loudly here, once per compile, so it cannot go unnoticed in the server log.
+pub fn compile(settings: &UpstreamSettings) -> Result<Upstream> {
+    let url = url::Url::parse(&settings.url).map_err(|e| Error::invalid("url", format!("the backend URL is not valid: {e}")))?;
+    let https = url.scheme() == "https";
+    let host = match url.host() {
+        Some(url::Host::Ipv6(addr)) => addr.to_string(),
+        Some(host) => host.to_string(),
+        None => return Err(Error::invalid("url", "the backend URL has no host")),
+    };
+    let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
+    let base_path = url.path().trim_end_matches('/').to_string();
+    let context = Context {
+        host: host.clone(),
+        port,
+        trusted: settings.trusted.iter().map(|(name, _)| name.clone()).collect(),
+        client_certificate: settings.client.as_ref().map(|c| c.name.clone()),
+        connect_timeout_ms: settings.connect_timeout_ms,
+        read_timeout_ms: settings.read_timeout_ms,
+    };
+    let tls = if https { Some(client_config(settings, &context)?) } else { None };
+    Ok(Upstream {
+        https,
+        host,
+        port,
+        base_path,
+        tls,
+        connect_timeout: Duration::from_millis(u64::from(settings.connect_timeout_ms)),
+        read_timeout: Duration::from_millis(u64::from(settings.read_timeout_ms)),
+        context,
+    })
+}
+
+fn client_config(settings: &UpstreamSettings, context: &Context) -> Result<Arc<rustls::ClientConfig>> {
+    let provider = provider();
+    let trusted: Vec<CertificateDer<'static>> = settings.trusted.iter().flat_map(|(_, chain)| chain.iter().cloned()).collect();
+    if !settings.verify_chain {
+        tracing::warn!(
+            backend = %format!("{}:{}", context.host, context.port),
+            "CERTIFICATE CHAIN VERIFICATION IS OFF for this endpoint: any certificate the backend presents is accepted"
+        );
+    }
+    let verifier = verifier::EndpointVerifier::new(provider.clone(), trusted, settings.verify_hostname, settings.verify_chain)?;
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Internal(format!("TLS setup failed: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut config = match &settings.client {
+        Some(identity) => builder.with_client_auth_cert(identity.chain.clone(), identity.key.clone_key()).map_err(|e| {
+            Error::invalid("client_certificate_id", format!("the client certificate \"{}\" cannot be used for TLS: {e}", identity.name))
+        })?,
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests;
