@@ -7,6 +7,7 @@ mod m20261125_000002_create_environments;
 mod m20261125_000003_create_certificates;
 mod m20261125_000004_create_proxies;
 mod m20261125_000005_add_gateway_certificates;
+mod m20261125_000006_create_deployments;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_certificates::Migration),
             Box::new(m20261125_000004_create_proxies::Migration),
             Box::new(m20261125_000005_add_gateway_certificates::Migration),
+            Box::new(m20261125_000006_create_deployments::Migration),
         ]
     }
 }

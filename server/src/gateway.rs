@@ -2,16 +2,12 @@
 //! environment's routes are an immutable `RouteTable`, compiled off to the side (every rustls
 //! `ClientConfig` built then) and published with one atomic swap; a request takes the table
 //! current when it starts and finishes on it, whatever is published meanwhile.
-// `publish` and the route types are exercised by the tests; deploys (the next piece of work)
-// are what will call them in the running server.
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod errors;
 mod forward;
 mod listener;
 mod routes;
 
-pub use routes::{RouteSpec, RouteTable};
+pub use routes::{Route, RouteSpec, RouteTable};
 
 use arc_swap::ArcSwap;
 use services::{Error, Services};
@@ -25,9 +21,10 @@ pub struct EnvironmentGateway {
     pub name: String,
     /// Where it listens (the port is the real one when `:0` was asked for).
     pub addr: SocketAddr,
-    /// Its certificate, for clients that want to trust it.
-    pub certificate_pem: String,
     routes: ArcSwap<RouteTable>,
+    /// Held while a new table is built from the current one, so two changes never both
+    /// start from the same old table.
+    writer: std::sync::Mutex<()>,
 }
 
 impl EnvironmentGateway {
@@ -66,8 +63,8 @@ impl Gateway {
                 slug: env.slug.clone(),
                 name: env.name.clone(),
                 addr: bound,
-                certificate_pem: identity.certificate_pem,
                 routes: ArcSwap::from_pointee(RouteTable::empty()),
+                writer: std::sync::Mutex::new(()),
             });
             tokio::spawn(listener::serve(socket, tls, gateway.clone()));
             environments.insert(env.slug, gateway);
@@ -78,24 +75,51 @@ impl Gateway {
         Ok(Gateway { environments: Arc::new(environments) })
     }
 
-    pub fn environment(&self, slug: &str) -> Option<&Arc<EnvironmentGateway>> {
-        self.environments.get(slug)
-    }
-
     /// Environments in no particular order.
     pub fn environments(&self) -> impl Iterator<Item = &Arc<EnvironmentGateway>> {
         self.environments.values()
     }
 
+    pub fn get(&self, environment: &str) -> Result<&Arc<EnvironmentGateway>, Error> {
+        self.environments.get(environment).ok_or_else(|| Error::NotFound(format!("the {environment} gateway is not running in this process")))
+    }
+
     /// Compiles `specs` into a new route table and swaps it in. If anything fails to compile,
     /// nothing changes: the old table keeps serving and the error names the proxy.
     pub fn publish(&self, environment: &str, specs: Vec<RouteSpec>) -> Result<usize, Error> {
-        let gateway = self.environments.get(environment).ok_or_else(|| Error::NotFound(format!("the {environment} gateway is not running")))?;
+        let gateway = self.get(environment)?;
         let table = RouteTable::compile(specs)?;
         let count = table.len();
+        let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
         gateway.routes.store(Arc::new(table));
         tracing::info!(environment, routes = count, "published a new route table");
         Ok(count)
+    }
+}
+
+impl services::upstream::GatewayControl for Gateway {
+    fn replace_all(&self, environment: &str, routes: Vec<RouteSpec>) -> Result<usize, Error> {
+        self.publish(environment, routes)
+    }
+
+    fn upsert(&self, environment: &str, route: RouteSpec) -> Result<(), Error> {
+        let gateway = self.get(environment)?;
+        let (name, path) = (route.name.clone(), route.context_path.clone());
+        // Compiled before taking the writer lock: only the cheap table rebuild is serialized.
+        let route = Route::compile(route)?;
+        let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let table = gateway.routes.load().with(route)?;
+        gateway.routes.store(Arc::new(table));
+        tracing::info!(environment, proxy = %name, context_path = %path, "route live");
+        Ok(())
+    }
+
+    fn remove(&self, environment: &str, proxy_id: i32) -> Result<(), Error> {
+        let gateway = self.get(environment)?;
+        let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let table = gateway.routes.load().without(proxy_id);
+        gateway.routes.store(Arc::new(table));
+        Ok(())
     }
 }
 

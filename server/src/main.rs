@@ -74,6 +74,13 @@ async fn run(config: Config) -> Result<(), String> {
     let slugs: Vec<String> = services::environments::list(&services.db).await.map_err(|e| e.to_string())?.into_iter().map(|e| e.slug).collect();
     let gateway_addrs = gateway::addresses(&slugs, |name| std::env::var(name).ok())?;
     let gateway = gateway::Gateway::start(&services, &gateway_addrs).await?;
+    if let Ok(mut slot) = services.gateway.write() {
+        *slot = Some(std::sync::Arc::new(gateway.clone()));
+    }
+    let restored = services::deployments::restore(&services).await.map_err(|e| format!("cannot restore what was live: {e}"))?;
+    if restored > 0 {
+        tracing::info!(routes = restored, "restored the live routes");
+    }
 
     let app = portal::router(portal::state(services.clone())?);
     println!("Gatehouse console: {base}");

@@ -61,6 +61,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(proxies::get_endpoint, proxies::put_endpoint))
         .routes(routes!(proxies::check_endpoint))
         .routes(routes!(proxies::proxy_activity))
+        .routes(routes!(proxies::list_deployments, proxies::deploy))
 }
 
 pub fn router(_state: AppState) -> Router<AppState> {

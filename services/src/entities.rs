@@ -2,11 +2,13 @@
 pub mod activity;
 pub mod api_token;
 pub mod certificate;
+pub mod deployment;
 pub mod endpoint_certificate;
 pub mod endpoint_config;
 pub mod environment;
 pub mod membership;
 pub mod project;
 pub mod proxy;
+pub mod revision;
 pub mod session;
 pub mod user;

@@ -18,6 +18,8 @@ pub mod certificates;
 #[cfg(feature = "backend")]
 pub mod db;
 #[cfg(feature = "backend")]
+pub mod deployments;
+#[cfg(feature = "backend")]
 pub mod entities;
 #[cfg(feature = "backend")]
 pub mod environments;

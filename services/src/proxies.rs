@@ -182,12 +182,7 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, project: &str, key: 
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, project: &str, key: &str) -> Result<Proxy> {
     let Found { access, proxy: row } = find(db, actor, project, key, Need::Edit).await?;
     let described = describe(db, row.clone()).await?;
-    let live: Vec<&str> = described
-        .environments
-        .iter()
-        .filter(|e| matches!(e.state, DeploymentState::Deployed { .. }))
-        .map(|e| e.environment_name.as_str())
-        .collect();
+    let live = crate::deployments::live_environments(db, row.id).await?;
     if !live.is_empty() {
         return Err(Error::Conflict(format!("{} is deployed in {}: undeploy it there first", row.name, live.join(" and "))));
     }
@@ -258,6 +253,7 @@ async fn describe(db: &DatabaseConnection, row: proxy::Model) -> Result<Proxy> {
     let environments = environment::Entity::find().order_by_asc(environment::Column::Position).all(db).await?;
     let configs = endpoint_config::Entity::find().filter(endpoint_config::Column::ProxyId.eq(row.id)).all(db).await?;
     let warnings = endpoints::listing_warnings(db, &environments, &configs).await?;
+    let mut states = crate::deployments::states(db, row.id).await?;
     Ok(Proxy {
         id: row.id,
         name: row.name,
@@ -267,10 +263,12 @@ async fn describe(db: &DatabaseConnection, row: proxy::Model) -> Result<Proxy> {
         description: row.description,
         has_contract: row.contract.is_some(),
         operations: serde_json::from_str(&row.operations).unwrap_or_default(),
-        // Deployments arrive with the deploy service; until a revision is deployed, none is live.
         environments: environments
             .into_iter()
-            .map(|e| EnvironmentStatus { environment: e.slug, environment_name: e.name, state: DeploymentState::NotDeployed })
+            .map(|e| {
+                let state = states.remove(&e.id).unwrap_or(DeploymentState::NotDeployed);
+                EnvironmentStatus { environment: e.slug, environment_name: e.name, state }
+            })
             .collect(),
         warnings,
         created_at: row.created_at,

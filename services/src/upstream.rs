@@ -16,6 +16,26 @@ use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What the gateway compiles for one live proxy.
+pub struct RouteSpec {
+    pub proxy_id: i32,
+    /// For logs and errors: "Weather API v1".
+    pub name: String,
+    pub context_path: String,
+    pub upstream: UpstreamSettings,
+}
+
+/// The running gateway, as the deploy service drives it. Implemented by the server's gateway;
+/// each call compiles what it is given and swaps it in atomically, or changes nothing.
+pub trait GatewayControl: Send + Sync {
+    /// Replaces an environment's whole route table (at start, from what is live).
+    fn replace_all(&self, environment: &str, routes: Vec<RouteSpec>) -> Result<usize>;
+    /// Adds or replaces one proxy's route, leaving the others' compiled routes as they are.
+    fn upsert(&self, environment: &str, route: RouteSpec) -> Result<()>;
+    /// Removes one proxy's route.
+    fn remove(&self, environment: &str, proxy_id: i32) -> Result<()>;
+}
+
 /// A backend, ready to call: everything decided when the snapshot was compiled.
 #[derive(Debug, Clone)]
 pub struct Upstream {

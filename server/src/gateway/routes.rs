@@ -6,19 +6,11 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use services::upstream::{compile, Upstream, UpstreamSettings};
+pub use services::upstream::RouteSpec;
+use services::upstream::{compile, Upstream};
 use services::Error;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What to compile for one proxy.
-pub struct RouteSpec {
-    pub proxy_id: i32,
-    /// For logs and errors: "Weather API v1".
-    pub name: String,
-    pub context_path: String,
-    pub upstream: UpstreamSettings,
-}
 
 pub struct Route {
     pub proxy_id: i32,
@@ -46,13 +38,30 @@ impl RouteTable {
     pub fn compile(specs: Vec<RouteSpec>) -> Result<RouteTable, Error> {
         let mut routes = Vec::with_capacity(specs.len());
         for spec in specs {
-            let upstream = compile(&spec.upstream).map_err(|e| Error::Invalid { field: None, message: format!("{} cannot be compiled: {e}", spec.name) })?;
-            let client = client_for(&upstream);
-            routes.push(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, client }));
+            routes.push(Route::compile(spec)?);
         }
+        RouteTable::from_routes(routes)
+    }
+
+    /// This table with `route` added, or in place of the same proxy's route; the other routes
+    /// are shared, not compiled again.
+    pub fn with(&self, route: Arc<Route>) -> Result<RouteTable, Error> {
+        let mut routes: Vec<Arc<Route>> = self.routes.iter().filter(|r| r.proxy_id != route.proxy_id).cloned().collect();
+        routes.push(route);
+        RouteTable::from_routes(routes)
+    }
+
+    pub fn without(&self, proxy_id: i32) -> RouteTable {
+        RouteTable { routes: self.routes.iter().filter(|r| r.proxy_id != proxy_id).cloned().collect() }
+    }
+
+    fn from_routes(mut routes: Vec<Arc<Route>>) -> Result<RouteTable, Error> {
         routes.sort_by(|a, b| b.context_path.len().cmp(&a.context_path.len()).then_with(|| a.context_path.cmp(&b.context_path)));
         if let Some(pair) = routes.windows(2).find(|w| w[0].context_path == w[1].context_path) {
-            return Err(Error::Conflict(format!("{} and {} both want {}", pair[0].name, pair[1].name, pair[0].context_path)));
+            return Err(Error::Conflict(format!(
+                "{} and {} would both be live at {}: undeploy one of them, or give one another context path",
+                pair[0].name, pair[1].name, pair[0].context_path
+            )));
         }
         Ok(RouteTable { routes })
     }
@@ -64,6 +73,15 @@ impl RouteTable {
             let rest = path.strip_prefix(route.context_path.as_str())?;
             (rest.is_empty() || rest.starts_with('/')).then_some((route, rest))
         })
+    }
+}
+
+impl Route {
+    /// Compiles one proxy's route: its upstream (TLS configuration included) and its pool.
+    pub fn compile(spec: RouteSpec) -> Result<Arc<Route>, Error> {
+        let upstream = compile(&spec.upstream).map_err(|e| Error::Invalid { field: None, message: format!("{} cannot be compiled: {e}", spec.name) })?;
+        let client = client_for(&upstream);
+        Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, client }))
     }
 }
 

@@ -109,10 +109,11 @@ async fn gateway() -> (Gateway, String, reqwest::Client, tempfile::TempDir) {
     let services = Services::new(db, services::secrets::MasterKey::parse(&"42".repeat(32)).unwrap());
     let addrs = HashMap::from([("development".to_string(), "127.0.0.1:0".parse().unwrap())]);
     let gateway = Gateway::start(&services, &addrs).await.unwrap();
-    let dev = gateway.environment("development").unwrap();
+    let dev = gateway.get("development").unwrap();
+    let pem = services::environments::list(&services.db).await.unwrap().remove(0).gateway_certificate_pem.unwrap();
     let client = reqwest::Client::builder()
         .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(dev.certificate_pem.as_bytes()).unwrap())
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
         .build()
         .unwrap();
     let base = dev.base_url();
@@ -213,4 +214,37 @@ fn listen_addresses_default_per_environment_and_a_bad_one_is_named() {
     assert_eq!(set["staging"].port(), 7443);
     let err = addresses(&slugs, |name| (name == "GATEHOUSE_GATEWAY_PRODUCTION_ADDR").then(|| "nine".to_string())).unwrap_err();
     assert!(err.starts_with("GATEHOUSE_GATEWAY_PRODUCTION_ADDR must be host:port"), "{err}");
+}
+
+#[tokio::test]
+async fn swapping_route_tables_under_a_steady_stream_of_requests_loses_none() {
+    use services::upstream::GatewayControl;
+    let (ca, leaf, client_cert) = pki();
+    let port = backend(&leaf, Some(&client_cert), Duration::ZERO).await;
+    let (gw, base, client, _dir) = gateway().await;
+    let route = |n: usize| spec("Steady", "/steady", format!("https://127.0.0.1:{port}/v{}", n % 2), &ca, Some(&client_cert), 2_000);
+    gw.upsert("development", route(0)).unwrap();
+    let senders: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                let mut failed = 0;
+                for _ in 0..100 {
+                    let ok = client.get(format!("{base}/steady/x")).send().await.is_ok_and(|r| r.status() == 200);
+                    failed += usize::from(!ok);
+                }
+                failed
+            })
+        })
+        .collect();
+    for n in 1..=50 {
+        gw.upsert("development", route(n)).unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut failed = 0;
+    for sender in senders {
+        failed += sender.await.unwrap();
+    }
+    assert_eq!(failed, 0, "no request may fail while tables are swapped");
+    assert_eq!(gw.get("development").unwrap().routes().len(), 1);
 }

@@ -149,3 +149,40 @@ pub async fn check_endpoint(
     let s = &state.services;
     Ok(Json(services::upstream::check_saved(&s.db, &s.master_key, &actor, &project, &proxy, &environment).await?))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DeployRequest {
+    /// Environment id or slug.
+    environment: String,
+}
+
+/// Deploys the proxy's saved configuration for the environment as a new revision. The gateway
+/// serves it before this answers; the answer says how long that took. If the gateway cannot
+/// compile it, the deploy is recorded as failed (409, with the reason) and what was live stays.
+#[utoipa::path(post, path = "/projects/{project}/proxies/{proxy}/deployments", tag = "deployments", request_body = DeployRequest,
+    params(("project" = String, Path, description = "Project id or slug"), ("proxy" = String, Path, description = "Proxy id or slug")),
+    security(("bearer" = [])),
+    responses((status = 201, body = services::model::Deployment), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+pub async fn deploy(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, proxy)): Path<(String, String)>,
+    ApiJson(body): ApiJson<DeployRequest>,
+) -> Result<(StatusCode, Json<services::model::Deployment>), ApiError> {
+    let deployed = services::deployments::deploy(&state.services, &actor, &project, &proxy, &body.environment).await?;
+    Ok((StatusCode::CREATED, Json(deployed)))
+}
+
+/// Every deploy of the proxy, newest first, with its outcome.
+#[utoipa::path(get, path = "/projects/{project}/proxies/{proxy}/deployments", tag = "deployments",
+    params(PageQuery, ("project" = String, Path, description = "Project id or slug"), ("proxy" = String, Path, description = "Proxy id or slug")),
+    security(("bearer" = [])), responses((status = 200, body = Page<services::model::Deployment>), (status = 404, body = super::error::ErrorBody)))]
+pub async fn list_deployments(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, proxy)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Page<services::model::Deployment>>, ApiError> {
+    let page = services::deployments::history(&state.services.db, &actor, &project, &proxy, query.page.unwrap_or(1), query.per_page.unwrap_or(DEFAULT_PER_PAGE)).await?;
+    Ok(Json(page))
+}

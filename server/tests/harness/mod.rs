@@ -8,7 +8,9 @@ use std::process::{Child, Command, Stdio};
 pub struct Gatehouse {
     child: Child,
     pub base: String,
-    _data: tempfile::TempDir,
+    /// Each environment's gateway URL, by name ("Development").
+    pub gateways: std::collections::HashMap<String, String>,
+    data: Option<tempfile::TempDir>,
 }
 
 impl Drop for Gatehouse {
@@ -18,11 +20,24 @@ impl Drop for Gatehouse {
     }
 }
 
+impl Gatehouse {
+    /// Stops this server and starts another on the same data directory.
+    pub fn restart(mut self) -> Gatehouse {
+        let data = self.data.take().unwrap();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        start_in(data)
+    }
+}
+
 pub const ADMIN_EMAIL: &str = "root@example.test";
 pub const ADMIN_PASSWORD: &str = "a long admin password";
 
 pub fn start() -> Gatehouse {
-    let data = tempfile::tempdir().unwrap();
+    start_in(tempfile::tempdir().unwrap())
+}
+
+fn start_in(data: tempfile::TempDir) -> Gatehouse {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -39,15 +54,28 @@ pub fn start() -> Gatehouse {
         .expect("start gatehouse");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
+    let mut gateways = std::collections::HashMap::new();
     let base = loop {
         let line = lines.next().expect("gatehouse exited before printing its address").unwrap();
+        if let Some(rest) = line.strip_prefix("Gatehouse gateway (") {
+            if let Some((name, url)) = rest.split_once("): ") {
+                gateways.insert(name.to_string(), url.trim().to_string());
+            }
+        }
         if let Some(url) = line.strip_prefix("Gatehouse console: ") {
             break url.trim().to_string();
         }
     };
+    // The gateway lines come right after the console line.
+    while gateways.len() < 2 {
+        let line = lines.next().expect("gatehouse exited before printing its gateways").unwrap();
+        if let Some((name, url)) = line.strip_prefix("Gatehouse gateway (").and_then(|rest| rest.split_once("): ")) {
+            gateways.insert(name.to_string(), url.trim().to_string());
+        }
+    }
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Gatehouse { child, base, _data: data }
+    Gatehouse { child, base, gateways, data: Some(data) }
 }
 
 pub async fn token(client: &Client, base: &str, email: &str, password: &str) -> String {

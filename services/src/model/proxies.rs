@@ -208,3 +208,26 @@ pub struct Activity {
     #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
 }
+
+/// One deploy or undeploy, as the Deploy page and the REST API show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct Deployment {
+    pub id: i32,
+    pub proxy: String,
+    pub environment: String,
+    pub environment_name: String,
+    /// The revision made live; `None` for an undeploy.
+    pub revision: Option<u32>,
+    /// "deploy" or "undeploy".
+    pub action: String,
+    /// "live" when it took effect, "failed" when the gateway refused it (the old stays live).
+    pub outcome: String,
+    pub message: String,
+    /// From the call to the gateway serving it.
+    pub elapsed_ms: u64,
+    pub deployed_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
+    pub deployed_at: OffsetDateTime,
+}

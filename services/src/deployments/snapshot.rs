@@ -1,0 +1,131 @@
+//! A revision's content: the proxy, one environment's endpoint configuration and the
+//! certificates it uses, copied as they are when deployed (the client key stays sealed). Later
+//! changes to the proxy or the certificate store never change a deployed revision.
+use crate::certificates::{read_pem_chain, seal};
+use crate::entities::{certificate, endpoint_certificate, endpoint_config, proxy};
+use crate::secrets::MasterKey;
+use crate::upstream::{ClientIdentity, RouteSpec, UpstreamSettings};
+use crate::{Error, Result};
+use rustls::pki_types::PrivateKeyDer;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub proxy_name: String,
+    pub proxy_version: String,
+    pub context_path: String,
+    pub url: String,
+    pub verify_hostname: bool,
+    pub verify_chain: bool,
+    pub mutual_ssl: bool,
+    pub connect_timeout_ms: u32,
+    pub read_timeout_ms: u32,
+    pub endpoint_certificates: Vec<SnapshotCertificate>,
+    pub client_certificate: Option<SnapshotClient>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotCertificate {
+    pub id: i32,
+    pub name: String,
+    pub fingerprint_sha256: String,
+    pub pem: String,
+}
+
+/// The client key pair, its key still sealed (bound to the project and fingerprint it was
+/// sealed for, so the copy opens exactly as the original does).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotClient {
+    pub id: i32,
+    pub name: String,
+    pub fingerprint_sha256: String,
+    pub pem: String,
+    pub project_id: i32,
+    pub sealed_key: String,
+    pub key_nonce: String,
+}
+
+pub async fn take(db: &DatabaseConnection, proxy: &proxy::Model, config: &endpoint_config::Model) -> Result<Snapshot> {
+    let ids: Vec<i32> = endpoint_certificate::Entity::find()
+        .filter(endpoint_certificate::Column::EndpointConfigId.eq(config.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.certificate_id)
+        .collect();
+    let endpoint_certificates = certificate::Entity::find()
+        .filter(certificate::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| SnapshotCertificate { id: c.id, name: c.name, fingerprint_sha256: c.fingerprint_sha256, pem: c.certificate_pem })
+        .collect();
+    let client_certificate = match (config.mutual_ssl, config.client_certificate_id) {
+        (true, Some(id)) => {
+            let row = certificate::Entity::find_by_id(id).one(db).await?.ok_or_else(|| Error::NotFound(format!("client certificate {id} no longer exists")))?;
+            let (Some(sealed), Some(nonce)) = (row.sealed_key, row.key_nonce) else {
+                return Err(Error::invalid("client_certificate_id", format!("\"{}\" has no private key", row.name)));
+            };
+            Some(SnapshotClient {
+                id: row.id,
+                name: row.name,
+                fingerprint_sha256: row.fingerprint_sha256,
+                pem: row.certificate_pem,
+                project_id: row.project_id,
+                sealed_key: hex::encode(sealed),
+                key_nonce: hex::encode(nonce),
+            })
+        }
+        (true, None) => return Err(Error::invalid("client_certificate_id", "Mutual SSL is on but no client certificate is chosen: fix it on the Endpoints page")),
+        (false, _) => None,
+    };
+    Ok(Snapshot {
+        proxy_name: proxy.name.clone(),
+        proxy_version: proxy.version.clone(),
+        context_path: proxy.context_path.clone(),
+        url: config.url.clone(),
+        verify_hostname: config.verify_hostname,
+        verify_chain: config.verify_chain,
+        mutual_ssl: config.mutual_ssl,
+        connect_timeout_ms: u32::try_from(config.connect_timeout_ms).unwrap_or(5_000),
+        read_timeout_ms: u32::try_from(config.read_timeout_ms).unwrap_or(30_000),
+        endpoint_certificates,
+        client_certificate,
+    })
+}
+
+impl Snapshot {
+    /// What the gateway compiles for this revision; unseals the client key.
+    pub fn route(&self, proxy_id: i32, master_key: &MasterKey) -> Result<RouteSpec> {
+        let mut trusted = Vec::new();
+        for cert in &self.endpoint_certificates {
+            trusted.push((cert.name.clone(), read_pem_chain(&cert.pem)?));
+        }
+        let client = match &self.client_certificate {
+            None => None,
+            Some(c) => {
+                let damaged = || Error::Internal(format!("the deployed copy of \"{}\" is damaged", c.name));
+                let sealed = hex::decode(&c.sealed_key).map_err(|_| damaged())?;
+                let nonce = hex::decode(&c.key_nonce).map_err(|_| damaged())?;
+                let der = seal::open(master_key, &seal::binding(c.project_id, &c.fingerprint_sha256), &nonce, &sealed)?;
+                let key = PrivateKeyDer::try_from(der.to_vec()).map_err(|_| damaged())?;
+                Some(ClientIdentity { name: c.name.clone(), chain: read_pem_chain(&c.pem)?, key })
+            }
+        };
+        Ok(RouteSpec {
+            proxy_id,
+            name: format!("{} {}", self.proxy_name, self.proxy_version),
+            context_path: self.context_path.clone(),
+            upstream: UpstreamSettings {
+                url: self.url.clone(),
+                trusted,
+                verify_hostname: self.verify_hostname,
+                verify_chain: self.verify_chain,
+                client,
+                connect_timeout_ms: self.connect_timeout_ms,
+                read_timeout_ms: self.read_timeout_ms,
+            },
+        })
+    }
+}
