@@ -9,7 +9,9 @@ mod routes;
 
 pub use routes::{Route, RouteSpec, RouteTable};
 
+use crate::metrics::Metrics;
 use arc_swap::ArcSwap;
+use prometheus_client::metrics::counter::Counter;
 use services::{Error, Services};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -25,6 +27,8 @@ pub struct EnvironmentGateway {
     /// Held while a new table is built from the current one, so two changes never both
     /// start from the same old table.
     writer: std::sync::Mutex<()>,
+    /// Requests that matched no route here.
+    no_route: Counter,
 }
 
 impl EnvironmentGateway {
@@ -38,15 +42,16 @@ impl EnvironmentGateway {
     }
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Gateway {
     environments: Arc<HashMap<String, Arc<EnvironmentGateway>>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Gateway {
     /// Binds a listener for each environment that has an address, with its certificate from
     /// the database (created self-signed on first start), and starts serving (no routes yet).
-    pub async fn start(services: &Services, addrs: &HashMap<String, SocketAddr>) -> Result<Gateway, String> {
+    pub async fn start(services: &Services, addrs: &HashMap<String, SocketAddr>, metrics: Arc<Metrics>) -> Result<Gateway, String> {
         let mut environments = HashMap::new();
         for env in services::environments::all(&services.db).await.map_err(|e| e.to_string())? {
             let Some(addr) = addrs.get(&env.slug) else { continue };
@@ -65,6 +70,7 @@ impl Gateway {
                 addr: bound,
                 routes: ArcSwap::from_pointee(RouteTable::empty()),
                 writer: std::sync::Mutex::new(()),
+                no_route: metrics.no_route(&env.slug),
             });
             tokio::spawn(listener::serve(socket, tls, gateway.clone()));
             environments.insert(env.slug, gateway);
@@ -72,7 +78,7 @@ impl Gateway {
         if let Ok(mut urls) = services.gateway_urls.write() {
             urls.extend(environments.values().map(|g| (g.slug.clone(), g.base_url())));
         }
-        Ok(Gateway { environments: Arc::new(environments) })
+        Ok(Gateway { environments: Arc::new(environments), metrics })
     }
 
     /// Environments in no particular order.
@@ -88,7 +94,7 @@ impl Gateway {
     /// nothing changes: the old table keeps serving and the error names the proxy.
     pub fn publish(&self, environment: &str, specs: Vec<RouteSpec>) -> Result<usize, Error> {
         let gateway = self.get(environment)?;
-        let table = RouteTable::compile(specs)?;
+        let table = RouteTable::compile(specs, environment, &self.metrics)?;
         let count = table.len();
         let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
         gateway.routes.store(Arc::new(table));
@@ -106,7 +112,7 @@ impl services::upstream::GatewayControl for Gateway {
         let gateway = self.get(environment)?;
         let (name, path) = (route.name.clone(), route.context_path.clone());
         // Compiled before taking the writer lock: only the cheap table rebuild is serialized.
-        let route = Route::compile(route)?;
+        let route = Route::compile(route, environment, &self.metrics)?;
         let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
         let table = gateway.routes.load().with(route)?;
         gateway.routes.store(Arc::new(table));

@@ -5,6 +5,7 @@ mod config;
 mod console_forms;
 mod csrf;
 mod gateway;
+mod metrics;
 mod portal;
 mod rest;
 
@@ -73,7 +74,8 @@ async fn run(config: Config) -> Result<(), String> {
 
     let slugs: Vec<String> = services::environments::list(&services.db).await.map_err(|e| e.to_string())?.into_iter().map(|e| e.slug).collect();
     let gateway_addrs = gateway::addresses(&slugs, |name| std::env::var(name).ok())?;
-    let gateway = gateway::Gateway::start(&services, &gateway_addrs).await?;
+    let metrics = metrics::Metrics::new();
+    let gateway = gateway::Gateway::start(&services, &gateway_addrs, metrics.clone()).await?;
     if let Ok(mut slot) = services.gateway.write() {
         *slot = Some(std::sync::Arc::new(gateway.clone()));
     }
@@ -82,7 +84,7 @@ async fn run(config: Config) -> Result<(), String> {
         tracing::info!(routes = restored, "restored the live routes");
     }
 
-    let app = portal::router(portal::state(services.clone())?);
+    let app = portal::router(portal::state(services.clone())?, metrics);
     println!("Gatehouse console: {base}");
     let mut listeners: Vec<_> = gateway.environments().collect();
     listeners.sort_by_key(|g| g.addr.port());

@@ -26,7 +26,7 @@ pub fn state(services: Services) -> Result<AppState, String> {
     Ok(AppState { leptos_options, services })
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Router {
     let console = crate::console_forms::routes()
         .leptos_routes(&state, generate_route_list(App), {
             let options = state.leptos_options.clone();
@@ -36,7 +36,14 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::csrf::refuse_cross_site))
         .layer(session_layer(&state.services));
 
+    // Prometheus scrapes without a session or token, as is usual; the portal listens on
+    // loopback unless GATEHOUSE_PORTAL_ADDR says otherwise.
+    let scrape = axum::routing::get(move || {
+        let metrics = metrics.clone();
+        async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render()) }
+    });
     Router::new()
+        .route("/metrics", scrape)
         .nest("/api/v1", crate::rest::router(state.clone()))
         .merge(console)
         .with_state(state)

@@ -103,6 +103,9 @@ async fn deploy_is_live_when_it_answers_and_survives_a_restart() {
     let res = api.get(format!("{dev}/weather/v1/h2")).send().await.unwrap();
     assert_eq!(res.version(), reqwest::Version::HTTP_2);
     assert_eq!(res.status(), StatusCode::OK);
+    // Prometheus metrics on the portal address count it.
+    let metrics = client.get(format!("{}/metrics", gh.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"gatehouse_gateway_requests_total{environment="development",proxy="Weather API v1",status="2xx"} 2"#), "{metrics}");
     // The listing shows it deployed.
     let proxy: Value = call(M::GET, &gh.base, "/projects/weather/proxies/weather-api-v1", None).await.unwrap().json().await.unwrap();
     assert_eq!(proxy["environments"][0]["state"], "deployed");

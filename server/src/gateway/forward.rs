@@ -2,7 +2,8 @@
 //! send it on the route's pooled client, stream the answer back; or answer with the error's
 //! code and fix.
 use super::errors::respond;
-use super::routes::RouteTable;
+use super::routes::{Route, RouteTable};
+use super::EnvironmentGateway;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Limited};
@@ -12,6 +13,7 @@ use hyper::{Request, Response, Uri, Version};
 use services::upstream::{classify, UpstreamError};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Body = BoxBody<Bytes, BoxError>;
@@ -40,12 +42,30 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: SocketAddr) -> Response<Body> {
+pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: SocketAddr, gateway: &EnvironmentGateway) -> Response<Body> {
+    let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let path = req.uri().path().to_string();
     let Some((route, rest)) = table.find(&path) else {
-        return respond(404, "no_route", &format!("no API proxy is deployed at {path} in this environment"), &request_id);
+        gateway.no_route.inc();
+        return respond(404, "no_route", &format!("no API proxy is deployed at {path} in the {} environment", gateway.name), &request_id);
     };
+    let method = req.method().clone();
+    let response = forward(req, route, rest, peer, &request_id).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    route.metrics.answered(status, elapsed);
+    // One line per proxied request.
+    tracing::info!(
+        target: "gatehouse::access",
+        environment = %gateway.slug, proxy = %route.name, %method, path = %path, status,
+        ms = elapsed.as_secs_f64() * 1000.0, request_id = %request_id,
+    );
+    response
+}
+
+async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: SocketAddr, request_id: &str) -> Response<Body> {
+    let request_id = request_id.to_string();
     let too_big = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > MAX_REQUEST_BODY);
     if too_big {
         let message = format!("the request body is larger than the gateway's limit of {} MiB", MAX_REQUEST_BODY / (1024 * 1024));
@@ -97,6 +117,7 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: Socket
         Ok(Err(e)) => classify(&e, &upstream.context),
         Err(_) => UpstreamError::timeout(&upstream.context, false),
     };
+    route.metrics.upstream_error(failure.kind.code());
     tracing::warn!(proxy = %route.name, proxy_id = route.proxy_id, request_id = %request_id, code = failure.kind.code(), "{}", failure.message);
     respond(failure.kind.status(), failure.kind.code(), &failure.message, &request_id)
 }

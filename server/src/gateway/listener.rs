@@ -42,7 +42,8 @@ pub async fn serve(listener: TcpListener, tls: Arc<ServerConfig>, gateway: Arc<E
             };
             let service = hyper::service::service_fn(move |req| {
                 let table = gateway.routes();
-                async move { Ok::<_, Infallible>(forward::handle(req, table, peer).await) }
+                let gateway = gateway.clone();
+                async move { Ok::<_, Infallible>(forward::handle(req, table, peer, &gateway).await) }
             });
             let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
             if let Err(e) = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await {

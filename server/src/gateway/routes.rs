@@ -2,6 +2,7 @@
 //! its compiled upstream and its own connection pool (so pooled connections are never shared
 //! between endpoints with different certificates).
 use super::forward::Body;
+use crate::metrics::{Metrics, RouteMetrics};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -18,6 +19,7 @@ pub struct Route {
     pub context_path: String,
     pub upstream: Upstream,
     pub client: Client<HttpsConnector<HttpConnector>, Body>,
+    pub metrics: RouteMetrics,
 }
 
 #[derive(Default)]
@@ -35,10 +37,10 @@ impl RouteTable {
         self.routes.len()
     }
 
-    pub fn compile(specs: Vec<RouteSpec>) -> Result<RouteTable, Error> {
+    pub fn compile(specs: Vec<RouteSpec>, environment: &str, metrics: &Metrics) -> Result<RouteTable, Error> {
         let mut routes = Vec::with_capacity(specs.len());
         for spec in specs {
-            routes.push(Route::compile(spec)?);
+            routes.push(Route::compile(spec, environment, metrics)?);
         }
         RouteTable::from_routes(routes)
     }
@@ -78,10 +80,11 @@ impl RouteTable {
 
 impl Route {
     /// Compiles one proxy's route: its upstream (TLS configuration included) and its pool.
-    pub fn compile(spec: RouteSpec) -> Result<Arc<Route>, Error> {
+    pub fn compile(spec: RouteSpec, environment: &str, metrics: &Metrics) -> Result<Arc<Route>, Error> {
         let upstream = compile(&spec.upstream).map_err(|e| Error::Invalid { field: None, message: format!("{} cannot be compiled: {e}", spec.name) })?;
         let client = client_for(&upstream);
-        Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, client }))
+        let metrics = metrics.route(environment, &spec.name);
+        Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, client, metrics }))
     }
 }
 

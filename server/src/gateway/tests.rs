@@ -108,7 +108,7 @@ async fn gateway() -> (Gateway, String, reqwest::Client, tempfile::TempDir) {
     let db = services::db::connect_and_migrate(&services::db::default_sqlite_url(dir.path())).await.unwrap();
     let services = Services::new(db, services::secrets::MasterKey::parse(&"42".repeat(32)).unwrap());
     let addrs = HashMap::from([("development".to_string(), "127.0.0.1:0".parse().unwrap())]);
-    let gateway = Gateway::start(&services, &addrs).await.unwrap();
+    let gateway = Gateway::start(&services, &addrs, crate::metrics::Metrics::new()).await.unwrap();
     let dev = gateway.get("development").unwrap();
     let pem = services::environments::list(&services.db).await.unwrap().remove(0).gateway_certificate_pem.unwrap();
     let client = reqwest::Client::builder()
@@ -152,6 +152,12 @@ async fn routes_by_longest_prefix_over_mutual_tls_with_forwarding_headers() {
     let body = json(res).await;
     assert_eq!(body["error"]["code"], "no_route");
     assert!(body["error"]["request_id"].as_str().is_some_and(|id| id.len() == 32));
+
+    let text = gw.metrics.render();
+    assert!(text.contains(r#"gatehouse_gateway_requests_total{environment="development",proxy="Weather v1",status="2xx"} 1"#), "{text}");
+    assert!(text.contains(r#"gatehouse_gateway_requests_total{environment="development",proxy="Weather",status="2xx"} 1"#), "{text}");
+    assert!(text.contains(r#"gatehouse_gateway_no_route_total{environment="development"} 1"#), "{text}");
+    assert!(text.contains(r#"gatehouse_gateway_request_duration_seconds_count{environment="development",proxy="Weather"} 1"#), "{text}");
 }
 
 #[tokio::test]
@@ -178,6 +184,8 @@ async fn upstream_failures_come_back_as_codes_with_their_fix() {
         assert_eq!(body["error"]["code"], code, "{path}: {body}");
         assert!(!body["error"]["message"].as_str().unwrap().is_empty());
     }
+    let text = gw.metrics.render();
+    assert!(text.contains(r#"gatehouse_gateway_upstream_errors_total{environment="development",proxy="Slow",code="upstream_timeout"} 1"#), "{text}");
 }
 
 #[tokio::test]
