@@ -21,8 +21,7 @@ pub fn DeployPage() -> impl IntoView {
         <Title text="Deploy · Gatehouse"/>
         <section class="card">
             <h2>"Deploy"</h2>
-            <p>"Deploying and promoting are not available yet: no configuration saved here is live on the gateway."</p>
-            <p>"Configure & Deploy, Promote and the revision history will appear on this page."</p>
+            <p>"Deploying from the console is not available yet: Configure & Deploy, Promote and the revision history will appear on this page. Until then a configuration saved on the Endpoints page is live only once it is deployed through the REST API (POST /api/v1/projects/…/proxies/…/deployments with the environment)."</p>
         </section>
     }
 }
