@@ -62,6 +62,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(proxies::check_endpoint))
         .routes(routes!(proxies::proxy_activity))
         .routes(routes!(proxies::list_deployments, proxies::deploy))
+        .routes(routes!(proxies::undeploy))
+        .routes(routes!(proxies::promote))
+        .routes(routes!(proxies::revisions))
 }
 
 pub fn router(_state: AppState) -> Router<AppState> {

@@ -93,7 +93,7 @@ async fn deploy_is_live_when_it_answers_and_survives_a_restart() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let deployed: Value = res.json().await.unwrap();
     assert_eq!((deployed["revision"].clone(), deployed["outcome"].clone()), (json!(1), json!("live")), "{deployed}");
-    assert!(deployed["message"].as_str().unwrap().contains("is live in Development"), "{deployed}");
+    assert!(deployed["message"].as_str().unwrap().contains(": live in Development ("), "{deployed}");
     // Live as soon as the call answered, over mutual TLS with the generated certificate.
     let res = api.get(format!("{dev}/weather/v1/current?q=x")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -140,4 +140,86 @@ async fn deploy_is_live_when_it_answers_and_survives_a_restart() {
     let dev = gh.gateways["Development"].clone();
     let seen: Value = api.get(format!("{dev}/weather/v1/after-restart")).send().await.unwrap().json().await.unwrap();
     assert_eq!((seen["path"].clone(), seen["client_certificates"].clone()), (json!("/api/after-restart"), json!(1)));
+}
+
+#[tokio::test]
+async fn promote_with_the_targets_certificate_then_roll_back_and_undeploy() {
+    let gh = start();
+    let client = Client::new();
+    let admin = token(&client, &gh.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let call = |method: M, path: &str, body: Option<Value>| {
+        let mut req = client.request(method, format!("{}/api/v1{path}", gh.base)).bearer_auth(&admin);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send()
+    };
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, "backend");
+    let server_key = KeyPair::generate().unwrap();
+    let server_cert = params.self_signed(&server_key).unwrap();
+    call(M::POST, "/projects", Some(json!({"name": "Weather"}))).await.unwrap();
+    let res = call(M::POST, "/projects/weather/certificates", Some(json!({"kind": "endpoint", "certificate_pem": server_cert.pem()}))).await.unwrap();
+    let endpoint_id = res.json::<Value>().await.unwrap()[0]["id"].clone();
+    let mut pems = Vec::new();
+    for name in ["gw-dev", "gw-prod"] {
+        let res = call(M::POST, "/projects/weather/certificates", Some(json!({"kind": "client", "generate": {"common_name": name}}))).await.unwrap();
+        let id = res.json::<Value>().await.unwrap()[0]["id"].as_i64().unwrap();
+        pems.push((id, call(M::GET, &format!("/projects/weather/certificates/{id}/pem"), None).await.unwrap().text().await.unwrap()));
+    }
+    // Development's backend trusts only gw-dev, Production's only gw-prod.
+    let dev_port = mutual_tls_backend(&server_cert, &server_key, &pems[0].1).await;
+    let prod_port = mutual_tls_backend(&server_cert, &server_key, &pems[1].1).await;
+    let proxy = json!({"name": "Weather API", "version": "v1", "context_path": "/weather/v1", "backend_url": format!("https://127.0.0.1:{dev_port}/dev")});
+    call(M::POST, "/projects/weather/proxies", Some(proxy)).await.unwrap();
+    for (env, port, path, client_id) in [("development", dev_port, "dev", Some(pems[0].0)), ("production", prod_port, "prod", None)] {
+        let settings = json!({"url": format!("https://127.0.0.1:{port}/{path}"), "endpoint_certificate_ids": [endpoint_id], "mutual_ssl": client_id.is_some(), "client_certificate_id": client_id});
+        let res = call(M::PUT, &format!("/projects/weather/proxies/weather-api-v1/endpoints/{env}"), Some(settings)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let envs: Value = call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
+    let consumer = |pem: &str| Client::builder().tls_built_in_root_certs(false).add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()).build().unwrap();
+    let dev_api = consumer(envs[0]["gateway_certificate_pem"].as_str().unwrap());
+    let prod_api = consumer(envs[1]["gateway_certificate_pem"].as_str().unwrap());
+    let (dev, prod) = (gh.gateways["Development"].clone(), gh.gateways["Production"].clone());
+
+    let res = call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Promote to Production, choosing gw-prod for it: Production's backend accepts it.
+    let res = call(M::POST, "/projects/weather/proxies/weather-api-v1/promotions", Some(json!({"from": "development", "to": "production", "client_certificate_id": pems[1].0}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let promoted: Value = res.json().await.unwrap();
+    assert_eq!(promoted["revision"], 2);
+    assert!(promoted["message"].as_str().unwrap().starts_with("Promoted revision 1 from Development"), "{promoted}");
+    let seen: Value = prod_api.get(format!("{prod}/weather/v1/x")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["path"], "/prod/x");
+    let seen: Value = dev_api.get(format!("{dev}/weather/v1/x")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["path"], "/dev/x");
+
+    // A new Development revision, then a rollback to revision 1.
+    let moved = json!({"url": format!("https://127.0.0.1:{dev_port}/dev2"), "endpoint_certificate_ids": [endpoint_id], "mutual_ssl": true, "client_certificate_id": pems[0].0});
+    call(M::PUT, "/projects/weather/proxies/weather-api-v1/endpoints/development", Some(moved)).await.unwrap();
+    let overview: Value = call(M::GET, "/projects/weather/proxies/weather-api-v1/revisions", None).await.unwrap().json().await.unwrap();
+    assert_eq!(overview[0]["changes"][0]["field"], "Backend URL", "{overview}");
+    assert!(overview[0]["invoke_url"].as_str().unwrap().ends_with("/weather/v1"));
+    call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
+    let seen: Value = dev_api.get(format!("{dev}/weather/v1/x")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["path"], "/dev2/x");
+    let res = call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development", "revision": 1}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let seen: Value = dev_api.get(format!("{dev}/weather/v1/x")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["path"], "/dev/x", "rolled back");
+    // Production's revision cannot be redeployed into Development.
+    let res = call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development", "revision": 2}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Undeploy removes the route.
+    let res = call(M::DELETE, "/projects/weather/proxies/weather-api-v1/deployments/production", None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = prod_api.get(format!("{prod}/weather/v1/x")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let proxy: Value = call(M::GET, "/projects/weather/proxies/weather-api-v1", None).await.unwrap().json().await.unwrap();
+    assert_eq!(proxy["environments"][1]["state"], "not_deployed");
+    let log: Value = call(M::GET, "/projects/weather/proxies/weather-api-v1/activity", None).await.unwrap().json().await.unwrap();
+    assert_eq!(log["items"][0]["action"], "deployment.undeployed");
 }

@@ -21,42 +21,157 @@ pub async fn deploy(services: &Services, actor: &Actor, project: &str, proxy: &s
     let db = &services.db;
     let found = find(db, actor, project, proxy, Need::Edit).await?;
     let env = find_environment(db, environment).await?;
+    let _one_at_a_time = services.deploy_lock.lock().await;
+    let started = Instant::now();
+    let snapshot = saved_snapshot(db, &found.proxy, &env).await?;
+    go_live(services, actor, &found, &env, Revision::New(snapshot), started, "Deployed").await
+}
+
+/// Rollback (or roll forward): makes an earlier revision of this environment live again.
+pub async fn redeploy(services: &Services, actor: &Actor, project: &str, proxy: &str, environment: &str, number: u32) -> Result<Deployment> {
+    let db = &services.db;
+    let found = find(db, actor, project, proxy, Need::Edit).await?;
+    let env = find_environment(db, environment).await?;
+    let _one_at_a_time = services.deploy_lock.lock().await;
+    let started = Instant::now();
+    let existing = revision::Entity::find()
+        .filter(revision::Column::ProxyId.eq(found.proxy.id))
+        .filter(revision::Column::Number.eq(number as i32))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("{} has no revision {number}", found.proxy.name)))?;
+    if existing.environment_id != env.id {
+        return Err(Error::invalid("revision", format!("revision {number} carries another environment's endpoint configuration: promote instead")));
+    }
+    go_live(services, actor, &found, &env, Revision::Existing(existing), started, "Redeployed").await
+}
+
+/// Promote: the revision live in `from` goes live in `to`, with `to`'s saved endpoint
+/// configuration, and the client certificate chosen for it (Mutual SSL on) when one is given.
+pub async fn promote(
+    services: &Services,
+    actor: &Actor,
+    project: &str,
+    proxy: &str,
+    from: &str,
+    to: &str,
+    client_certificate_id: Option<i32>,
+) -> Result<Deployment> {
+    let db = &services.db;
+    let found = find(db, actor, project, proxy, Need::Edit).await?;
+    let (source, target) = (find_environment(db, from).await?, find_environment(db, to).await?);
+    if source.id == target.id {
+        return Err(Error::invalid("to", "promote to another environment than the one it is live in"));
+    }
+    let _one_at_a_time = services.deploy_lock.lock().await;
+    let started = Instant::now();
+    let live = live_revisions(db, source.id).await?.into_iter().find(|(p, _)| *p == found.proxy.id).map(|(_, r)| r);
+    let live = live.ok_or_else(|| Error::Conflict(format!("{} is not live in {}: deploy it there first", found.proxy.name, source.name)))?;
+    let definition: Snapshot = serde_json::from_str(&live.snapshot).map_err(|e| Error::Internal(format!("revision {} cannot be read: {e}", live.number)))?;
+    let mut config = saved_config(db, &found.proxy, &target).await?;
+    if let Some(id) = client_certificate_id {
+        let cert = crate::entities::certificate::Entity::find_by_id(id)
+            .filter(crate::entities::certificate::Column::ProjectId.eq(found.access.project.id))
+            .one(db)
+            .await?
+            .ok_or_else(|| Error::invalid("client_certificate_id", format!("there is no certificate {id} in this project")))?;
+        if cert.sealed_key.is_none() {
+            return Err(Error::invalid("client_certificate_id", format!("\"{}\" has no private key: choose a client key pair", cert.name)));
+        }
+        if !config.url.starts_with("https://") {
+            return Err(Error::invalid("client_certificate_id", format!("the {} endpoint is http, where no client certificate can be presented", target.name)));
+        }
+        config.mutual_ssl = true;
+        config.client_certificate_id = Some(id);
+    }
+    let mut snapshot = snapshot::take(db, &found.proxy, &config).await?;
+    snapshot.proxy_name = definition.proxy_name;
+    snapshot.proxy_version = definition.proxy_version;
+    snapshot.context_path = definition.context_path;
+    let verb = format!("Promoted revision {} from {} as", live.number, source.name);
+    go_live(services, actor, &found, &target, Revision::New(snapshot), started, &verb).await
+}
+
+/// Takes the proxy out of the environment's gateway.
+pub async fn undeploy(services: &Services, actor: &Actor, project: &str, proxy: &str, environment: &str) -> Result<Deployment> {
+    let db = &services.db;
+    let found = find(db, actor, project, proxy, Need::Edit).await?;
+    let env = find_environment(db, environment).await?;
     let gateway = services.gateway()?;
     let _one_at_a_time = services.deploy_lock.lock().await;
     let started = Instant::now();
-    let config = endpoint_config::Entity::find()
-        .filter(endpoint_config::Column::ProxyId.eq(found.proxy.id))
-        .filter(endpoint_config::Column::EnvironmentId.eq(env.id))
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("the {} endpoint has not been saved yet: configure it on the Endpoints page first", env.name)))?;
-    let snapshot = snapshot::take(db, &found.proxy, &config).await?;
-    let number = next_number(db, found.proxy.id).await?;
-    let revision = revision::ActiveModel {
-        proxy_id: Set(found.proxy.id),
-        environment_id: Set(env.id),
-        number: Set(number),
-        snapshot: Set(serde_json::to_string(&snapshot).map_err(|e| Error::Internal(format!("revision: {e}")))?),
-        created_by: Set(Some(actor.id)),
-        created_at: Set(time::OffsetDateTime::now_utc()),
-        ..Default::default()
+    if !live_revisions(db, env.id).await?.iter().any(|(p, _)| *p == found.proxy.id) {
+        return Err(Error::Conflict(format!("{} is not live in {}", found.proxy.name, env.name)));
     }
-    .insert(db)
-    .await?;
-    let published = snapshot.route(found.proxy.id, &services.master_key).and_then(|route| gateway.upsert(&env.slug, route));
+    gateway.remove(&env.slug, found.proxy.id)?;
+    let elapsed_ms = started.elapsed().as_millis() as i32;
+    let message = format!("Undeployed {} {} from {}: requests to {} there now get no_route.", found.proxy.name, found.proxy.version, env.name, found.proxy.context_path);
+    let row = record(db, actor, &found, &env, None, "undeploy", "live", &message, elapsed_ms).await?;
+    Ok(describe(row, &found.proxy.name, &env, None, Some(actor.name.clone())))
+}
+
+enum Revision {
+    New(Snapshot),
+    Existing(revision::Model),
+}
+
+/// Stores the revision (when new), has the gateway serve it, and records the outcome.
+async fn go_live(services: &Services, actor: &Actor, found: &crate::proxies::Found, env: &environment::Model, revision: Revision, started: Instant, verb: &str) -> Result<Deployment> {
+    let db = &services.db;
+    let gateway = services.gateway()?;
+    let revision = match revision {
+        Revision::Existing(existing) => existing,
+        Revision::New(snapshot) => {
+            revision::ActiveModel {
+                proxy_id: Set(found.proxy.id),
+                environment_id: Set(env.id),
+                number: Set(next_number(db, found.proxy.id).await?),
+                snapshot: Set(serde_json::to_string(&snapshot).map_err(|e| Error::Internal(format!("revision: {e}")))?),
+                created_by: Set(Some(actor.id)),
+                created_at: Set(time::OffsetDateTime::now_utc()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+        }
+    };
+    let number = revision.number;
+    let published = serde_json::from_str::<Snapshot>(&revision.snapshot)
+        .map_err(|e| Error::Internal(format!("revision {number} cannot be read: {e}")))
+        .and_then(|s| s.route(found.proxy.id, &services.master_key))
+        .and_then(|route| gateway.upsert(&env.slug, route));
     let elapsed_ms = started.elapsed().as_millis() as i32;
     let name = format!("{} {}", found.proxy.name, found.proxy.version);
     let (outcome, message) = match &published {
-        Ok(()) => ("live", format!("Revision {number} of {name} is live in {} ({elapsed_ms} ms).", env.name)),
+        Ok(()) => ("live", format!("{verb} revision {number} of {name}: live in {} ({elapsed_ms} ms).", env.name)),
         Err(e) => ("failed", format!("Revision {number} of {name} was not deployed to {}: {e}. What was live there stays live.", env.name)),
     };
+    let row = record(db, actor, found, env, Some(revision.id), "deploy", outcome, &message, elapsed_ms).await?;
+    match published {
+        Ok(()) => Ok(describe(row, &found.proxy.name, env, Some(number as u32), Some(actor.name.clone()))),
+        Err(_) => Err(Error::Conflict(message)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    found: &crate::proxies::Found,
+    env: &environment::Model,
+    revision_id: Option<i32>,
+    action: &str,
+    outcome: &str,
+    message: &str,
+    elapsed_ms: i32,
+) -> Result<deployment::Model> {
     let row = deployment::ActiveModel {
         proxy_id: Set(found.proxy.id),
         environment_id: Set(env.id),
-        revision_id: Set(Some(revision.id)),
-        action: Set("deploy".into()),
+        revision_id: Set(revision_id),
+        action: Set(action.into()),
         outcome: Set(outcome.into()),
-        message: Set(message.clone()),
+        message: Set(message.into()),
         elapsed_ms: Set(elapsed_ms),
         deployed_by: Set(Some(actor.id)),
         deployed_at: Set(time::OffsetDateTime::now_utc()),
@@ -64,11 +179,77 @@ pub async fn deploy(services: &Services, actor: &Actor, project: &str, proxy: &s
     }
     .insert(db)
     .await?;
-    activity::record(db, actor, found.access.project.id, Some(found.proxy.id), &format!("deployment.{outcome}"), message.clone()).await?;
-    match published {
-        Ok(()) => Ok(describe(row, &found.proxy.name, &env, Some(number as u32), Some(actor.name.clone()))),
-        Err(_) => Err(Error::Conflict(message)),
+    let kind = if action == "undeploy" { "deployment.undeployed".to_string() } else { format!("deployment.{outcome}") };
+    activity::record(db, actor, found.access.project.id, Some(found.proxy.id), &kind, message).await?;
+    Ok(row)
+}
+
+async fn saved_config(db: &DatabaseConnection, proxy: &crate::entities::proxy::Model, env: &environment::Model) -> Result<endpoint_config::Model> {
+    endpoint_config::Entity::find()
+        .filter(endpoint_config::Column::ProxyId.eq(proxy.id))
+        .filter(endpoint_config::Column::EnvironmentId.eq(env.id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("the {} endpoint has not been saved yet: configure it on the Endpoints page first", env.name)))
+}
+
+async fn saved_snapshot(db: &DatabaseConnection, proxy: &crate::entities::proxy::Model, env: &environment::Model) -> Result<Snapshot> {
+    let config = saved_config(db, proxy, env).await?;
+    snapshot::take(db, proxy, &config).await
+}
+
+/// Everything the Deploy page shows for each environment, in promotion order.
+pub async fn overview(services: &Services, actor: &Actor, project: &str, proxy: &str) -> Result<Vec<crate::model::EnvironmentDeployment>> {
+    let db = &services.db;
+    let found = find(db, actor, project, proxy, Need::See).await?;
+    let mut states = states(db, found.proxy.id).await?;
+    let all = history(db, actor, project, proxy, 1, 100).await?.items;
+    let revisions = revision::Entity::find().filter(revision::Column::ProxyId.eq(found.proxy.id)).order_by_desc(revision::Column::Number).all(db).await?;
+    let people: HashMap<i32, String> = user::Entity::find().all(db).await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let mut out = Vec::new();
+    for env in crate::environments::list_with_gateways(services).await? {
+        let live_revision = live_revisions(db, env.id).await?.into_iter().find(|(p, _)| *p == found.proxy.id).map(|(_, r)| r);
+        let history: Vec<Deployment> = all.iter().filter(|d| d.environment == env.slug).cloned().collect();
+        let live = live_revision.as_ref().and_then(|r| history.iter().find(|d| d.revision == Some(r.number as u32) && d.outcome == "live" && d.action == "deploy").cloned());
+        let changes = match (&live_revision, env_model(db, env.id).await?) {
+            (Some(rev), Some(model)) => match (serde_json::from_str::<Snapshot>(&rev.snapshot), saved_snapshot(db, &found.proxy, &model).await) {
+                (Ok(live), Ok(saved)) => live.changes_to(&saved),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        let summaries = revisions
+            .iter()
+            .filter(|r| r.environment_id == env.id)
+            .filter_map(|r| {
+                let s: Snapshot = serde_json::from_str(&r.snapshot).ok()?;
+                Some(crate::model::RevisionSummary {
+                    number: r.number as u32,
+                    environment: env.slug.clone(),
+                    url: s.url,
+                    client_certificate: s.client_certificate.map(|c| c.name),
+                    created_by: r.created_by.and_then(|id| people.get(&id).cloned()),
+                    created_at: r.created_at,
+                })
+            })
+            .collect();
+        let live_path = live_revision.as_ref().and_then(|r| serde_json::from_str::<Snapshot>(&r.snapshot).ok()).map(|s| s.context_path);
+        let invoke_url = live_path.zip(env.gateway_url.as_ref()).map(|(path, base)| format!("{base}{path}"));
+        out.push(crate::model::EnvironmentDeployment {
+            state: states.remove(&env.id).unwrap_or(DeploymentState::NotDeployed),
+            environment: env,
+            live,
+            invoke_url,
+            changes,
+            revisions: summaries,
+            history,
+        });
     }
+    Ok(out)
+}
+
+async fn env_model(db: &DatabaseConnection, id: i32) -> Result<Option<environment::Model>> {
+    Ok(environment::Entity::find_by_id(id).one(db).await?)
 }
 
 /// Publishes what is live in every environment the gateway serves (at start). A revision that

@@ -129,3 +129,31 @@ impl Snapshot {
         })
     }
 }
+
+impl Snapshot {
+    /// What differs from `other` (this is what is live), field by field, in the console's words.
+    pub fn changes_to(&self, saved: &Snapshot) -> Vec<crate::model::Change> {
+        let on_off = |b: bool| if b { "on" } else { "off" }.to_string();
+        let certs = |s: &Snapshot| {
+            let names: Vec<&str> = s.endpoint_certificates.iter().map(|c| c.name.as_str()).collect();
+            if names.is_empty() { "public root CAs".to_string() } else { names.join(", ") }
+        };
+        let client = |s: &Snapshot| s.client_certificate.as_ref().map_or("none".to_string(), |c| c.name.clone());
+        let fields = [
+            ("Context path", self.context_path.clone(), saved.context_path.clone()),
+            ("Backend URL", self.url.clone(), saved.url.clone()),
+            ("Endpoint certificates", certs(self), certs(saved)),
+            ("Verify hostname", on_off(self.verify_hostname), on_off(saved.verify_hostname)),
+            ("Verify certificate chain", on_off(self.verify_chain), on_off(saved.verify_chain)),
+            ("Mutual SSL", on_off(self.mutual_ssl), on_off(saved.mutual_ssl)),
+            ("Client certificate", client(self), client(saved)),
+            ("Connect timeout", format!("{} ms", self.connect_timeout_ms), format!("{} ms", saved.connect_timeout_ms)),
+            ("Read timeout", format!("{} ms", self.read_timeout_ms), format!("{} ms", saved.read_timeout_ms)),
+        ];
+        fields
+            .into_iter()
+            .filter(|(_, live, saved)| live != saved)
+            .map(|(field, live, saved)| crate::model::Change { field: field.into(), live, saved })
+            .collect()
+    }
+}

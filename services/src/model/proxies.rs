@@ -231,3 +231,46 @@ pub struct Deployment {
     #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
     pub deployed_at: OffsetDateTime,
 }
+
+/// One field that differs between what is live and what is saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct Change {
+    pub field: String,
+    pub live: String,
+    pub saved: String,
+}
+
+/// A revision as the history lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct RevisionSummary {
+    pub number: u32,
+    /// The environment whose endpoint configuration it carries.
+    pub environment: String,
+    pub url: String,
+    /// The client certificate it presents, when Mutual SSL is on.
+    pub client_certificate: Option<String>,
+    pub created_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
+}
+
+/// One environment on the Deploy page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct EnvironmentDeployment {
+    pub environment: super::Environment,
+    pub state: DeploymentState,
+    /// The live deploy (revision, who, when, how long).
+    pub live: Option<Deployment>,
+    /// Where consumers call this proxy in this environment.
+    pub invoke_url: Option<String>,
+    /// What deploying the saved configuration would change, compared with what is live.
+    pub changes: Vec<Change>,
+    /// Revisions that carry this environment's configuration, newest first (for redeploy).
+    pub revisions: Vec<RevisionSummary>,
+    /// Deploys and undeploys here, newest first.
+    pub history: Vec<Deployment>,
+}
