@@ -211,7 +211,12 @@ pub async fn overview(services: &Services, actor: &Actor, project: &str, proxy: 
         let live_revision = live_revisions(db, env.id).await?.into_iter().find(|(p, _)| *p == found.proxy.id).map(|(_, r)| r);
         let history: Vec<Deployment> = all.iter().filter(|d| d.environment == env.slug).cloned().collect();
         let live = live_revision.as_ref().and_then(|r| history.iter().find(|d| d.revision == Some(r.number as u32) && d.outcome == "live" && d.action == "deploy").cloned());
-        let changes = match (&live_revision, env_model(db, env.id).await?) {
+        let model = env_model(db, env.id).await?;
+        let saved_url = match &model {
+            Some(m) => saved_config(db, &found.proxy, m).await.ok().map(|c| c.url),
+            None => None,
+        };
+        let changes = match (&live_revision, model) {
             (Some(rev), Some(model)) => match (serde_json::from_str::<Snapshot>(&rev.snapshot), saved_snapshot(db, &found.proxy, &model).await) {
                 (Ok(live), Ok(saved)) => live.changes_to(&saved),
                 _ => Vec::new(),
@@ -240,6 +245,7 @@ pub async fn overview(services: &Services, actor: &Actor, project: &str, proxy: 
             environment: env,
             live,
             invoke_url,
+            saved_url,
             changes,
             revisions: summaries,
             history,

@@ -1,13 +1,15 @@
 //! One API proxy: a header with its status per environment, and the left navigation of seed
 //! 004 (Overview · Develop → Endpoints, Policies · Deploy · Test · Activity) around the page.
 mod activity;
+mod deploy;
 mod endpoints;
 mod later;
 mod overview;
 
 pub use activity::ActivityPage;
 pub use endpoints::EndpointsPage;
-pub use later::{DeployPage, PoliciesPage, TestPage};
+pub use deploy::DeployPage;
+pub use later::{PoliciesPage, TestPage};
 pub use overview::OverviewPage;
 
 use crate::api::proxies::get_proxy;

@@ -267,6 +267,8 @@ pub struct EnvironmentDeployment {
     pub live: Option<Deployment>,
     /// Where consumers call this proxy in this environment.
     pub invoke_url: Option<String>,
+    /// The saved endpoint URL, which Configure & Deploy would make live.
+    pub saved_url: Option<String>,
     /// What deploying the saved configuration would change, compared with what is live.
     pub changes: Vec<Change>,
     /// Revisions that carry this environment's configuration, newest first (for redeploy).

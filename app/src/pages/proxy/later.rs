@@ -16,17 +16,6 @@ pub fn PoliciesPage() -> impl IntoView {
 }
 
 #[component]
-pub fn DeployPage() -> impl IntoView {
-    view! {
-        <Title text="Deploy · Gatehouse"/>
-        <section class="card">
-            <h2>"Deploy"</h2>
-            <p>"Deploying from the console is not available yet: Configure & Deploy, Promote and the revision history will appear on this page. Until then a configuration saved on the Endpoints page is live only once it is deployed through the REST API (POST /api/v1/projects/…/proxies/…/deployments with the environment)."</p>
-        </section>
-    }
-}
-
-#[component]
 pub fn TestPage() -> impl IntoView {
     view! {
         <Title text="Test · Gatehouse"/>
