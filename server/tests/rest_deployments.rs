@@ -199,6 +199,8 @@ async fn promote_with_the_targets_certificate_then_roll_back_and_undeploy() {
     // A new Development revision, then a rollback to revision 1.
     let moved = json!({"url": format!("https://127.0.0.1:{dev_port}/dev2"), "endpoint_certificate_ids": [endpoint_id], "mutual_ssl": true, "client_certificate_id": pems[0].0});
     call(M::PUT, "/projects/weather/proxies/weather-api-v1/endpoints/development", Some(moved)).await.unwrap();
+    let listed: Value = call(M::GET, "/projects/weather/proxies/weather-api-v1", None).await.unwrap().json().await.unwrap();
+    assert!(listed["warnings"].as_array().unwrap().iter().any(|w| w == "Development: the live revision 1 differs from the saved configuration (Backend URL)"), "{listed}");
     let overview: Value = call(M::GET, "/projects/weather/proxies/weather-api-v1/revisions", None).await.unwrap().json().await.unwrap();
     assert_eq!(overview[0]["changes"][0]["field"], "Backend URL", "{overview}");
     assert!(overview[0]["invoke_url"].as_str().unwrap().ends_with("/weather/v1"));

@@ -300,6 +300,22 @@ async fn live_revisions(db: &DatabaseConnection, environment_id: i32) -> Result<
     Ok(live.into_iter().filter_map(|(proxy, rev)| Some((proxy, revisions.get(&rev?)?.clone()))).collect())
 }
 
+/// "Development: the live revision 3 differs from the saved configuration (Backend URL)", for
+/// each environment where deploying again would change something.
+pub async fn drift(db: &DatabaseConnection, proxy: &crate::entities::proxy::Model) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    for env in environment::Entity::find().order_by_asc(environment::Column::Position).all(db).await? {
+        let Some((_, live)) = live_revisions(db, env.id).await?.into_iter().find(|(p, _)| *p == proxy.id) else { continue };
+        let (Ok(live_snapshot), Ok(saved)) = (serde_json::from_str::<Snapshot>(&live.snapshot), saved_snapshot(db, proxy, &env).await) else { continue };
+        let changes = live_snapshot.changes_to(&saved);
+        if !changes.is_empty() {
+            let fields: Vec<String> = changes.into_iter().map(|c| c.field).collect();
+            warnings.push(format!("{}: the live revision {} differs from the saved configuration ({})", env.name, live.number, fields.join(", ")));
+        }
+    }
+    Ok(warnings)
+}
+
 /// The names of the environments where the proxy has a live revision.
 pub async fn live_environments(db: &DatabaseConnection, proxy_id: i32) -> Result<Vec<String>> {
     let mut live = Vec::new();

@@ -252,7 +252,8 @@ fn read_contract(text: Option<&str>) -> Result<(Option<String>, Vec<Operation>)>
 async fn describe(db: &DatabaseConnection, row: proxy::Model) -> Result<Proxy> {
     let environments = environment::Entity::find().order_by_asc(environment::Column::Position).all(db).await?;
     let configs = endpoint_config::Entity::find().filter(endpoint_config::Column::ProxyId.eq(row.id)).all(db).await?;
-    let warnings = endpoints::listing_warnings(db, &environments, &configs).await?;
+    let mut warnings = endpoints::listing_warnings(db, &environments, &configs).await?;
+    warnings.extend(crate::deployments::drift(db, &row).await?);
     let mut states = crate::deployments::states(db, row.id).await?;
     Ok(Proxy {
         id: row.id,
