@@ -127,6 +127,15 @@ test("deploy to Development, promote to Production with its own certificate, und
     const prodPem = await page.request.get(`${gh.base}/environments/production/gateway.pem`).then((r) => r.text());
     expect(await call(`${prodUrl}/today`, prodPem)).toEqual([200, "production /forecast/today"]);
 
+    // Test: a request through the real Production gateway, from the console.
+    await page.getByRole("navigation", { name: "API proxy" }).getByRole("link", { name: "Test" }).click();
+    await page.getByLabel("Environment").selectOption("production");
+    await page.getByLabel("Path (after the context path)").fill("/today");
+    await page.getByRole("button", { name: "Send" }).click();
+    await expect(page.getByText("HTTP 200").first()).toBeVisible();
+    await expect(page.getByText("production /forecast/today").first()).toBeVisible();
+    await page.getByRole("navigation", { name: "API proxy" }).getByRole("link", { name: "Deploy" }).click();
+
     // Undeploy Production, after confirming: its callers get no_route.
     await prodCard.locator("summary", { hasText: "Undeploy" }).click();
     await prodCard.getByRole("button", { name: "Yes, undeploy" }).click();

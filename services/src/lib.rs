@@ -36,6 +36,8 @@ pub mod slug;
 #[cfg(feature = "backend")]
 pub mod tokens;
 #[cfg(feature = "backend")]
+pub mod try_gateway;
+#[cfg(feature = "backend")]
 pub mod upstream;
 #[cfg(feature = "backend")]
 pub mod users;

@@ -5,11 +5,13 @@ mod deploy;
 mod endpoints;
 mod later;
 mod overview;
+mod test_page;
 
 pub use activity::ActivityPage;
 pub use endpoints::EndpointsPage;
 pub use deploy::DeployPage;
-pub use later::{PoliciesPage, TestPage};
+pub use later::PoliciesPage;
+pub use test_page::TestPage;
 pub use overview::OverviewPage;
 
 use crate::api::proxies::get_proxy;

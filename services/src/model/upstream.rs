@@ -30,3 +30,17 @@ pub struct ConnectionCheck {
     pub http_status: Option<u16>,
     pub elapsed_ms: u64,
 }
+
+/// What the Test page got back from the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct TestResponse {
+    pub url: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Pretty-printed when it is JSON; cut at 1 MiB.
+    pub body: String,
+    pub elapsed_ms: u64,
+    /// The gateway's error code, when it answered with one.
+    pub error_code: Option<String>,
+}

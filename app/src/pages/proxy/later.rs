@@ -14,14 +14,3 @@ pub fn PoliciesPage() -> impl IntoView {
         </section>
     }
 }
-
-#[component]
-pub fn TestPage() -> impl IntoView {
-    view! {
-        <Title text="Test · Gatehouse"/>
-        <section class="card">
-            <h2>"Test"</h2>
-            <p>"Sending test requests through the gateway is not available yet: it needs a deployed revision, which a later release adds."</p>
-        </section>
-    }
-}

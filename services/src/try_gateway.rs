@@ -1,0 +1,61 @@
+//! The Test page: a request sent from the server through the environment's real gateway
+//! listener (trusting its certificate), so what comes back is exactly what a consumer gets.
+use crate::auth::Actor;
+use crate::model::TestResponse;
+use crate::projects::Need;
+use crate::proxies::{endpoints::find_environment, find};
+use crate::{Error, Result, Services};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use std::time::{Duration, Instant};
+
+const MAX_BODY: usize = 1024 * 1024;
+
+/// `headers` is one "Name: value" per line.
+#[allow(clippy::too_many_arguments)]
+pub async fn send(services: &Services, actor: &Actor, project: &str, proxy: &str, environment: &str, method: &str, path: &str, headers: &str, body: &str) -> Result<TestResponse> {
+    let db = &services.db;
+    let found = find(db, actor, project, proxy, Need::See).await?;
+    let env = find_environment(db, environment).await?;
+    let base = services.gateway_urls.read().ok().and_then(|u| u.get(&env.slug).cloned());
+    let base = base.ok_or_else(|| Error::Conflict(format!("the {} gateway is not running in this process", env.name)))?;
+    let pem = env.gateway_certificate_pem.clone().ok_or_else(|| Error::Conflict(format!("the {} gateway has no certificate yet", env.name)))?;
+    let method = hyper::Method::from_bytes(method.trim().to_uppercase().as_bytes()).map_err(|_| Error::invalid("method", "choose an HTTP method"))?;
+    let path = path.trim();
+    let path = if path.is_empty() || path.starts_with('/') || path.starts_with('?') { path.to_string() } else { format!("/{path}") };
+    let url = format!("{base}{}{path}", found.proxy.context_path);
+    let mut request = hyper::Request::builder().method(method).uri(&url);
+    for line in headers.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').ok_or_else(|| Error::invalid("headers", format!("\"{line}\" is not \"Name: value\"")))?;
+        request = request.header(name.trim(), value.trim());
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_string())))
+        .map_err(|e| Error::invalid("headers", format!("the request cannot be built: {e}")))?;
+
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in crate::certificates::read_pem_chain(&pem)? {
+        roots.add(cert).map_err(|e| Error::Internal(format!("the gateway certificate cannot be trusted: {e}")))?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(crate::upstream::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only().enable_http1().build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build::<_, Full<Bytes>>(connector);
+    let started = Instant::now();
+    let response = tokio::time::timeout(Duration::from_secs(60), client.request(request))
+        .await
+        .map_err(|_| Error::Conflict("the gateway did not answer within 60 s".into()))?
+        .map_err(|e| Error::Conflict(format!("the request could not be sent to the gateway at {url}: {e}")))?;
+    let (parts, incoming) = response.into_parts();
+    let bytes = Limited::new(incoming, MAX_BODY).collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let json = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+    let error_code = json.as_ref().and_then(|j| j["error"]["code"].as_str()).map(str::to_string);
+    let body = json.and_then(|j| serde_json::to_string_pretty(&j).ok()).unwrap_or(text);
+    let headers = parts.headers.iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("(binary)").to_string())).collect();
+    Ok(TestResponse { url, status: parts.status.as_u16(), headers, body, elapsed_ms, error_code })
+}
