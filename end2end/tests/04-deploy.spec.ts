@@ -111,6 +111,12 @@ test("deploy to Development, promote to Production with its own certificate, und
     await expect(page.getByTestId("flash")).toContainText("Deployed revision 1 of Forecast API v1: live in Development");
     await expect(devCard.getByTestId("live-revision")).toContainText("Revision 1 is live");
     const devUrl = await devCard.getByLabel("Invoke URL").inputValue();
+    if (testInfo.project.name === "js") {
+      await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: gh.base });
+      await devCard.getByRole("button", { name: "Copy" }).click();
+      await expect(devCard.getByRole("button", { name: "Copied" })).toBeVisible();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(devUrl);
+    }
     const gatewayPem = await page.request.get(`${gh.base}/environments/development/gateway.pem`).then((r) => r.text());
     expect(await call(`${devUrl}/today`, gatewayPem)).toEqual([200, "development /forecast/today"]);
 

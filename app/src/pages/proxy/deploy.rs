@@ -69,12 +69,28 @@ fn DeployCard(project: String, proxy: String, env: EnvironmentDeployment, next: 
         let by = d.deployed_by.clone().unwrap_or_else(|| "someone".into());
         view! { <p data-testid="live-revision">{format!("Revision {} is live · deployed by {by} on {when} · live in {} ms", d.revision.unwrap_or(0), d.elapsed_ms)}</p> }.into_any()
     });
-    let invoke = env.invoke_url.clone().map(|url| view! {
-        <div class="field invoke">
-            <label for=format!("{slug}-invoke")>"Invoke URL"</label>
-            <input id=format!("{slug}-invoke") readonly value=url/>
-        </div>
-    }.into_any());
+    let invoke = env.invoke_url.clone().map(|url| {
+        let copied = RwSignal::new(false);
+        let to_copy = url.clone();
+        // Hydrated pages copy with the button; without JavaScript the field can be selected.
+        let copy = move |_| {
+            #[cfg(feature = "hydrate")]
+            {
+                let _ = window().navigator().clipboard().write_text(&to_copy);
+            }
+            let _ = &to_copy;
+            copied.set(true);
+        };
+        view! {
+            <div class="field invoke">
+                <label for=format!("{slug}-invoke")>"Invoke URL"</label>
+                <div class="invoke-row">
+                    <input id=format!("{slug}-invoke") readonly value=url/>
+                    <button type="button" class="button small" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                </div>
+            </div>
+        }.into_any()
+    });
     let changes = if env.live.is_none() {
         view! { <p class="muted">"Nothing is live here yet: Save & Deploy makes the saved configuration live."</p> }.into_any()
     } else if env.changes.is_empty() {
