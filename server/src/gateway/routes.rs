@@ -82,13 +82,13 @@ impl Route {
     /// Compiles one proxy's route: its upstream (TLS configuration included) and its pool.
     pub fn compile(spec: RouteSpec, environment: &str, metrics: &Metrics) -> Result<Arc<Route>, Error> {
         let upstream = compile(&spec.upstream).map_err(|e| Error::Invalid { field: None, message: format!("{} cannot be compiled: {e}", spec.name) })?;
-        let client = client_for(&upstream);
+        let client = client_for(&upstream)?;
         let metrics = metrics.route(environment, &spec.name);
         Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, client, metrics }))
     }
 }
 
-fn client_for(upstream: &Upstream) -> Client<HttpsConnector<HttpConnector>, Body> {
+fn client_for(upstream: &Upstream) -> Result<Client<HttpsConnector<HttpConnector>, Body>, Error> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -96,18 +96,18 @@ fn client_for(upstream: &Upstream) -> Client<HttpsConnector<HttpConnector>, Body
     // hyper-rustls sets ALPN itself from the versions enabled below.
     let mut tls = match &upstream.tls {
         Some(config) => (**config).clone(),
-        None => plain_http_placeholder(),
+        None => plain_http_placeholder()?,
     };
     tls.alpn_protocols.clear();
     let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_all_versions().wrap_connector(http);
-    Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).pool_max_idle_per_host(256).build(connector)
+    Ok(Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).pool_max_idle_per_host(256).build(connector))
 }
 
 /// An http:// upstream never uses TLS; the connector still wants a configuration.
-fn plain_http_placeholder() -> rustls::ClientConfig {
-    rustls::ClientConfig::builder_with_provider(services::upstream::provider())
+fn plain_http_placeholder() -> Result<rustls::ClientConfig, Error> {
+    Ok(rustls::ClientConfig::builder_with_provider(services::upstream::provider())
         .with_safe_default_protocol_versions()
-        .expect("the default protocol versions are supported")
+        .map_err(|e| Error::Internal(format!("TLS setup failed: {e}")))?
         .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth()
+        .with_no_client_auth())
 }
