@@ -41,6 +41,21 @@ function call(url: string, ca: string): Promise<[number, string]> {
   });
 }
 
+async function nav(page: Page, link: string) {
+  await page.getByRole("navigation", { name: "API proxy" }).getByRole("link", { name: link, exact: true }).click();
+}
+
+/** Sends GET /today from the Test page through `environment`'s gateway and expects `answer`. */
+async function sendFromTestPage(page: Page, environment: string, answer: string) {
+  await nav(page, "Test");
+  await page.getByLabel("Environment").selectOption(environment);
+  await page.getByLabel("Path (after the context path)").fill("/today");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByText("HTTP 200").first()).toBeVisible();
+  await expect(page.getByText(answer).first()).toBeVisible();
+  await nav(page, "Deploy");
+}
+
 async function download(page: Page, link: Locator, file: string): Promise<string> {
   const promise = page.waitForEvent("download");
   await link.click();
@@ -48,7 +63,7 @@ async function download(page: Page, link: Locator, file: string): Promise<string
   return fs.readFileSync(file, "utf8");
 }
 
-test("deploy to Development, promote to Production with its own certificate, undeploy", async ({ page }, testInfo) => {
+test("deploy to Development, promote to Production with its own certificate, roll back, undeploy", async ({ page }, testInfo) => {
   const gh = server(testInfo);
   await signIn(page, gh.base);
   const servers: https.Server[] = [];
@@ -103,7 +118,7 @@ test("deploy to Development, promote to Production with its own certificate, und
     await expect(page.getByTestId("flash")).toContainText("Saved the Production endpoint");
 
     // Step 4: Deploy → Development card → Configure & Deploy → Save & Deploy.
-    await page.getByRole("navigation", { name: "API proxy" }).getByRole("link", { name: "Deploy" }).click();
+    await nav(page, "Deploy");
     const devCard = page.getByTestId("deploy-development");
     await devCard.getByText("Configure & Deploy").click();
     await expect(devCard).toContainText(`https://127.0.0.1:${devPort}/forecast`);
@@ -120,6 +135,9 @@ test("deploy to Development, promote to Production with its own certificate, und
     const gatewayPem = await page.request.get(`${gh.base}/environments/development/gateway.pem`).then((r) => r.text());
     expect(await call(`${devUrl}/today`, gatewayPem)).toEqual([200, "development /forecast/today"]);
 
+    // The Test page sends it through the real Development gateway and shows the backend's answer.
+    await sendFromTestPage(page, "development", "development /forecast/today");
+
     // Promote → Configurations → Mutual TLS: choose fc-prod for Production → Promote.
     await devCard.locator("summary", { hasText: "Promote" }).click();
     const pane = devCard.getByRole("dialog", { name: "Configurations" });
@@ -134,13 +152,27 @@ test("deploy to Development, promote to Production with its own certificate, und
     expect(await call(`${prodUrl}/today`, prodPem)).toEqual([200, "production /forecast/today"]);
 
     // Test: a request through the real Production gateway, from the console.
-    await page.getByRole("navigation", { name: "API proxy" }).getByRole("link", { name: "Test" }).click();
-    await page.getByLabel("Environment").selectOption("production");
-    await page.getByLabel("Path (after the context path)").fill("/today");
-    await page.getByRole("button", { name: "Send" }).click();
-    await expect(page.getByText("HTTP 200").first()).toBeVisible();
-    await expect(page.getByText("production /forecast/today").first()).toBeVisible();
-    await page.getByRole("navigation", { name: "API proxy" }).getByRole("link", { name: "Deploy" }).click();
+    await sendFromTestPage(page, "production", "production /forecast/today");
+
+    // Roll back: a new Development revision with another backend path, then Redeploy revision 1.
+    await nav(page, "Endpoints");
+    await configure(dev);
+    await dev.getByLabel("Backend URL").fill(`https://127.0.0.1:${devPort}/forecast-next`);
+    await dev.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Saved the Development endpoint");
+    await nav(page, "Deploy");
+    await devCard.getByText("Configure & Deploy").click();
+    await expect(devCard.getByTestId("pending-changes")).toContainText("/forecast-next");
+    await devCard.getByRole("button", { name: "Save & Deploy" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Deployed revision 3 of Forecast API v1: live in Development");
+    expect(await call(`${devUrl}/today`, gatewayPem)).toEqual([200, "development /forecast-next/today"]);
+    const first = devCard.getByTestId("revision-list").getByRole("row").filter({ hasText: "Revision 1" });
+    await first.locator("summary", { hasText: "Redeploy" }).click();
+    await expect(first.getByText("Make revision 1 live again?")).toBeVisible();
+    await first.getByRole("button", { name: "Yes, redeploy" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Redeployed revision 1 of Forecast API v1: live in Development");
+    await expect(devCard.getByTestId("live-revision")).toContainText("Revision 1 is live");
+    expect(await call(`${devUrl}/today`, gatewayPem)).toEqual([200, "development /forecast/today"]);
 
     // Undeploy Production, after confirming: its callers get no_route.
     await prodCard.locator("summary", { hasText: "Undeploy" }).click();

@@ -3,6 +3,8 @@
 //! gateway cannot compile is recorded as failed, with the reason, and what was live stays live.
 //! What is live is published again when the server starts.
 pub mod snapshot;
+#[cfg(test)]
+mod tests;
 
 use crate::activity;
 use crate::auth::Actor;

@@ -1,0 +1,258 @@
+//! Deploy, promote, rollback and undeploy against a gateway that records what it is told to
+//! serve. The recording gateway compiles every route as the real one does (`upstream::compile`),
+//! so a revision that would not compile there fails here too.
+use super::*;
+use crate::certificates::{self, test_pki};
+use crate::model::{Certificate, DeploymentState, EndpointSettings, GenerateKeyPair};
+use crate::proxies::tests::{project_with_owner, weather};
+use crate::secrets::MasterKey;
+use crate::upstream::{GatewayControl, RouteSpec};
+use crate::testing;
+use std::sync::{Arc, Mutex};
+
+/// What one environment serves: proxy id → (context path, backend URL, client certificate).
+type Table = HashMap<i32, (String, String, Option<String>)>;
+
+#[derive(Default)]
+struct RecordingGateway {
+    tables: Mutex<HashMap<String, Table>>,
+    /// When set, every upsert is refused with this reason (as a failed compile would be).
+    refuse: Mutex<Option<String>>,
+}
+
+impl RecordingGateway {
+    fn serving(&self, environment: &str) -> Table {
+        self.tables.lock().unwrap().get(environment).cloned().unwrap_or_default()
+    }
+
+    fn entry(route: &RouteSpec) -> Result<(i32, (String, String, Option<String>))> {
+        crate::upstream::compile(&route.upstream)?;
+        let client = route.upstream.client.as_ref().map(|c| c.name.clone());
+        Ok((route.proxy_id, (route.context_path.clone(), route.upstream.url.clone(), client)))
+    }
+}
+
+impl GatewayControl for RecordingGateway {
+    fn replace_all(&self, environment: &str, routes: Vec<RouteSpec>) -> Result<usize> {
+        let table = routes.iter().map(Self::entry).collect::<Result<Table>>()?;
+        let count = table.len();
+        self.tables.lock().unwrap().insert(environment.to_string(), table);
+        Ok(count)
+    }
+
+    fn upsert(&self, environment: &str, route: RouteSpec) -> Result<()> {
+        if let Some(reason) = self.refuse.lock().unwrap().clone() {
+            return Err(Error::invalid("route", reason));
+        }
+        let (id, entry) = Self::entry(&route)?;
+        self.tables.lock().unwrap().entry(environment.to_string()).or_default().insert(id, entry);
+        Ok(())
+    }
+
+    fn remove(&self, environment: &str, proxy_id: i32) -> Result<()> {
+        self.tables.lock().unwrap().entry(environment.to_string()).or_default().remove(&proxy_id);
+        Ok(())
+    }
+}
+
+const DEV_URL: &str = "https://backend.test:9000/api";
+const PROD_URL: &str = "https://backend.test:9443/api";
+
+/// The Weather proxy with an endpoint certificate for backend.test and two client key pairs
+/// (one per environment), wired to a recording gateway.
+struct Setup {
+    services: Services,
+    gateway: Arc<RecordingGateway>,
+    ada: Actor,
+    endpoint: Certificate,
+    dev_client: Certificate,
+    prod_client: Certificate,
+    proxy_id: i32,
+}
+
+async fn setup() -> Setup {
+    let db = testing::db().await;
+    let master = MasterKey::parse(&"42".repeat(32)).unwrap();
+    let ada = project_with_owner(&db).await;
+    let proxy = crate::proxies::create(&db, &ada, "weather", weather("/weather/v1")).await.unwrap();
+    let leaf = test_pki::server_leaf(&test_pki::ca("Weather CA"), "backend.test");
+    let endpoint = certificates::upload_endpoint(&db, &ada, "weather", leaf.cert_pem.as_bytes()).await.unwrap().remove(0);
+    let pair = |cn: &str| GenerateKeyPair { common_name: cn.into(), ..Default::default() };
+    let dev_client = certificates::generate_client_pair(&db, &master, &ada, "weather", pair("gatehouse-dev")).await.unwrap();
+    let prod_client = certificates::generate_client_pair(&db, &master, &ada, "weather", pair("gatehouse-prod")).await.unwrap();
+    let services = Services::new(db, master);
+    let gateway = Arc::new(RecordingGateway::default());
+    *services.gateway.write().unwrap() = Some(gateway.clone());
+    Setup { services, gateway, ada, endpoint, dev_client, prod_client, proxy_id: proxy.id }
+}
+
+impl Setup {
+    fn settings(&self, url: &str, client: Option<&Certificate>) -> EndpointSettings {
+        EndpointSettings {
+            url: url.into(),
+            endpoint_certificate_ids: vec![self.endpoint.id],
+            verify_hostname: true,
+            verify_chain: true,
+            mutual_ssl: client.is_some(),
+            client_certificate_id: client.map(|c| c.id),
+            connect_timeout_ms: 2_000,
+            read_timeout_ms: 10_000,
+            accept_host_mismatch: false,
+        }
+    }
+
+    async fn save(&self, environment: &str, settings: EndpointSettings) {
+        crate::proxies::endpoints::save(&self.services.db, &self.ada, "weather", "weather-api-v1", environment, settings).await.unwrap();
+    }
+
+    async fn deploy(&self, environment: &str) -> Result<Deployment> {
+        deploy(&self.services, &self.ada, "weather", "weather-api-v1", environment).await
+    }
+
+    async fn state(&self, environment: &str) -> DeploymentState {
+        let env = find_environment(&self.services.db, environment).await.unwrap();
+        states(&self.services.db, self.proxy_id).await.unwrap().remove(&env.id).unwrap_or(DeploymentState::NotDeployed)
+    }
+
+    async fn actions(&self) -> Vec<String> {
+        let page = activity::list(&self.services.db, &self.ada, "weather", Some(self.proxy_id), 1, 100).await.unwrap();
+        page.items.into_iter().map(|a| a.action).filter(|a| a.starts_with("deployment.")).collect()
+    }
+}
+
+fn serving(url: &str, client: Option<&str>) -> (String, String, Option<String>) {
+    ("/weather/v1".into(), url.into(), client.map(String::from))
+}
+
+#[tokio::test]
+async fn a_deploy_is_served_before_it_returns_and_later_edits_never_change_it() {
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, Some(&s.dev_client))).await;
+    let deployed = s.deploy("development").await.unwrap();
+    assert_eq!((deployed.revision, deployed.outcome.as_str(), deployed.deployed_by.as_deref()), (Some(1), "live", Some("ada")));
+    assert!(deployed.message.contains("live in Development"), "{}", deployed.message);
+    assert_eq!(s.gateway.serving("development")[&s.proxy_id], serving(DEV_URL, Some("gatehouse-dev")));
+    assert!(s.gateway.serving("production").is_empty(), "only the chosen environment");
+    assert_eq!(s.state("development").await, DeploymentState::Deployed { revision: 1 });
+
+    // Editing the saved configuration changes nothing live; the listing and the Deploy page say
+    // what would change.
+    s.save("development", s.settings("https://backend.test:9001/api", None)).await;
+    assert_eq!(s.gateway.serving("development")[&s.proxy_id], serving(DEV_URL, Some("gatehouse-dev")));
+    let proxy = crate::entities::proxy::Entity::find_by_id(s.proxy_id).one(&s.services.db).await.unwrap().unwrap();
+    let drift = drift(&s.services.db, &proxy).await.unwrap();
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert!(drift[0].contains("Development: the live revision 1 differs") && drift[0].contains("Backend URL"), "{drift:?}");
+    let overview = overview(&s.services, &s.ada, "weather", "weather-api-v1").await.unwrap();
+    let fields: Vec<&str> = overview[0].changes.iter().map(|c| c.field.as_str()).collect();
+    assert!(fields.contains(&"Backend URL") && fields.contains(&"Mutual SSL"), "{fields:?}");
+
+    // The deployed revision kept its own copy of the key pair: deleting it from the store (now
+    // that the saved configuration no longer uses it) leaves the revision able to go live again.
+    certificates::delete(&s.services.db, &s.ada, "weather", s.dev_client.id).await.unwrap();
+    restore(&s.services).await.unwrap();
+    assert_eq!(s.gateway.serving("development")[&s.proxy_id], serving(DEV_URL, Some("gatehouse-dev")));
+    assert_eq!(s.actions().await, ["deployment.live"]);
+}
+
+#[tokio::test]
+async fn a_deploy_the_gateway_refuses_is_recorded_as_failed_and_the_old_revision_stays_live() {
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, Some(&s.dev_client))).await;
+    s.deploy("development").await.unwrap();
+    s.save("development", s.settings("https://backend.test:9001/api", Some(&s.dev_client))).await;
+    *s.gateway.refuse.lock().unwrap() = Some("the route table could not be compiled".into());
+
+    let refused = s.deploy("development").await.unwrap_err();
+    let message = refused.to_string();
+    assert!(matches!(refused, Error::Conflict(_)), "{refused:?}");
+    assert!(message.contains("Revision 2 of Weather API v1 was not deployed to Development") && message.contains("stays live"), "{message}");
+    assert_eq!(s.gateway.serving("development")[&s.proxy_id], serving(DEV_URL, Some("gatehouse-dev")));
+    match s.state("development").await {
+        DeploymentState::Failed { reason } => assert!(reason.contains("could not be compiled"), "{reason}"),
+        other => panic!("expected a failed state, got {other:?}"),
+    }
+    // What is live is still revision 1: the Deploy page shows it, and a restart serves it.
+    let overview = overview(&s.services, &s.ada, "weather", "weather-api-v1").await.unwrap();
+    assert_eq!(overview[0].live.as_ref().and_then(|d| d.revision), Some(1));
+    let history = history(&s.services.db, &s.ada, "weather", "weather-api-v1", 1, 20).await.unwrap();
+    let outcomes: Vec<_> = history.items.iter().map(|d| (d.revision, d.outcome.as_str())).collect();
+    assert_eq!(outcomes, [(Some(2), "failed"), (Some(1), "live")]);
+    assert_eq!(s.actions().await, ["deployment.failed", "deployment.live"]);
+}
+
+#[tokio::test]
+async fn promote_takes_the_live_revision_with_the_targets_endpoint_and_chosen_certificate() {
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, Some(&s.dev_client))).await;
+    s.save("production", s.settings(PROD_URL, None)).await;
+
+    let not_live = promote(&s.services, &s.ada, "weather", "weather-api-v1", "development", "production", None).await.unwrap_err();
+    assert!(not_live.to_string().contains("is not live in Development: deploy it there first"), "{not_live}");
+    s.deploy("development").await.unwrap();
+
+    let same = promote(&s.services, &s.ada, "weather", "weather-api-v1", "development", "development", None).await.unwrap_err();
+    assert_eq!(same.field(), Some("to"));
+    let no_key = promote(&s.services, &s.ada, "weather", "weather-api-v1", "development", "production", Some(s.endpoint.id)).await.unwrap_err();
+    assert!(no_key.to_string().contains("has no private key"), "{no_key}");
+
+    let promoted = promote(&s.services, &s.ada, "weather", "weather-api-v1", "development", "production", Some(s.prod_client.id)).await.unwrap();
+    assert_eq!((promoted.revision, promoted.environment.as_str()), (Some(2), "production"));
+    assert!(promoted.message.starts_with("Promoted revision 1 from Development"), "{}", promoted.message);
+    assert_eq!(s.gateway.serving("production")[&s.proxy_id], serving(PROD_URL, Some("gatehouse-prod")));
+    assert_eq!(s.gateway.serving("development")[&s.proxy_id], serving(DEV_URL, Some("gatehouse-dev")), "the source is untouched");
+    assert_eq!(s.state("production").await, DeploymentState::Deployed { revision: 2 });
+}
+
+#[tokio::test]
+async fn rollback_redeploys_an_earlier_revision_of_the_same_environment_and_undeploy_removes_the_route() {
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, Some(&s.dev_client))).await;
+    s.save("production", s.settings(PROD_URL, None)).await;
+    s.deploy("development").await.unwrap();
+    s.save("development", s.settings("https://backend.test:9001/api", None)).await;
+    s.deploy("development").await.unwrap();
+    s.deploy("production").await.unwrap(); // revision 3
+    assert_eq!(s.gateway.serving("development")[&s.proxy_id], serving("https://backend.test:9001/api", None));
+
+    let rolled_back = redeploy(&s.services, &s.ada, "weather", "weather-api-v1", "development", 1).await.unwrap();
+    assert_eq!(rolled_back.revision, Some(1));
+    assert!(rolled_back.message.starts_with("Redeployed revision 1"), "{}", rolled_back.message);
+    assert_eq!(s.gateway.serving("development")[&s.proxy_id], serving(DEV_URL, Some("gatehouse-dev")));
+    assert_eq!(s.state("development").await, DeploymentState::Deployed { revision: 1 });
+
+    let foreign = redeploy(&s.services, &s.ada, "weather", "weather-api-v1", "development", 3).await.unwrap_err();
+    assert!(foreign.to_string().contains("another environment's endpoint configuration"), "{foreign}");
+    let missing = redeploy(&s.services, &s.ada, "weather", "weather-api-v1", "development", 9).await.unwrap_err();
+    assert!(matches!(missing, Error::NotFound(_)), "{missing:?}");
+
+    let undeployed = undeploy(&s.services, &s.ada, "weather", "weather-api-v1", "development").await.unwrap();
+    assert!(undeployed.message.contains("now get no_route"), "{}", undeployed.message);
+    assert!(s.gateway.serving("development").is_empty());
+    assert!(s.gateway.serving("production").contains_key(&s.proxy_id), "other environments keep serving");
+    assert_eq!(s.state("development").await, DeploymentState::NotDeployed);
+    assert_eq!(live_environments(&s.services.db, s.proxy_id).await.unwrap(), ["Production"]);
+    let again = undeploy(&s.services, &s.ada, "weather", "weather-api-v1", "development").await.unwrap_err();
+    assert!(matches!(again, Error::Conflict(_)), "{again:?}");
+
+    // A restart publishes only what is live.
+    restore(&s.services).await.unwrap();
+    assert!(s.gateway.serving("development").is_empty());
+    assert_eq!(s.gateway.serving("production")[&s.proxy_id], serving(PROD_URL, None));
+    assert_eq!(s.actions().await, ["deployment.undeployed", "deployment.live", "deployment.live", "deployment.live", "deployment.live"]);
+}
+
+#[tokio::test]
+async fn people_who_may_only_look_cannot_deploy_and_nothing_deploys_without_a_gateway() {
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, Some(&s.dev_client))).await;
+    let viewer = testing::user(&s.services.db, "vic@example.test", false).await;
+    crate::projects::add_member(&s.services.db, &s.ada, "weather", "vic@example.test", crate::model::Role::Viewer).await.unwrap();
+    let denied = deploy(&s.services, &viewer, "weather", "weather-api-v1", "development").await.unwrap_err();
+    assert!(matches!(denied, Error::Forbidden(_)), "{denied:?}");
+    assert!(s.gateway.serving("development").is_empty());
+
+    *s.services.gateway.write().unwrap() = None;
+    let no_gateway = s.deploy("development").await.unwrap_err();
+    assert!(no_gateway.to_string().contains("the gateway is not running"), "{no_gateway}");
+}
