@@ -62,9 +62,11 @@ impl Upstream {
     }
 }
 
-/// The crypto provider every upstream connection uses (aws-lc-rs, as for the rest of Gatehouse).
+/// The crypto provider every upstream connection uses (aws-lc-rs, as for the rest of Gatehouse):
+/// one, shared by every route, rather than a copy per compiled route.
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    static PROVIDER: std::sync::LazyLock<Arc<rustls::crypto::CryptoProvider>> = std::sync::LazyLock::new(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    PROVIDER.clone()
 }
 
 /// Builds the upstream, its TLS client configuration included. Chain verification turned off

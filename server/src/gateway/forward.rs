@@ -42,9 +42,19 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// A request id unique within this process and unlikely to repeat across restarts: a random
+/// prefix chosen at start, then a counter (no random number per request).
+fn next_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::LazyLock;
+    static PREFIX: LazyLock<u64> = LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!("{:016x}{:016x}", *PREFIX, COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
 pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: SocketAddr, gateway: &EnvironmentGateway) -> Response<Body> {
     let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let request_id = next_request_id();
     let path = req.uri().path().to_string();
     let Some((route, rest)) = table.find(&path) else {
         gateway.no_route.inc();
@@ -65,11 +75,10 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: Socket
 }
 
 async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: SocketAddr, request_id: &str) -> Response<Body> {
-    let request_id = request_id.to_string();
     let too_big = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > MAX_REQUEST_BODY);
     if too_big {
         let message = format!("the request body is larger than the gateway's limit of {} MiB", MAX_REQUEST_BODY / (1024 * 1024));
-        return respond(413, "payload_too_large", &message, &request_id);
+        return respond(413, "payload_too_large", &message, request_id);
     }
     let upstream = &route.upstream;
     let (mut parts, body) = req.into_parts();
@@ -87,19 +96,18 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: Socket
     if let Some(host) = original_host {
         headers.insert("x-forwarded-host", host);
     }
-    if let Ok(id) = HeaderValue::from_str(&request_id) {
+    let request_id_header = HeaderValue::from_str(request_id).ok();
+    if let Some(id) = request_id_header.clone() {
         headers.insert("x-request-id", id);
     }
-    let authority = upstream.authority();
-    if let Ok(host) = HeaderValue::from_str(&authority) {
-        headers.insert(HOST, host);
-    }
-    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-    let scheme = if upstream.https { "https" } else { "http" };
-    let target = format!("{scheme}://{authority}{}{rest}{query}", upstream.base_path);
+    headers.insert(HOST, route.host.clone());
+    let target = match parts.uri.query() {
+        Some(query) => format!("{}{rest}?{query}", route.origin),
+        None => format!("{}{rest}", route.origin),
+    };
     parts.uri = match target.parse::<Uri>() {
         Ok(uri) => uri,
-        Err(_) => return respond(400, "bad_request", "the request path cannot be passed on", &request_id),
+        Err(_) => return respond(400, "bad_request", "the request path cannot be passed on", request_id),
     };
     // The pooled connection decides HTTP/1.1 or HTTP/2 (by ALPN), whatever the caller spoke.
     parts.version = Version::HTTP_11;
@@ -109,7 +117,7 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: Socket
         Ok(Ok(response)) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
-            if let Ok(id) = HeaderValue::from_str(&request_id) {
+            if let Some(id) = request_id_header {
                 parts.headers.insert("x-request-id", id);
             }
             return Response::from_parts(parts, body.map_err(BoxError::from).boxed());
@@ -118,6 +126,6 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: Socket
         Err(_) => UpstreamError::timeout(&upstream.context, false),
     };
     route.metrics.upstream_error(failure.kind.code());
-    tracing::warn!(proxy = %route.name, proxy_id = route.proxy_id, request_id = %request_id, code = failure.kind.code(), "{}", failure.message);
-    respond(failure.kind.status(), failure.kind.code(), &failure.message, &request_id)
+    tracing::warn!(proxy = %route.name, proxy_id = route.proxy_id, request_id, code = failure.kind.code(), "{}", failure.message);
+    respond(failure.kind.status(), failure.kind.code(), &failure.message, request_id)
 }

@@ -9,7 +9,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 pub use services::upstream::RouteSpec;
 use services::upstream::{compile, Upstream};
+use hyper::header::HeaderValue;
 use services::Error;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,14 +20,22 @@ pub struct Route {
     pub name: String,
     pub context_path: String,
     pub upstream: Upstream,
+    /// "https://host:port/base": the backend URL up to where the request's path is appended,
+    /// worked out once here rather than per request.
+    pub origin: String,
+    /// The backend's authority, sent as the Host header.
+    pub host: HeaderValue,
     pub client: Client<HttpsConnector<HttpConnector>, Body>,
     pub metrics: RouteMetrics,
 }
 
 #[derive(Default)]
 pub struct RouteTable {
-    /// Longest context path first, so the first match is the longest prefix.
+    /// Longest context path first.
     routes: Vec<Arc<Route>>,
+    /// The same routes by context path: a lookup costs one hash per segment of the request's
+    /// path, however many proxies are live.
+    by_path: HashMap<String, Arc<Route>>,
 }
 
 impl RouteTable {
@@ -54,7 +64,8 @@ impl RouteTable {
     }
 
     pub fn without(&self, proxy_id: i32) -> RouteTable {
-        RouteTable { routes: self.routes.iter().filter(|r| r.proxy_id != proxy_id).cloned().collect() }
+        let routes = self.routes.iter().filter(|r| r.proxy_id != proxy_id).cloned().collect();
+        RouteTable::indexed(routes)
     }
 
     fn from_routes(mut routes: Vec<Arc<Route>>) -> Result<RouteTable, Error> {
@@ -65,16 +76,26 @@ impl RouteTable {
                 pair[0].name, pair[1].name, pair[0].context_path
             )));
         }
-        Ok(RouteTable { routes })
+        Ok(RouteTable::indexed(routes))
+    }
+
+    fn indexed(routes: Vec<Arc<Route>>) -> RouteTable {
+        let by_path = routes.iter().map(|r| (r.context_path.clone(), r.clone())).collect();
+        RouteTable { routes, by_path }
     }
 
     /// The route whose context path is the longest prefix of `path` (on a segment boundary),
     /// and the rest of the path after it ("" or "/…").
     pub fn find<'a>(&'a self, path: &'a str) -> Option<(&'a Arc<Route>, &'a str)> {
-        self.routes.iter().find_map(|route| {
-            let rest = path.strip_prefix(route.context_path.as_str())?;
-            (rest.is_empty() || rest.starts_with('/')).then_some((route, rest))
-        })
+        // Context paths have no trailing slash, so the candidates are the whole path and each
+        // prefix that ends before a '/', longest first.
+        let mut end = path.len();
+        loop {
+            if let Some(route) = self.by_path.get(&path[..end]) {
+                return Some((route, &path[end..]));
+            }
+            end = path[..end].rfind('/').filter(|&i| i > 0)?;
+        }
     }
 }
 
@@ -84,7 +105,11 @@ impl Route {
         let upstream = compile(&spec.upstream).map_err(|e| Error::Invalid { field: None, message: format!("{} cannot be compiled: {e}", spec.name) })?;
         let client = client_for(&upstream)?;
         let metrics = metrics.route(environment, &spec.name);
-        Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, client, metrics }))
+        let authority = upstream.authority();
+        let scheme = if upstream.https { "https" } else { "http" };
+        let origin = format!("{scheme}://{authority}{}", upstream.base_path);
+        let host = HeaderValue::from_str(&authority).map_err(|_| Error::invalid("url", format!("{} has a backend host that cannot be a Host header", spec.name)))?;
+        Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, origin, host, client, metrics }))
     }
 }
 

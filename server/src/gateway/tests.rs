@@ -161,6 +161,27 @@ async fn routes_by_longest_prefix_over_mutual_tls_with_forwarding_headers() {
 }
 
 #[tokio::test]
+async fn route_lookup_takes_the_longest_context_path_on_whole_segments() {
+    let (ca, _, _) = pki();
+    let metrics = crate::metrics::Metrics::new();
+    let specs = ["/a", "/a/b", "/a/b/c.d", "/x/y"].iter().zip(1..).map(|(path, id)| RouteSpec { proxy_id: id, ..spec(path, path, "https://backend.test/base".into(), &ca, None, 1_000) });
+    let table = RouteTable::compile(specs.collect(), "development", &metrics).unwrap();
+    let found = |path: &'static str| table.find(path).map(|(route, rest)| (route.context_path.as_str(), rest));
+    assert_eq!(found("/a"), Some(("/a", "")));
+    assert_eq!(found("/a/"), Some(("/a", "/")));
+    assert_eq!(found("/a/bc"), Some(("/a", "/bc")));
+    assert_eq!(found("/a/b/c.d/e/f"), Some(("/a/b/c.d", "/e/f")));
+    assert_eq!(found("/a/b/c"), Some(("/a/b", "/c")));
+    assert_eq!(found("/x/y/"), Some(("/x/y", "/")));
+    assert_eq!(found("/x"), None);
+    assert_eq!(found("/ab"), None);
+    assert_eq!(found("/"), None);
+    let route = table.find("/a/b").unwrap().0;
+    assert_eq!((route.origin.as_str(), route.host.to_str().unwrap()), ("https://backend.test/base", "backend.test"));
+    assert_eq!(table.without(2).find("/a/b/c").map(|(r, _)| r.context_path.as_str()), Some("/a"));
+}
+
+#[tokio::test]
 async fn upstream_failures_come_back_as_codes_with_their_fix() {
     let (ca, leaf, client_cert) = pki();
     let strict = backend(&leaf, Some(&client_cert), Duration::ZERO).await;
