@@ -16,11 +16,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CARGO_BIN):$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export LEPTOS_ENV := PROD
 
-.PHONY: help run test build tools tools-test test-cargo test-e2e bench-smoke clean
+.PHONY: help run test build tools tools-test test-cargo test-e2e bench bench-smoke clean
 
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
-	@echo "make test   run every test: cargo tests and Playwright (JavaScript on and off)"
+	@echo "make test   run every test: cargo tests, Playwright (JavaScript on and off), the benchmark smoke run"
+	@echo "make bench  Gatehouse against nginx on the mutual-TLS path; writes bench/RESULTS.md (about 20 min)"
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -49,7 +50,20 @@ test-cargo: build
 test-e2e: build tools-test
 	cd end2end && npx playwright test
 
-test: tools-test test-cargo test-e2e
+# The benchmark harness in its seconds-long smoke mode, so it never rots (bench/README.md).
+test: tools-test test-cargo test-e2e bench-smoke
+
+# Gatehouse versus nginx on the mutual-TLS path, loopback only (bench/README.md). `bench` (not
+# part of `make test`) writes bench/RESULTS.md; `bench-smoke` runs every step for about a second.
+BENCH_GATEHOUSE ?= ./target/release/gatehouse
+
+bench: build
+	bench/install.sh
+	python3 bench/run.py --gatehouse $(BENCH_GATEHOUSE) --out bench/RESULTS.md
+
+bench-smoke: build
+	bench/install.sh
+	python3 bench/run.py --smoke --gatehouse $(BENCH_GATEHOUSE) --out $${TMPDIR:-/tmp}/gatehouse-bench-smoke.md
 
 clean:
 	cargo clean

@@ -8,6 +8,7 @@ mod m20261125_000003_create_certificates;
 mod m20261125_000004_create_proxies;
 mod m20261125_000005_add_gateway_certificates;
 mod m20261125_000006_create_deployments;
+mod m20261125_000007_index_lookups;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_proxies::Migration),
             Box::new(m20261125_000005_add_gateway_certificates::Migration),
             Box::new(m20261125_000006_create_deployments::Migration),
+            Box::new(m20261125_000007_index_lookups::Migration),
         ]
     }
 }

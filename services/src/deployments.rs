@@ -67,7 +67,7 @@ pub async fn promote(
     }
     let _one_at_a_time = services.deploy_lock.lock().await;
     let started = Instant::now();
-    let live = live_revisions(db, source.id).await?.into_iter().find(|(p, _)| *p == found.proxy.id).map(|(_, r)| r);
+    let live = live_revision(db, found.proxy.id, source.id).await?;
     let live = live.ok_or_else(|| Error::Conflict(format!("{} is not live in {}: deploy it there first", found.proxy.name, source.name)))?;
     let definition: Snapshot = serde_json::from_str(&live.snapshot).map_err(|e| Error::Internal(format!("revision {} cannot be read: {e}", live.number)))?;
     let mut config = saved_config(db, &found.proxy, &target).await?;
@@ -102,7 +102,7 @@ pub async fn undeploy(services: &Services, actor: &Actor, project: &str, proxy: 
     let gateway = services.gateway()?;
     let _one_at_a_time = services.deploy_lock.lock().await;
     let started = Instant::now();
-    if !live_revisions(db, env.id).await?.iter().any(|(p, _)| *p == found.proxy.id) {
+    if live_revision(db, found.proxy.id, env.id).await?.is_none() {
         return Err(Error::Conflict(format!("{} is not live in {}", found.proxy.name, env.name)));
     }
     gateway.remove(&env.slug, found.proxy.id)?;
@@ -210,15 +210,15 @@ pub async fn overview(services: &Services, actor: &Actor, project: &str, proxy: 
     let people: HashMap<i32, String> = user::Entity::find().all(db).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let mut out = Vec::new();
     for env in crate::environments::list_with_gateways(services).await? {
-        let live_revision = live_revisions(db, env.id).await?.into_iter().find(|(p, _)| *p == found.proxy.id).map(|(_, r)| r);
+        let live_now = live_revision(db, found.proxy.id, env.id).await?;
         let history: Vec<Deployment> = all.iter().filter(|d| d.environment == env.slug).cloned().collect();
-        let live = live_revision.as_ref().and_then(|r| history.iter().find(|d| d.revision == Some(r.number as u32) && d.outcome == "live" && d.action == "deploy").cloned());
+        let live = live_now.as_ref().and_then(|r| history.iter().find(|d| d.revision == Some(r.number as u32) && d.outcome == "live" && d.action == "deploy").cloned());
         let model = env_model(db, env.id).await?;
         let saved_url = match &model {
             Some(m) => saved_config(db, &found.proxy, m).await.ok().map(|c| c.url),
             None => None,
         };
-        let changes = match (&live_revision, model) {
+        let changes = match (&live_now, model) {
             (Some(rev), Some(model)) => match (serde_json::from_str::<Snapshot>(&rev.snapshot), saved_snapshot(db, &found.proxy, &model).await) {
                 (Ok(live), Ok(saved)) => live.changes_to(&saved),
                 _ => Vec::new(),
@@ -240,7 +240,7 @@ pub async fn overview(services: &Services, actor: &Actor, project: &str, proxy: 
                 })
             })
             .collect();
-        let live_path = live_revision.as_ref().and_then(|r| serde_json::from_str::<Snapshot>(&r.snapshot).ok()).map(|s| s.context_path);
+        let live_path = live_now.as_ref().and_then(|r| serde_json::from_str::<Snapshot>(&r.snapshot).ok()).map(|s| s.context_path);
         let invoke_url = live_path.zip(env.gateway_url.as_ref()).map(|(path, base)| format!("{base}{path}"));
         out.push(crate::model::EnvironmentDeployment {
             state: states.remove(&env.id).unwrap_or(DeploymentState::NotDeployed),
@@ -285,7 +285,23 @@ pub async fn restore(services: &Services) -> Result<usize> {
     Ok(total)
 }
 
-/// Each proxy's live revision in an environment: the latest deploy or undeploy that took effect.
+/// The proxy's live revision in an environment: the revision of its latest deploy or undeploy
+/// that took effect, if that was a deploy. Two indexed lookups, however many proxies exist.
+async fn live_revision(db: &DatabaseConnection, proxy_id: i32, environment_id: i32) -> Result<Option<revision::Model>> {
+    let latest = deployment::Entity::find()
+        .filter(deployment::Column::ProxyId.eq(proxy_id))
+        .filter(deployment::Column::EnvironmentId.eq(environment_id))
+        .filter(deployment::Column::Outcome.eq("live"))
+        .order_by_desc(deployment::Column::Id)
+        .one(db)
+        .await?;
+    match latest.filter(|row| row.action == "deploy").and_then(|row| row.revision_id) {
+        Some(id) => Ok(revision::Entity::find_by_id(id).one(db).await?),
+        None => Ok(None),
+    }
+}
+
+/// Each proxy's live revision in an environment (at start, to publish them all).
 async fn live_revisions(db: &DatabaseConnection, environment_id: i32) -> Result<Vec<(i32, revision::Model)>> {
     let rows = deployment::Entity::find()
         .filter(deployment::Column::EnvironmentId.eq(environment_id))
@@ -307,7 +323,7 @@ async fn live_revisions(db: &DatabaseConnection, environment_id: i32) -> Result<
 pub async fn drift(db: &DatabaseConnection, proxy: &crate::entities::proxy::Model) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     for env in environment::Entity::find().order_by_asc(environment::Column::Position).all(db).await? {
-        let Some((_, live)) = live_revisions(db, env.id).await?.into_iter().find(|(p, _)| *p == proxy.id) else { continue };
+        let Some(live) = live_revision(db, proxy.id, env.id).await? else { continue };
         let (Ok(live_snapshot), Ok(saved)) = (serde_json::from_str::<Snapshot>(&live.snapshot), saved_snapshot(db, proxy, &env).await) else { continue };
         let changes = live_snapshot.changes_to(&saved);
         if !changes.is_empty() {
@@ -322,7 +338,7 @@ pub async fn drift(db: &DatabaseConnection, proxy: &crate::entities::proxy::Mode
 pub async fn live_environments(db: &DatabaseConnection, proxy_id: i32) -> Result<Vec<String>> {
     let mut live = Vec::new();
     for env in environment::Entity::find().order_by_asc(environment::Column::Position).all(db).await? {
-        if live_revisions(db, env.id).await?.iter().any(|(p, _)| *p == proxy_id) {
+        if live_revision(db, proxy_id, env.id).await?.is_some() {
             live.push(env.name);
         }
     }

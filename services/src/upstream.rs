@@ -124,6 +124,9 @@ fn client_config(settings: &UpstreamSettings, context: &Context) -> Result<Arc<r
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // A route talks to one backend, so its session cache needs room for one server (and its
+    // tickets). rustls' default sizes for 32 servers up front: about 17 KB per live route.
+    config.resumption = rustls::client::Resumption::store(Arc::new(rustls::client::ClientSessionMemoryCache::new(1)));
     Ok(Arc::new(config))
 }
 

@@ -1,4 +1,4 @@
-//! The route table: every live proxy of an environment, longest context path first, each with
+//! The route table: every live proxy of an environment by context path, each with
 //! its compiled upstream and its own connection pool (so pooled connections are never shared
 //! between endpoints with different certificates).
 use super::forward::Body;
@@ -11,7 +11,9 @@ pub use services::upstream::RouteSpec;
 use services::upstream::{compile, Upstream};
 use hyper::header::HeaderValue;
 use services::Error;
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,13 +31,37 @@ pub struct Route {
     pub metrics: RouteMetrics,
 }
 
+/// A live route, hashed and compared by its context path, so that the table is looked up with
+/// a `&str` and building a table copies no paths.
+#[derive(Clone)]
+struct ByPath(Arc<Route>);
+
+impl PartialEq for ByPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.context_path == other.0.context_path
+    }
+}
+
+impl Eq for ByPath {}
+
+impl Hash for ByPath {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `str` hashes, which `Borrow<str>` requires.
+        self.0.context_path.as_str().hash(state);
+    }
+}
+
+impl Borrow<str> for ByPath {
+    fn borrow(&self) -> &str {
+        &self.0.context_path
+    }
+}
+
+/// Every live route of an environment by context path: a lookup costs one hash per segment of
+/// the request's path, however many proxies are live.
 #[derive(Default)]
 pub struct RouteTable {
-    /// Longest context path first.
-    routes: Vec<Arc<Route>>,
-    /// The same routes by context path: a lookup costs one hash per segment of the request's
-    /// path, however many proxies are live.
-    by_path: HashMap<String, Arc<Route>>,
+    routes: HashSet<ByPath>,
 }
 
 impl RouteTable {
@@ -48,40 +74,36 @@ impl RouteTable {
     }
 
     pub fn compile(specs: Vec<RouteSpec>, environment: &str, metrics: &Metrics) -> Result<RouteTable, Error> {
-        let mut routes = Vec::with_capacity(specs.len());
+        let mut table = RouteTable { routes: HashSet::with_capacity(specs.len()) };
         for spec in specs {
-            routes.push(Route::compile(spec, environment, metrics)?);
+            table.insert(Route::compile(spec, environment, metrics)?)?;
         }
-        RouteTable::from_routes(routes)
+        Ok(table)
     }
 
     /// This table with `route` added, or in place of the same proxy's route; the other routes
     /// are shared, not compiled again.
     pub fn with(&self, route: Arc<Route>) -> Result<RouteTable, Error> {
-        let mut routes: Vec<Arc<Route>> = self.routes.iter().filter(|r| r.proxy_id != route.proxy_id).cloned().collect();
-        routes.push(route);
-        RouteTable::from_routes(routes)
+        let mut table = self.without(route.proxy_id);
+        table.insert(route)?;
+        Ok(table)
     }
 
     pub fn without(&self, proxy_id: i32) -> RouteTable {
-        let routes = self.routes.iter().filter(|r| r.proxy_id != proxy_id).cloned().collect();
-        RouteTable::indexed(routes)
+        let mut routes = self.routes.clone();
+        routes.retain(|r| r.0.proxy_id != proxy_id);
+        RouteTable { routes }
     }
 
-    fn from_routes(mut routes: Vec<Arc<Route>>) -> Result<RouteTable, Error> {
-        routes.sort_by(|a, b| b.context_path.len().cmp(&a.context_path.len()).then_with(|| a.context_path.cmp(&b.context_path)));
-        if let Some(pair) = routes.windows(2).find(|w| w[0].context_path == w[1].context_path) {
+    fn insert(&mut self, route: Arc<Route>) -> Result<(), Error> {
+        if let Some(live) = self.routes.get(route.context_path.as_str()) {
             return Err(Error::Conflict(format!(
                 "{} and {} would both be live at {}: undeploy one of them, or give one another context path",
-                pair[0].name, pair[1].name, pair[0].context_path
+                live.0.name, route.name, route.context_path
             )));
         }
-        Ok(RouteTable::indexed(routes))
-    }
-
-    fn indexed(routes: Vec<Arc<Route>>) -> RouteTable {
-        let by_path = routes.iter().map(|r| (r.context_path.clone(), r.clone())).collect();
-        RouteTable { routes, by_path }
+        self.routes.insert(ByPath(route));
+        Ok(())
     }
 
     /// The route whose context path is the longest prefix of `path` (on a segment boundary),
@@ -91,8 +113,8 @@ impl RouteTable {
         // prefix that ends before a '/', longest first.
         let mut end = path.len();
         loop {
-            if let Some(route) = self.by_path.get(&path[..end]) {
-                return Some((route, &path[end..]));
+            if let Some(route) = self.routes.get(&path[..end]) {
+                return Some((&route.0, &path[end..]));
             }
             end = path[..end].rfind('/').filter(|&i| i > 0)?;
         }

@@ -2,6 +2,7 @@
 //! the consistency rules here, once, for the console and the REST API alike; nothing saved is
 //! live until it is deployed.
 mod notices;
+mod usage;
 
 use super::{find, paths, Found};
 use crate::activity;
@@ -17,12 +18,9 @@ use crate::{Error, Result};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
-use std::collections::HashMap;
 
 pub use notices::listing_warnings;
-
-/// Where certificates are used, by certificate id: "Weather API v1 · Production (endpoint certificate)".
-pub type CertificateUse = HashMap<i32, Vec<String>>;
+pub use usage::{certificate_usage, CertificateUse};
 
 /// A new environment's configuration: verification on, Mutual SSL off, default timeouts.
 pub(crate) fn default_row(proxy_id: i32, environment_id: i32, url: &str, actor: &Actor, now: time::OffsetDateTime) -> endpoint_config::ActiveModel {
@@ -141,53 +139,6 @@ pub async fn upload_endpoint_certificate(
     activity::record(&txn, actor, access.project.id, Some(proxy.id), "endpoint.certificate_uploaded", summary).await?;
     txn.commit().await?;
     Ok((certs, took))
-}
-
-/// Where each of these certificates is used, for the certificate store's "used by".
-pub async fn certificate_usage(db: &impl ConnectionTrait, certificate_ids: &[i32]) -> Result<CertificateUse> {
-    let mut usage = CertificateUse::new();
-    if certificate_ids.is_empty() {
-        return Ok(usage);
-    }
-    let envs: HashMap<i32, String> = environment::Entity::find().all(db).await?.into_iter().map(|e| (e.id, e.name)).collect();
-    let trusted = endpoint_certificate::Entity::find()
-        .filter(endpoint_certificate::Column::CertificateId.is_in(certificate_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let config_ids: Vec<i32> = trusted.iter().map(|t| t.endpoint_config_id).collect();
-    let configs = endpoint_config::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(endpoint_config::Column::Id.is_in(config_ids))
-                .add(endpoint_config::Column::ClientCertificateId.is_in(certificate_ids.iter().copied())),
-        )
-        .all(db)
-        .await?;
-    let proxies: HashMap<i32, String> = proxy::Entity::find()
-        .filter(proxy::Column::Id.is_in(configs.iter().map(|c| c.proxy_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, format!("{} {}", p.name, p.version)))
-        .collect();
-    let place = |config: &endpoint_config::Model, role: &str| {
-        let proxy = proxies.get(&config.proxy_id).map_or("a deleted proxy", String::as_str);
-        let env = envs.get(&config.environment_id).map_or("an environment", String::as_str);
-        format!("{proxy} · {env} ({role})")
-    };
-    for config in &configs {
-        for t in trusted.iter().filter(|t| t.endpoint_config_id == config.id) {
-            usage.entry(t.certificate_id).or_default().push(place(config, "endpoint certificate"));
-        }
-        if let Some(client) = config.client_certificate_id.filter(|id| certificate_ids.contains(id)) {
-            let role = if config.mutual_ssl { "client certificate" } else { "client certificate, Mutual SSL off" };
-            usage.entry(client).or_default().push(place(config, role));
-        }
-    }
-    for places in usage.values_mut() {
-        places.sort();
-    }
-    Ok(usage)
 }
 
 /// Removes a proxy's configurations and their certificate links (inside the caller's transaction).

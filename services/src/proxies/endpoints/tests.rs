@@ -170,6 +170,26 @@ async fn a_certificate_in_use_cannot_be_deleted_and_the_refusal_says_where() {
 }
 
 #[tokio::test]
+async fn a_certificate_used_in_many_places_names_five_and_counts_the_rest() {
+    let s = setup().await;
+    save_dev(&s, mutual(&s)).await.unwrap();
+    for i in 2..=4 {
+        let another = crate::model::NewProxy { version: format!("v{i}"), ..weather(&format!("/weather/v{i}")) };
+        let slug = crate::proxies::create(&s.db, &s.ada, "weather", another).await.unwrap().slug;
+        for env in ["development", "production"] {
+            save(&s.db, &s.ada, "weather", &slug, env, mutual(&s)).await.unwrap();
+        }
+    }
+    // 1 + 3 × 2 = 7 configurations use the key pair and trust the endpoint certificate.
+    for id in [s.client.id, s.endpoint.id] {
+        let used_by = certificates::get(&s.db, &s.ada, "weather", id).await.unwrap().used_by;
+        assert_eq!(used_by.len(), 6, "{used_by:?}");
+        assert_eq!(used_by[5], "and 2 more");
+        assert!(used_by[0].starts_with("Weather API v1 · Development ("), "{used_by:?}");
+    }
+}
+
+#[tokio::test]
 async fn viewers_read_endpoints_but_cannot_save_them_and_every_save_is_logged() {
     let s = setup().await;
     testing::user(&s.db, "vic@example.test", false).await;

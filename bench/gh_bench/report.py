@@ -1,0 +1,183 @@
+"""bench/RESULTS.md: the tables, the targets, the machine, the date and the exact commands."""
+import math
+import os
+import platform
+import statistics
+import subprocess
+import time
+
+from .deploys import Storm, Timings
+from .throughput import CaseResult
+
+TARGETS = ("direct", "nginx", "gatehouse")
+
+
+def _rps(x) -> float:
+    return x.load.rps
+
+
+def _cpu(x) -> float:
+    return x.cpu_per_100k
+
+
+def _lat(key):
+    return lambda x: x.load.latency_ms[key]
+
+
+def _spread(r: CaseResult, target: str, metric, fmt: str) -> str:
+    values = r.values(target, metric)
+    if not values:
+        return "–"
+    med = format(statistics.median(values), fmt)
+    if len(values) == 1:
+        return med
+    return f"{med} ({format(min(values), fmt)}–{format(max(values), fmt)})"
+
+
+def _ratio(a: float, b: float) -> str:
+    if not b or math.isnan(a) or math.isnan(b):
+        return "–"
+    return f"{a / b:.2f}x"
+
+
+def throughput_table(results: dict) -> list[str]:
+    out = ["| case | direct | nginx | Gatehouse | Gatehouse / nginx | errors (d/n/g) |", "|---|---:|---:|---:|---:|---|"]
+    for key in ("h1-small", "h1-16k", "h2-small", "h2-16k", "newconn"):
+        r = results[key]
+        cells = [_spread(r, t, _rps, ".0f") for t in TARGETS]
+        ratio = _ratio(r.median("gatehouse", _rps), r.median("nginx", _rps))
+        errs = "/".join(str(r.errors(t)) for t in TARGETS)
+        out.append(f"| {r.case.title}, {r.case.connections} conn{f' × {r.case.streams} streams' if r.case.streams > 1 else ''} "
+                   f"| {' | '.join(cells)} | **{ratio}** | {errs} |")
+    return out
+
+
+def latency_table(results: dict) -> list[str]:
+    out = ["| case | target | achieved req/s | p50 ms | p99 ms | p99.9 ms | added p50 ms | added p99 ms |",
+           "|---|---|---:|---:|---:|---:|---:|---:|"]
+    ratios = []
+    for key in ("lat-h1", "lat-h2"):
+        r = results[key]
+        d50, d99 = r.median("direct", _lat("p50")), r.median("direct", _lat("p99"))
+        added = {}
+        for t in TARGETS:
+            p50, p99 = r.median(t, _lat("p50")), r.median(t, _lat("p99"))
+            added[t] = p99 - d99
+            add = ("–", "–") if t == "direct" else (f"{p50 - d50:.2f}", f"{p99 - d99:.2f}")
+            out.append(f"| {r.case.title}, {r.rate:.0f} req/s target | {t} | {_spread(r, t, _rps, '.0f')} | {_spread(r, t, _lat('p50'), '.2f')} "
+                       f"| {_spread(r, t, _lat('p99'), '.2f')} | {_spread(r, t, _lat('p99.9'), '.2f')} | {add[0]} | {add[1]} |")
+        ratios.append((key, added["gatehouse"], added["nginx"]))
+    out.append("")
+    out += [f"Added p99, Gatehouse / nginx, {key}: **{_added_ratio(g, n)}** ({g:.2f} ms / {n:.2f} ms)" for key, g, n in ratios]
+    return out
+
+
+def _added_ratio(g: float, n: float) -> str:
+    """A ratio of added latencies means nothing once nginx's is zero or less (the direct p99,
+    load generator and backend sharing one core, was the noisier one): then say so."""
+    return _ratio(g, n) if n > 0 else "– (nginx's added p99 ≤ 0: compare the ms)"
+
+
+def cpu_table(results: dict) -> list[str]:
+    out = ["| case | backend (direct) | nginx | Gatehouse | Gatehouse / nginx |", "|---|---:|---:|---:|---:|"]
+    for key in ("h1-small", "h1-16k", "h2-small", "h2-16k", "newconn"):
+        r = results[key]
+        cells = [_spread(r, t, _cpu, ".2f") for t in TARGETS]
+        out.append(f"| {r.case.title} | {' | '.join(cells)} | {_ratio(r.median('gatehouse', _cpu), r.median('nginx', _cpu))} |")
+    return out
+
+
+def deploy_table(gh: list[Timings], ng: list[Timings]) -> list[str]:
+    out = ["| what | runs | median ms | max ms | Gatehouse's own elapsed_ms (median) | requests until the first 200 (max) |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for t in gh + ng:
+        own = f"{statistics.median(t.server_ms):.0f}" if t.server_ms else "–"
+        out.append(f"| {t.label} | {len(t.ms)} | {t.median:.1f} | {t.max:.1f} | {own} | {max(t.polls)} |")
+    return out
+
+
+def storm_lines(s: Storm) -> list[str]:
+    wr, we = s.total(s.wrk)
+    hr, he = s.total(s.h2)
+    details = "; ".join(x.detail for x in s.wrk + s.h2 if x.detail) or "none"
+    dm = f"median {statistics.median(s.deploy_ms):.1f} ms, max {max(s.deploy_ms):.1f} ms" if s.deploy_ms else "–"
+    return [
+        f"- {s.deploys} deploys in {s.seconds:.1f} s ({dm}); failed deploys: {len(s.failed_deploys)}"
+        + (f" ({'; '.join(s.failed_deploys[:3])})" if s.failed_deploys else ""),
+        f"- HTTP/1.1 (wrk, 16 connections, 10 live routes): {wr} requests, **{we} failed, reset or non-2xx**",
+        f"- HTTP/2 (h2load, 4 connections × 8 streams, the redeployed bench route): {hr} requests, **{he} failed, reset or non-2xx**",
+        f"- error detail: {details}",
+    ]
+
+
+def machine() -> list[str]:
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with open("/proc/meminfo") as f:
+        mem = f.readline().split(":", 1)[1].strip()
+    return [f"- cores: {os.cpu_count()} (`nproc`: {_sh(['nproc'])}), model: {model}, memory: {mem}",
+            f"- kernel: {platform.release()}; {_sh(['sh', '-c', '. /etc/os-release && echo $PRETTY_NAME'])}",
+            f"- {_sh(['nginx', '-v'])}; wrk {_sh(['sh', '-c', 'wrk -v 2>&1 | head -1'])}; {_sh(['h2load', '--version'])}; {_sh(['oha', '--version'])}"]
+
+
+def _sh(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return (done.stdout + done.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return f"({argv[0]} not found)"
+
+
+def binary_info(path: str) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(path)))
+    commit = _sh(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short", "HEAD"])
+    return f"`{path}` (modified {stamp}; the checkout was at commit {commit} during the run, which the binary may predate)"
+
+
+def memory_lines(points: list[tuple[int, int]], load_peak: int, goal: int) -> tuple[list[str], float]:
+    """RSS at each count of live proxies; the figure for `goal` proxies (extrapolated linearly
+    from the last two points when the run stopped short of it), in MB."""
+    out = [f"- idle, {points[0][0]} proxy live: {points[0][1] / 1024:.1f} MB",
+           f"- peak under the throughput load above (1 proxy live): {load_peak / 1024:.1f} MB"]
+    out += [f"- {n} proxies live: {kib / 1024:.1f} MB" for n, kib in points[1:]]
+    n, kib = points[-1]
+    at_goal = kib / 1024
+    if n < goal and len(points) >= 2:
+        (n0, k0) = points[-2]
+        slope = (kib - k0) / max(1, n - n0)
+        at_goal = (kib + slope * (goal - n)) / 1024
+        out.append(f"- {goal} proxies: **not reached** in this run; {slope:.1f} KiB per proxy between {n0} and {n} live "
+                   f"extrapolates to **{at_goal:.0f} MB** (linear)")
+    return out, at_goal
+
+
+def targets(results: dict, gh_deploys: list[Timings], storm: Storm, mem_at_goal: float, goal_reached: bool, deploy_level: int,
+            goal: int) -> list[str]:
+    rows = ["| target | measured | met |", "|---|---|---|"]
+
+    def row(what: str, measured: str, ok: bool) -> None:
+        rows.append(f"| {what} | {measured} | {'yes' if ok else '**no**'} |")
+
+    for key, label in (("h1-small", "HTTP/1.1 small"), ("h1-16k", "HTTP/1.1 16 KiB"), ("h2-small", "HTTP/2 small"), ("h2-16k", "HTTP/2 16 KiB")):
+        r = results[key]
+        g, n = r.median("gatehouse", _rps), r.median("nginx", _rps)
+        row(f"requests/s ≥ 1.0x nginx, {label}", f"{_ratio(g, n)} ({g:.0f} / {n:.0f})", g >= n)
+    for key, label in (("lat-h1", "HTTP/1.1"), ("lat-h2", "HTTP/2")):
+        r = results[key]
+        d = r.median("direct", _lat("p99"))
+        g, n = r.median("gatehouse", _lat("p99")) - d, r.median("nginx", _lat("p99")) - d
+        row(f"added p99 ≤ 1.0x nginx's, {label}", f"{_added_ratio(g, n)} ({g:.2f} ms / {n:.2f} ms)", g <= n)
+    at = [t for t in gh_deploys if t.label == f"Gatehouse deploy, {deploy_level} live"]
+    if at:
+        row(f"deploy-to-live < 50 ms at {deploy_level} live proxies (median)", f"median {at[0].median:.1f} ms, max {at[0].max:.1f} ms", at[0].median < 50)
+    wr, we = storm.total(storm.wrk)
+    hr, he = storm.total(storm.h2)
+    row(f"zero failed requests through the storm of {storm.deploys} deploys", f"{we + he} of {wr + hr}; {len(storm.failed_deploys)} failed deploys",
+        we + he == 0 and not storm.failed_deploys)
+    row(f"RSS < 100 MB at {goal:,} proxies", f"{mem_at_goal:.0f} MB{'' if goal_reached else ' (extrapolated)'}", mem_at_goal < 100)
+    return rows

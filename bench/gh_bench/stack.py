@@ -1,0 +1,101 @@
+"""Everything under test, started on loopback: the PKI, the mutual-TLS backend, the nginx peer
+and Gatehouse with the same proxy deployed through its REST API; then a check that each path
+answers 200 with the right body and that the backend really requires the client certificate."""
+import os
+from dataclasses import dataclass
+
+from . import BenchError, nginx, pki, procs
+from .gatehouse import Gatehouse
+from .probe import Probe
+
+CONTEXT = "/bench"
+
+
+@dataclass
+class Target:
+    name: str  # "direct", "nginx", "gatehouse"
+    port: int
+    prefix: str  # "" direct, "/bench" proxied
+
+    def url(self, path: str) -> str:
+        return f"https://127.0.0.1:{self.port}{self.prefix}{path}"
+
+
+class Stack:
+    def __init__(self, workdir: str, binary: str):
+        self.workdir = workdir
+        self.pki = pki.make(os.path.join(workdir, "pki"))
+        self.backend_port, self.direct_port, self.peer_port = procs.free_port(), procs.free_port(), procs.free_port()
+        self.backend = nginx.Nginx("backend", os.path.join(workdir, "backend"), procs.LOAD_CORE)
+        self.peer = nginx.Nginx("peer", os.path.join(workdir, "peer"), procs.PROXY_CORE)
+        self.gatehouse: Gatehouse | None = None
+        self._binary = binary
+        self.started: list = []
+
+    @property
+    def backend_url(self) -> str:
+        # By name, so Gatehouse's hostname verification checks DNS:localhost like nginx's proxy_ssl_name.
+        return f"https://localhost:{self.backend_port}"
+
+    def start(self) -> None:
+        os.makedirs(self.backend.prefix, exist_ok=True)
+        self.backend.write(nginx.backend_conf(self.backend.prefix, self.pki, self.backend_port, self.direct_port))
+        self.backend.start(self.backend_port)
+        self.started.append(self.backend)
+        self.peer.write(nginx.peer_conf(self.peer.prefix, self.pki, self.peer_port, self.backend_port, [CONTEXT]))
+        self.peer.start(self.peer_port)
+        self.started.append(self.peer)
+        data = os.path.join(self.workdir, "gatehouse-data")
+        os.makedirs(data, exist_ok=True)
+        self.gatehouse = Gatehouse(self._binary, data, procs.PROXY_CORE)
+        self.started.append(self.gatehouse)
+        self.gatehouse.setup(self.pki)
+        self.gatehouse.create_proxy("bench", CONTEXT, self.backend_url)
+        self.gatehouse.deploy("bench")
+        self.targets = [Target("direct", self.direct_port, ""), Target("nginx", self.peer_port, CONTEXT),
+                        Target("gatehouse", self.gatehouse.dev_port, CONTEXT)]
+        self.check()
+
+    def probe(self, target: Target) -> Probe:
+        if target.name == "gatehouse":
+            return Probe(target.port, cadata=self.gatehouse.gateway_pem)
+        return Probe(target.port, cafile=self.pki.path("ca.pem"))
+
+    def check(self) -> None:
+        """Every path answers 200 with the backend's bodies; the backend refuses a client
+        without the certificate and serves one with it."""
+        for target in self.targets:
+            p = self.probe(target)
+            body = p.expect_200(f"{target.prefix}/small")
+            if body.decode() != nginx.SMALL_BODY:
+                raise BenchError(f"{target.name}: /small gave {body[:100]!r}")
+            p.expect_200(f"{target.prefix}/16k", nginx.BIG_SIZE)
+            p.close()
+        without = Probe(self.backend_port, cafile=self.pki.path("ca.pem"))
+        status, body = without.get("/small")
+        without.close()
+        if status != 400 or b"certificate" not in body:
+            raise BenchError(f"the backend served a client without a certificate ({status}): ssl_verify_client is not on")
+        with_cert = Probe(self.backend_port, cafile=self.pki.path("ca.pem"), cert=(self.pki.path("client.pem"), self.pki.path("client.key")))
+        with_cert.expect_200("/small")
+        with_cert.close()
+        self.check_alive()
+
+    def check_alive(self) -> None:
+        for thing in self.started:
+            proc = thing.proc
+            if proc is not None:
+                proc.check_alive()
+
+    def cpu_pids(self, target: Target) -> list[int]:
+        """Whose CPU time a case on this target costs: the proxy's (for direct, the backend's)."""
+        if target.name == "gatehouse":
+            return [self.gatehouse.pid]
+        return (self.peer if target.name == "nginx" else self.backend).pids()
+
+    def stop(self) -> None:
+        for thing in reversed(self.started):
+            try:
+                thing.stop()
+            except Exception as e:  # keep stopping the others
+                print(f"bench: stopping {thing}: {e}")

@@ -1,0 +1,125 @@
+"""The data-path cases: each runs against direct, nginx and Gatehouse back to back (the order
+rotating per repeat), each with a warm-up first, the same connections and duration."""
+import statistics
+from dataclasses import dataclass, field
+
+from . import BenchError, loadgen, procs
+from .stack import Stack
+
+
+@dataclass
+class Settings:
+    duration: float
+    warmup: float
+    repeats: int
+    strict: bool  # smoke: any error fails the run
+
+
+@dataclass
+class Case:
+    key: str
+    title: str
+    tool: str  # "wrk", "wrk-close", "h2load", "oha-h1", "oha-h2"
+    path: str
+    connections: int
+    streams: int = 1
+    rate_from: str = ""  # latency cases: half of the direct median of this case
+
+
+CASES = [
+    Case("h1-small", "HTTP/1.1 keep-alive, small body (wrk)", "wrk", "/small", 64),
+    Case("h1-16k", "HTTP/1.1 keep-alive, 16 KiB body (wrk)", "wrk", "/16k", 64),
+    Case("h2-small", "HTTP/2, small body (h2load)", "h2load", "/small", 16, 8),
+    Case("h2-16k", "HTTP/2, 16 KiB body (h2load)", "h2load", "/16k", 16, 8),
+    Case("newconn", "New TLS connections, keep-alive off (wrk)", "wrk-close", "/small", 16),
+    Case("lat-h1", "HTTP/1.1 at half the lowest maximum (oha -q)", "oha-h1", "/small", 32, rate_from="h1-small"),
+    Case("lat-h2", "HTTP/2 at half the lowest maximum (oha -q)", "oha-h2", "/small", 8, 4, rate_from="h2-small"),
+]
+
+
+@dataclass
+class Sample:
+    load: loadgen.Load
+    cpu_per_100k: float
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    rate: float = 0.0
+    samples: dict = field(default_factory=dict)  # target name -> [Sample]
+
+    def values(self, target: str, metric) -> list[float]:
+        return [metric(s) for s in self.samples.get(target, [])]
+
+    def median(self, target: str, metric) -> float:
+        values = self.values(target, metric)
+        return statistics.median(values) if values else float("nan")
+
+    def errors(self, target: str) -> int:
+        return sum(s.load.errors for s in self.samples.get(target, []))
+
+
+def _load(case: Case, url: str, seconds: float, rate: float) -> loadgen.Load:
+    if case.tool == "wrk":
+        return loadgen.wrk(url, case.connections, seconds)
+    if case.tool == "wrk-close":
+        return loadgen.wrk(url, case.connections, seconds, close=True)
+    if case.tool == "h2load":
+        return loadgen.h2load(url, case.connections, case.streams, seconds)
+    if case.tool == "oha-h1":
+        return loadgen.oha(url, case.connections, seconds, rate)
+    if case.tool == "oha-h2":
+        return loadgen.oha(url, case.connections, seconds, rate, http2=True, streams=case.streams)
+    raise BenchError(f"unknown tool {case.tool}")
+
+
+def run_case(stack: Stack, case: Case, s: Settings, rate: float, peak: procs.PeakRss, commands: list) -> CaseResult:
+    result = CaseResult(case, rate, {t.name: [] for t in stack.targets})
+    for rep in range(s.repeats):
+        order = stack.targets[rep % 3:] + stack.targets[:rep % 3]
+        for target in order:
+            url = target.url(case.path)
+            if s.warmup > 0:
+                _load(case, url, s.warmup, rate)
+            pids = stack.cpu_pids(target)
+            before = procs.cpu_seconds(pids)
+            if target.name == "gatehouse":
+                with peak:
+                    load = _load(case, url, s.duration, rate)
+            else:
+                load = _load(case, url, s.duration, rate)
+            cpu = procs.cpu_seconds(pids) - before
+            stack.check_alive()
+            if load.requests <= 0:
+                raise BenchError(f"{case.key} via {target.name}: no request succeeded ({load.detail})")
+            if load.errors and s.strict:
+                raise BenchError(f"{case.key} via {target.name}: {load.errors} failed requests ({load.detail})")
+            if rep == 0:
+                commands.append(f"{target.name}: {' '.join(load.argv)}")
+            result.samples[target.name].append(Sample(load, cpu / load.requests * 100_000))
+            print(f"  {case.key:9} {target.name:9} rep {rep + 1}: {load.rps:9.0f} req/s"
+                  + (f"  p50 {load.latency_ms['p50']:.2f} p99 {load.latency_ms['p99']:.2f} ms" if load.latency_ms else "")
+                  + (f"  errors {load.errors} ({load.detail})" if load.errors else ""), flush=True)
+    return result
+
+
+def latency_rate(saturation: CaseResult) -> float:
+    """Half the direct maximum, but no more than half the slower proxy's maximum: above a
+    proxy's capacity the percentiles measure only the queue (the proxy has one core, the
+    direct path none of its own work to do)."""
+    rps = {t: saturation.median(t, lambda x: x.load.rps) for t in ("direct", "nginx", "gatehouse")}
+    return min(rps["direct"], rps["nginx"], rps["gatehouse"]) / 2
+
+
+def run_all(stack: Stack, s: Settings, commands: list) -> tuple[dict, int]:
+    """Every case; the results by key and Gatehouse's peak RSS (KiB) under load."""
+    peak = procs.PeakRss(stack.gatehouse.pid)
+    results: dict[str, CaseResult] = {}
+    for case in CASES:
+        rate = 0.0
+        if case.rate_from:
+            rate = latency_rate(results[case.rate_from])
+        print(f"case {case.key}: {case.title}" + (f" at {rate:.0f} req/s" if rate else ""), flush=True)
+        results[case.key] = run_case(stack, case, s, rate, peak, commands)
+    return results, peak.peak

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Gatehouse versus nginx on the mutual-TLS path, on loopback: data path, deploy-to-live, a
+deploy storm and memory. `make bench` runs it in full and writes bench/RESULTS.md;
+`make bench-smoke` runs every step for about a second and fails on any error."""
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from gh_bench import BenchError, procs, report  # noqa: E402
+from gh_bench.deploys import Fillers, deploy_to_live, nginx_reload, storm  # noqa: E402
+from gh_bench.gatehouse import Gatehouse  # noqa: E402
+from gh_bench.probe import Probe  # noqa: E402
+from gh_bench.stack import CONTEXT, Stack  # noqa: E402
+from gh_bench.throughput import Settings, run_all  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def arguments() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--smoke", action="store_true", help="every step for about a second, tiny proxy counts; fails on any error")
+    p.add_argument("--out", help="where to write the results (default: bench/RESULTS.md, or a temporary file with --smoke)")
+    p.add_argument("--gatehouse", default=os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "target/release/gatehouse")),
+                   help="the gatehouse binary (default: $GATEHOUSE_BIN or ./target/release/gatehouse)")
+    p.add_argument("--duration", type=float, help="seconds per measured run (full 6, smoke 1)")
+    p.add_argument("--warmup", type=float, help="seconds of warm-up before each run (full 2, smoke 0)")
+    p.add_argument("--repeats", type=int, help="repeats of each case (full 3, smoke 1)")
+    p.add_argument("--deploys", type=int, help="deploys timed per level (full 20, smoke 3)")
+    p.add_argument("--levels", help="live proxy counts for deploy-to-live (full 1,100,1000; smoke 1,5)")
+    p.add_argument("--reload-locations", help="location counts for nginx -s reload (full 1,1000; smoke 1,5)")
+    p.add_argument("--storm-deploys", type=int, help="deploys in the storm (full 100, smoke 5)")
+    p.add_argument("--memory-proxies", type=int, help="live proxies for the memory figure (full 10000, smoke 20)")
+    p.add_argument("--memory-budget", type=float, help="seconds allowed for making them live; 0 = no limit (full 900)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (configs, logs)")
+    a = p.parse_args()
+    full = dict(duration=6, warmup=2, repeats=3, deploys=20, levels="1,100,1000", reload_locations="1,1000",
+                storm_deploys=100, memory_proxies=10000, memory_budget=900)
+    smoke = dict(duration=1, warmup=0, repeats=1, deploys=3, levels="1,5", reload_locations="1,5",
+                 storm_deploys=5, memory_proxies=20, memory_budget=0)
+    for key, value in (smoke if a.smoke else full).items():
+        if getattr(a, key) is None:
+            setattr(a, key, value)
+    if a.out is None:
+        a.out = os.path.join(tempfile.gettempdir(), "gatehouse-bench-smoke.md") if a.smoke else os.path.join(ROOT, "bench/RESULTS.md")
+    if a.smoke and os.path.abspath(a.out) == os.path.join(ROOT, "bench/RESULTS.md"):
+        p.error("--smoke never writes bench/RESULTS.md: pass --out elsewhere")
+    return a
+
+
+def restart_rss(stack: Stack, binary: str, live: int) -> int:
+    """Gatehouse's RSS (KiB) after a restart on the same data: what the live routes cost without
+    the allocator's leftovers from the REST calls that made them. Checks one route serves."""
+    stack.gatehouse.stop()
+    again = Gatehouse(binary, stack.gatehouse.data_dir, procs.PROXY_CORE)
+    try:
+        time.sleep(2)
+        status, _ = Probe(again.dev_port, cadata=stack.gatehouse.gateway_pem).get(f"{CONTEXT}/small")
+        if status != 200:
+            raise BenchError(f"after a restart with {live} proxies live, {CONTEXT}/small answered {status}")
+        return procs.rss_kib(again.pid)
+    finally:
+        again.stop()
+
+
+def main() -> int:
+    a = arguments()
+    for tool in ("nginx", "wrk", "h2load", "oha", "taskset", "openssl"):
+        procs.require(tool)
+    if (os.cpu_count() or 1) < 2:
+        raise BenchError("the harness pins the proxy and the load to two different cores: it needs 2")
+    started = time.monotonic()
+    work = tempfile.mkdtemp(prefix="gatehouse-bench-")
+    stack = Stack(work, os.path.abspath(a.gatehouse))
+    commands: list[str] = []
+    loads = [("start", _loadavg())]
+    try:
+        stack.start()
+        time.sleep(0.5 if a.smoke else 2)
+        memory = [(1, procs.rss_kib(stack.gatehouse.pid))]
+        settings = Settings(a.duration, a.warmup, a.repeats, strict=a.smoke)
+        results, load_peak = run_all(stack, settings, commands)
+        loads.append(("after the data-path cases", _loadavg()))
+
+        fillers = Fillers(stack)
+        levels = [int(x) for x in a.levels.split(",")]
+        gh_deploys = []
+        for level in levels:
+            print(f"deploy-to-live with {level} live", flush=True)
+            gh_deploys.append(deploy_to_live(stack, fillers, level, a.deploys))
+            print(f"  median {gh_deploys[-1].median:.1f} ms, max {gh_deploys[-1].max:.1f} ms", flush=True)
+            if level > 1:
+                memory.append((fillers.live(), procs.rss_kib(stack.gatehouse.pid)))
+        ng_reloads = []
+        for locations in [int(x) for x in a.reload_locations.split(",")]:
+            print(f"nginx -s reload with {locations} locations", flush=True)
+            ng_reloads.append(nginx_reload(stack, work, locations, a.deploys))
+            print(f"  median {ng_reloads[-1].median:.1f} ms, max {ng_reloads[-1].max:.1f} ms", flush=True)
+
+        print(f"storm: {a.storm_deploys} deploys under load", flush=True)
+        st = storm(stack, fillers, a.storm_deploys, max(1.0, a.duration / 2), work)
+        print(f"  wrk {st.total(st.wrk)}, h2load {st.total(st.h2)} (requests, failed); failed deploys {len(st.failed_deploys)}", flush=True)
+        if a.smoke and (st.total(st.wrk)[1] or st.total(st.h2)[1] or st.failed_deploys):
+            raise BenchError(f"the storm had failures: {report.storm_lines(st)}")
+
+        print(f"memory: making {a.memory_proxies} proxies live", flush=True)
+        t = time.monotonic()
+        fillers.grow_to(a.memory_proxies, budget=a.memory_budget or None)
+        time.sleep(0.5 if a.smoke else 2)
+        memory.append((fillers.live(), procs.rss_kib(stack.gatehouse.pid)))
+        print(f"  {fillers.live()} live after {time.monotonic() - t:.0f} s: {memory[-1][1] / 1024:.1f} MB", flush=True)
+        print(f"deploy-to-live with {fillers.live()} live", flush=True)
+        gh_deploys.append(deploy_to_live(stack, fillers, fillers.live(), max(3, a.deploys // 4)))
+        stack.check()
+        restarted = restart_rss(stack, a.gatehouse, fillers.live())
+        print(f"  after a restart with {fillers.live()} live: {restarted / 1024:.1f} MB", flush=True)
+        loads.append(("end", _loadavg()))
+        peer_conf = open(stack.peer.conf).read()
+    finally:
+        stack.stop()
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work}")
+    elapsed = time.monotonic() - started
+    text = document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peer_conf, elapsed, levels, loads, restarted)
+    with open(a.out, "w") as f:
+        f.write(text)
+    print(f"wrote {a.out} after {elapsed:.0f} s")
+    return 0
+
+
+def _loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peer_conf, elapsed, levels, loads, restarted) -> str:
+    mem_lines, at_goal = report.memory_lines(memory, load_peak, a.memory_proxies)
+    mem_lines.append(f"- after a restart with the same {memory[-1][0]} proxies live (restored from the database, no REST "
+                     f"traffic since): {restarted / 1024:.1f} MB")
+    deploy_level = max(levels)
+    lines = [
+        "# Gatehouse versus nginx on the mutual-TLS path" + (" (smoke run: not a measurement)" if a.smoke else ""),
+        "",
+        f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; wall time {elapsed / 60:.1f} min. "
+        f"Gatehouse: {report.binary_info(a.gatehouse)}.",
+        "",
+        "Figures from a noisy 2-core virtual machine where other builds may have been running: read the ratios, not the "
+        "absolute numbers. Core 0 runs the proxy under test (nginx: master + 1 worker; Gatehouse with "
+        "`TOKIO_WORKER_THREADS=1`), core 1 the load generator and the backend (nginx, 1 worker), via `taskset`. "
+        "Load average (1, 5, 15 min) " + "; ".join(f"{when}: {v}" for when, v in loads) + " (the harness itself keeps about 2 busy).",
+        "",
+        "## Targets", "", *report.targets(results, gh_deploys, st, at_goal, memory[-1][0] >= a.memory_proxies, deploy_level, a.memory_proxies), "",
+        f"## Requests/s at saturation (median of {a.repeats}, min–max; {a.duration:.0f} s runs after {a.warmup:.0f} s warm-up)", "",
+        *report.throughput_table(results), "",
+        "## Latency at a fixed rate (oha `-q`, coordinated-omission corrected)", "", *report.latency_table(results), "",
+        "## CPU seconds per 100k requests (the proxy's processes; for direct, the backend's)", "", *report.cpu_table(results), "",
+        "## Deploy-to-live", "",
+        "From just before `POST …/proxies/{proxy}/deployments` (or `nginx -s reload`) to the first 200 through the gateway on "
+        "the new route, polled with a new HTTPS connection per request (verifying the gateway's certificate), the same for "
+        "both. Polls until the first 200 is 1 when the route was live as soon as the deploy call answered.", "",
+        *report.deploy_table(gh_deploys, ng_reloads), "",
+        "## Deploy storm", "", *report.storm_lines(st), "",
+        "## Memory (Gatehouse VmRSS)", "", *mem_lines,
+        f"- making proxies live through REST (create, PUT endpoint, deploy; one thread) took {fillers.seconds:.0f} s for {fillers.count} proxies",
+        "",
+        "## Machine", "", *report.machine(), "",
+        "## Commands", "",
+        "```sh", "bench/install.sh   # what make bench runs first", " ".join(shlex.quote(x) for x in ["python3", "bench/run.py", *sys.argv[1:]]), "```", "",
+        "Each load generator as run in the first repeat (ports are picked at run time):", "",
+        "```", *commands, "```", "",
+        "<details><summary>The nginx peer's configuration</summary>", "", "```nginx", peer_conf.strip(), "```", "", "</details>", "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    # A stopped make (SIGTERM) still stops what the harness started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"bench: FAILED: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
