@@ -102,15 +102,56 @@ pub fn compile(settings: &UpstreamSettings) -> Result<Upstream> {
     })
 }
 
+/// Compiled client configurations by what they are made of (see `config_key`). Routes with the
+/// same trusted certificates, client key pair and verification share one configuration: its
+/// verifier, its parsed key and its session cache. Thousands of proxies behind one backend CA
+/// with one key pair then cost one configuration instead of one each. Entries are weak: a
+/// configuration goes when its last route does.
+static SHARED_CONFIGS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], std::sync::Weak<rustls::ClientConfig>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// A digest of everything a client configuration is built from (the key included: two pairs
+/// with the same certificate never share).
+fn config_key(settings: &UpstreamSettings) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_be_bytes());
+        hash.update(bytes);
+    };
+    part(&[u8::from(settings.verify_hostname), u8::from(settings.verify_chain)]);
+    for (_, chain) in &settings.trusted {
+        chain.iter().for_each(|c| part(c));
+        part(b"end of endpoint certificate");
+    }
+    if let Some(identity) = &settings.client {
+        identity.chain.iter().for_each(|c| part(c));
+        part(identity.key.secret_der());
+    }
+    hash.finalize().into()
+}
+
 fn client_config(settings: &UpstreamSettings, context: &Context) -> Result<Arc<rustls::ClientConfig>> {
-    let provider = provider();
-    let trusted: Vec<CertificateDer<'static>> = settings.trusted.iter().flat_map(|(_, chain)| chain.iter().cloned()).collect();
     if !settings.verify_chain {
         tracing::warn!(
             backend = %format!("{}:{}", context.host, context.port),
             "CERTIFICATE CHAIN VERIFICATION IS OFF for this endpoint: any certificate the backend presents is accepted"
         );
     }
+    let key = config_key(settings);
+    let mut shared = SHARED_CONFIGS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(config) = shared.get(&key).and_then(std::sync::Weak::upgrade) {
+        return Ok(config);
+    }
+    let config = build_client_config(settings)?;
+    shared.retain(|_, config| config.strong_count() > 0);
+    shared.insert(key, Arc::downgrade(&config));
+    Ok(config)
+}
+
+fn build_client_config(settings: &UpstreamSettings) -> Result<Arc<rustls::ClientConfig>> {
+    let provider = provider();
+    let trusted: Vec<CertificateDer<'static>> = settings.trusted.iter().flat_map(|(_, chain)| chain.iter().cloned()).collect();
     let verifier = verifier::EndpointVerifier::new(provider.clone(), trusted, settings.verify_hostname, settings.verify_chain)?;
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -124,9 +165,9 @@ fn client_config(settings: &UpstreamSettings, context: &Context) -> Result<Arc<r
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    // A route talks to one backend, so its session cache needs room for one server (and its
-    // tickets). rustls' default sizes for 32 servers up front: about 17 KB per live route.
-    config.resumption = rustls::client::Resumption::store(Arc::new(rustls::client::ClientSessionMemoryCache::new(1)));
+    // Room for 8 servers (a shared configuration may serve routes to several backends).
+    // rustls' default sizes for 32 up front: about 17 KB.
+    config.resumption = rustls::client::Resumption::store(Arc::new(rustls::client::ClientSessionMemoryCache::new(64)));
     Ok(Arc::new(config))
 }
 

@@ -174,3 +174,21 @@ async fn connection_handshake_protocol_and_timeout_failures() {
     assert_eq!(UpstreamErrorKind::Timeout.status(), 504);
     assert!(timeout.message.contains("300 ms"));
 }
+
+#[test]
+fn routes_with_the_same_trust_and_key_pair_share_one_tls_configuration() {
+    let ca = test_pki::ca("Backend CA");
+    let (client, other) = (test_pki::ecdsa_client("gatehouse-dev"), test_pki::ecdsa_client("gatehouse-prod"));
+    let tls = |s: UpstreamSettings| compile(&s).unwrap().tls.unwrap();
+    let first = tls(settings("https://a.test".into(), &[&ca], Some(&client)));
+    let second = tls(settings("https://b.test:8443/api".into(), &[&ca], Some(&client)));
+    assert!(Arc::ptr_eq(&first, &second), "same certificates, key and checks: one configuration");
+    assert!(!Arc::ptr_eq(&first, &tls(settings("https://a.test".into(), &[&ca], Some(&other)))), "another key pair");
+    assert!(!Arc::ptr_eq(&first, &tls(settings("https://a.test".into(), &[&ca], None))), "no client certificate");
+    let lax = UpstreamSettings { verify_hostname: false, ..settings("https://a.test".into(), &[&ca], Some(&client)) };
+    assert!(!Arc::ptr_eq(&first, &tls(lax)), "other verification");
+    // The cache does not keep a configuration alive once no route holds it.
+    drop((first, second));
+    let key = config_key(&settings("https://a.test".into(), &[&ca], Some(&client)));
+    assert!(SHARED_CONFIGS.lock().unwrap().get(&key).and_then(std::sync::Weak::upgrade).is_none());
+}
