@@ -52,19 +52,22 @@ def wait_port(port: int, host: str = "127.0.0.1", timeout: float = 10.0) -> None
     raise BenchError(f"nothing listens on {host}:{port} after {timeout:.0f} s")
 
 
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, ppid, …), or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rfind(")") + 2:].split()
+
+
 def children(pid: int) -> list[int]:
     """Direct children of pid (nginx's workers)."""
     found = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == pid:
+        fields = _stat_fields(entry) if entry.isdigit() else None
+        if fields and int(fields[1]) == pid:
             found.append(int(entry))
     return found
 
@@ -77,13 +80,9 @@ def cpu_seconds(pids: list[int]) -> float:
     """utime + stime of each process (all its threads), summed."""
     total = 0
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
+        fields = _stat_fields(pid)
+        if fields:
+            total += int(fields[11]) + int(fields[12])
     return total / CLK_TCK
 
 

@@ -17,21 +17,22 @@ pub async fn send(services: &Services, actor: &Actor, project: &str, proxy: &str
     let db = &services.db;
     let found = find(db, actor, project, proxy, Need::See).await?;
     let env = find_environment(db, environment).await?;
+    // What the publisher typed is checked before anything else, so each mistake is named.
+    let method = hyper::Method::from_bytes(method.trim().to_uppercase().as_bytes()).map_err(|_| Error::invalid("method", "choose an HTTP method"))?;
+    let headers = parse_headers(headers)?;
     let base = services.gateway_urls.read().ok().and_then(|u| u.get(&env.slug).cloned());
     let base = base.ok_or_else(|| Error::Conflict(format!("the {} gateway is not running in this process", env.name)))?;
     let pem = env.gateway_certificate_pem.clone().ok_or_else(|| Error::Conflict(format!("the {} gateway has no certificate yet", env.name)))?;
-    let method = hyper::Method::from_bytes(method.trim().to_uppercase().as_bytes()).map_err(|_| Error::invalid("method", "choose an HTTP method"))?;
     let path = path.trim();
     let path = if path.is_empty() || path.starts_with('/') || path.starts_with('?') { path.to_string() } else { format!("/{path}") };
     let url = format!("{base}{}{path}", found.proxy.context_path);
     let mut request = hyper::Request::builder().method(method).uri(&url);
-    for line in headers.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (name, value) = line.split_once(':').ok_or_else(|| Error::invalid("headers", format!("\"{line}\" is not \"Name: value\"")))?;
-        request = request.header(name.trim(), value.trim());
+    for (name, value) in headers {
+        request = request.header(name, value);
     }
     let request = request
         .body(Full::new(Bytes::from(body.to_string())))
-        .map_err(|e| Error::invalid("headers", format!("the request cannot be built: {e}")))?;
+        .map_err(|e| Error::invalid("path", format!("the path cannot be sent: {e}")))?;
 
     let mut roots = rustls::RootCertStore::empty();
     for cert in crate::certificates::read_pem_chain(&pem)? {
@@ -50,12 +51,48 @@ pub async fn send(services: &Services, actor: &Actor, project: &str, proxy: &str
         .map_err(|_| Error::Conflict("the gateway did not answer within 60 s".into()))?
         .map_err(|e| Error::Conflict(format!("the request could not be sent to the gateway at {url}: {e}")))?;
     let (parts, incoming) = response.into_parts();
-    let bytes = Limited::new(incoming, MAX_BODY).collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    // A body too large to show (or cut off) is said so, never shown as empty.
+    let (bytes, unreadable) = match Limited::new(incoming, MAX_BODY).collect().await {
+        Ok(collected) => (collected.to_bytes(), None),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => (Bytes::new(), Some(format!("(the body is larger than {} MiB and is not shown)", MAX_BODY / (1024 * 1024)))),
+        Err(e) => (Bytes::new(), Some(format!("(the body could not be read to the end: {e})"))),
+    };
     let elapsed_ms = started.elapsed().as_millis() as u64;
-    let text = String::from_utf8_lossy(&bytes).to_string();
+    let text = unreadable.unwrap_or_else(|| String::from_utf8_lossy(&bytes).to_string());
     let json = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
     let error_code = json.as_ref().and_then(|j| j["error"]["code"].as_str()).map(str::to_string);
     let body = json.and_then(|j| serde_json::to_string_pretty(&j).ok()).unwrap_or(text);
     let headers = parts.headers.iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("(binary)").to_string())).collect();
     Ok(TestResponse { url, status: parts.status.as_u16(), headers, body, elapsed_ms, error_code })
+}
+
+/// "Name: value" per line, blank lines skipped; each bad line is named.
+fn parse_headers(text: &str) -> Result<Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>> {
+    let mut headers = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').ok_or_else(|| Error::invalid("headers", format!("\"{line}\" is not \"Name: value\"")))?;
+        let name = hyper::header::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| Error::invalid("headers", format!("\"{}\" is not a header name: use letters, digits and - only", name.trim())))?;
+        let value = hyper::header::HeaderValue::from_str(value.trim())
+            .map_err(|_| Error::invalid("headers", format!("the value of {name} has characters a header cannot carry")))?;
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_headers;
+
+    #[test]
+    fn each_bad_header_line_is_named() {
+        let parsed = parse_headers("Accept: application/json\n\n  X-Trace:  abc  ").unwrap();
+        let pairs: Vec<_> = parsed.iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap())).collect();
+        assert_eq!(pairs, [("accept", "application/json"), ("x-trace", "abc")]);
+        for (bad, says) in [("Accept application/json", "is not \"Name: value\""), ("Bad Header: x", "\"Bad Header\" is not a header name"), ("X-A: line\u{7f}", "the value of x-a")] {
+            let err = parse_headers(bad).unwrap_err();
+            assert_eq!(err.field(), Some("headers"));
+            assert!(err.to_string().contains(says), "{bad:?}: {err}");
+        }
+    }
 }

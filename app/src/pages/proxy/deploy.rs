@@ -121,6 +121,8 @@ fn DeployCard(project: String, proxy: String, env: EnvironmentDeployment, next: 
     }.into_any();
     let promote = (env.live.is_some()).then(|| next.clone()).flatten().map(|target| {
         let (p2, x2, from, to) = (project.clone(), proxy.clone(), slug.clone(), target.slug.clone());
+        let none_yet = (!clients.iter().any(|c| c.has_private_key))
+            .then(|| view! { <p class="muted">"This project has no client key pairs yet: add one under Add Client Certificate on the Endpoints page."</p> });
         let options = clients.iter().filter(|c| c.has_private_key).map(|c| {
             let id = format!("{slug}-promote-{}", c.id);
             view! { <div class="choice"><input type="radio" id=id.clone() name="client_certificate_id" value=c.id/><label for=id>{c.name.clone()}</label></div> }
@@ -144,6 +146,7 @@ fn DeployCard(project: String, proxy: String, env: EnvironmentDeployment, next: 
                             <div class="choice"><input type="radio" id=keep.clone() name="client_certificate_id" value="" checked/><label for=keep>{keep_label}</label></div>
                             {options}
                         </fieldset>
+                        {none_yet}
                         <div class="actions"><button type="submit" class="button primary" disabled=move || !can_edit>"Promote"</button></div>
                     </ActionForm>
                 </div>

@@ -42,7 +42,7 @@ pub fn TestPage() -> impl IntoView {
                     let options = envs.into_iter().map(|e| view! { <option value=e.slug.clone()>{e.name.clone()}</option> }).collect_view();
                     view! {
                         <ActionForm action=send attr:class="form form-grid">
-                            <FormError value fields=&["method", "headers"]/>
+                            <FormError value fields=&["method", "path", "headers"]/>
                             <input type="hidden" name="project" value=project()/>
                             <input type="hidden" name="proxy" value=key()/>
                             <div class="field"><label for="test-env">"Environment"</label><select id="test-env" name="environment">{options}</select></div>
@@ -51,7 +51,7 @@ pub fn TestPage() -> impl IntoView {
                                     {["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map(|m| view! { <option value=m>{m}</option> }).collect_view()}
                                 </select><FieldError value field="method"/>
                             </div>
-                            <div class="field field-wide"><label for="test-path">"Path (after the context path)"</label><input id="test-path" name="path" placeholder="/current?q=Stockholm"/></div>
+                            <div class="field field-wide"><label for="test-path">"Path (after the context path)"</label><input id="test-path" name="path" placeholder="/current?q=Stockholm"/><FieldError value field="path"/></div>
                             <div class="field field-wide"><label for="test-headers">"Headers (one Name: value per line)"</label><textarea id="test-headers" name="headers" rows="3"></textarea><FieldError value field="headers"/></div>
                             <div class="field field-wide"><label for="test-body">"Body"</label><textarea id="test-body" name="body" rows="4"></textarea></div>
                             <div class="actions"><button type="submit" class="button primary" disabled=send.pending()>"Send"</button></div>
