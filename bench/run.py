@@ -39,6 +39,10 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--memory-proxies", type=int, help="live proxies for the memory figure (full 10000, smoke 20)")
     p.add_argument("--memory-budget", type=float, help="seconds allowed for making them live; 0 = no limit (full 900)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (configs, logs)")
+    p.add_argument("--baseline", help="with --cases: another gatehouse binary (an earlier build), set up the same way and "
+                   "measured in the same run as a fourth target, reported as Gatehouse / baseline")
+    p.add_argument("--cases", help="only these data-path cases, comma-separated (e.g. h1-small,h2-small): a quick "
+                   "side-by-side check while working on the gateway; prints the ratios, writes nothing")
     a = p.parse_args()
     full = dict(duration=6, warmup=2, repeats=3, deploys=20, levels="1,100,1000", reload_locations="1,1000",
                 storm_deploys=100, memory_proxies=10000, memory_budget=900)
@@ -49,6 +53,8 @@ def arguments() -> argparse.Namespace:
             setattr(a, key, value)
     if a.out is None:
         a.out = os.path.join(tempfile.gettempdir(), "gatehouse-bench-smoke.md") if a.smoke else os.path.join(ROOT, "bench/RESULTS.md")
+    if a.baseline and not a.cases:
+        p.error("--baseline goes with --cases")
     if a.smoke and os.path.abspath(a.out) == os.path.join(ROOT, "bench/RESULTS.md"):
         p.error("--smoke never writes bench/RESULTS.md: pass --out elsewhere")
     return a
@@ -71,13 +77,14 @@ def restart_rss(stack: Stack, binary: str, live: int) -> int:
 
 def main() -> int:
     a = arguments()
-    for tool in ("nginx", "wrk", "h2load", "oha", "taskset", "openssl"):
+    latency = not a.cases or any(c.startswith("lat-") for c in a.cases.split(","))
+    for tool in ("nginx", "wrk", "h2load", "taskset", "openssl") + (("oha",) if latency else ()):
         procs.require(tool)
     if (os.cpu_count() or 1) < 2:
         raise BenchError("the harness pins the proxy and the load to two different cores: it needs 2")
     started = time.monotonic()
     work = tempfile.mkdtemp(prefix="gatehouse-bench-")
-    stack = Stack(work, os.path.abspath(a.gatehouse))
+    stack = Stack(work, os.path.abspath(a.gatehouse), os.path.abspath(a.baseline) if a.baseline else None)
     commands: list[str] = []
     loads = [("start", _loadavg())]
     try:
@@ -85,6 +92,10 @@ def main() -> int:
         time.sleep(0.5 if a.smoke else 2)
         memory = [(1, procs.rss_kib(stack.gatehouse.pid))]
         settings = Settings(a.duration, a.warmup, a.repeats, strict=a.smoke)
+        if a.cases:
+            results, _ = run_all(stack, settings, commands, only=a.cases.split(","))
+            print(*report.quick_lines(results), sep="\n")
+            return 0
         results, load_peak = run_all(stack, settings, commands)
         loads.append(("after the data-path cases", _loadavg()))
 

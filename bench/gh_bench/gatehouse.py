@@ -32,6 +32,7 @@ class Gatehouse:
             "RUST_LOG": "warn",
             # One runtime worker on its one core, as nginx has one worker process.
             "TOKIO_WORKER_THREADS": "1",
+            "GATEHOUSE_GATEWAY_THREADS": "1",
         }
         self.data_dir = data_dir
         self.proc = procs.Proc("gatehouse", procs.pinned(core, [binary]), env=env, stdout=subprocess.PIPE,

@@ -52,6 +52,22 @@ def throughput_table(results: dict) -> list[str]:
     return out
 
 
+def quick_lines(results: dict) -> list[str]:
+    """`--cases`: one line per case, the medians and Gatehouse / nginx."""
+    out = []
+    for key, r in results.items():
+        med = {t: r.median(t, _rps) for t in TARGETS}
+        cpu = {t: r.median(t, _cpu) for t in TARGETS}
+        line = (f"{key:9} req/s direct {med['direct']:.0f}, nginx {med['nginx']:.0f}, Gatehouse {med['gatehouse']:.0f}: "
+                f"{_ratio(med['gatehouse'], med['nginx'])}; CPU s/100k {_ratio(cpu['gatehouse'], cpu['nginx'])}")
+        if r.samples.get("baseline"):
+            base, base_cpu = r.median("baseline", _rps), r.median("baseline", _cpu)
+            line += (f"; baseline {base:.0f} req/s ({_ratio(base, med['nginx'])} of nginx): Gatehouse / baseline "
+                     f"{_ratio(med['gatehouse'], base)}, CPU s/100k {_ratio(cpu['gatehouse'], base_cpu)}")
+        out.append(line)
+    return out
+
+
 def latency_table(results: dict) -> list[str]:
     out = ["| case | target | achieved req/s | p50 ms | p99 ms | p99.9 ms | added p50 ms | added p99 ms |",
            "|---|---|---:|---:|---:|---:|---:|---:|"]

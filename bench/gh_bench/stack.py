@@ -22,7 +22,7 @@ class Target:
 
 
 class Stack:
-    def __init__(self, workdir: str, binary: str):
+    def __init__(self, workdir: str, binary: str, baseline: str | None = None):
         self.workdir = workdir
         self.pki = pki.make(os.path.join(workdir, "pki"))
         self.backend_port, self.direct_port, self.peer_port = procs.free_port(), procs.free_port(), procs.free_port()
@@ -30,6 +30,8 @@ class Stack:
         self.peer = nginx.Nginx("peer", os.path.join(workdir, "peer"), procs.PROXY_CORE)
         self.gatehouse: Gatehouse | None = None
         self._binary = binary
+        self._baseline_binary = baseline
+        self.baseline: Gatehouse | None = None
         self.started: list = []
 
     @property
@@ -54,11 +56,22 @@ class Stack:
         self.gatehouse.deploy("bench")
         self.targets = [Target("direct", self.direct_port, ""), Target("nginx", self.peer_port, CONTEXT),
                         Target("gatehouse", self.gatehouse.dev_port, CONTEXT)]
+        if self._baseline_binary:
+            # An earlier build beside this one, the same proxy on the same backend, in its own data dir.
+            data = os.path.join(self.workdir, "baseline-data")
+            os.makedirs(data, exist_ok=True)
+            self.baseline = Gatehouse(self._baseline_binary, data, procs.PROXY_CORE)
+            self.started.append(self.baseline)
+            self.baseline.setup(self.pki)
+            self.baseline.create_proxy("bench", CONTEXT, self.backend_url)
+            self.baseline.deploy("bench")
+            self.targets.append(Target("baseline", self.baseline.dev_port, CONTEXT))
         self.check()
 
     def probe(self, target: Target) -> Probe:
-        if target.name == "gatehouse":
-            return Probe(target.port, cadata=self.gatehouse.gateway_pem)
+        if target.name in ("gatehouse", "baseline"):
+            own = self.gatehouse if target.name == "gatehouse" else self.baseline
+            return Probe(target.port, cadata=own.gateway_pem)
         return Probe(target.port, cafile=self.pki.path("ca.pem"))
 
     def check(self) -> None:
@@ -91,6 +104,8 @@ class Stack:
         """Whose CPU time a case on this target costs: the proxy's (for direct, the backend's)."""
         if target.name == "gatehouse":
             return [self.gatehouse.pid]
+        if target.name == "baseline":
+            return [self.baseline.pid]
         return (self.peer if target.name == "nginx" else self.backend).pids()
 
     def stop(self) -> None:

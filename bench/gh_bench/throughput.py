@@ -77,7 +77,8 @@ def _load(case: Case, url: str, seconds: float, rate: float) -> loadgen.Load:
 def run_case(stack: Stack, case: Case, s: Settings, rate: float, peak: procs.PeakRss, commands: list) -> CaseResult:
     result = CaseResult(case, rate, {t.name: [] for t in stack.targets})
     for rep in range(s.repeats):
-        order = stack.targets[rep % 3:] + stack.targets[:rep % 3]
+        n = len(stack.targets)
+        order = stack.targets[rep % n:] + stack.targets[:rep % n]
         for target in order:
             url = target.url(case.path)
             if s.warmup > 0:
@@ -112,13 +113,22 @@ def latency_rate(saturation: CaseResult) -> float:
     return min(rps["direct"], rps["nginx"], rps["gatehouse"]) / 2
 
 
-def run_all(stack: Stack, s: Settings, commands: list) -> tuple[dict, int]:
-    """Every case; the results by key and Gatehouse's peak RSS (KiB) under load."""
+def run_all(stack: Stack, s: Settings, commands: list, only: list[str] | None = None) -> tuple[dict, int]:
+    """Every case (or those named in `only`); the results by key and Gatehouse's peak RSS (KiB)
+    under load."""
+    known = {c.key for c in CASES}
+    unknown = [k for k in only or [] if k not in known]
+    if unknown:
+        raise BenchError(f"no such case: {', '.join(unknown)} (the cases: {', '.join(sorted(known))})")
     peak = procs.PeakRss(stack.gatehouse.pid)
     results: dict[str, CaseResult] = {}
     for case in CASES:
+        if only and case.key not in only:
+            continue
         rate = 0.0
         if case.rate_from:
+            if case.rate_from not in results:
+                raise BenchError(f"{case.key} takes its rate from {case.rate_from}: name both")
             rate = latency_rate(results[case.rate_from])
         print(f"case {case.key}: {case.title}" + (f" at {rate:.0f} req/s" if rate else ""), flush=True)
         results[case.key] = run_case(stack, case, s, rate, peak, commands)

@@ -12,6 +12,8 @@ pub struct Config {
     pub portal_addr: SocketAddr,
     /// GATEHOUSE_ADMIN_EMAIL and GATEHOUSE_ADMIN_PASSWORD: the first admin, created unattended.
     pub admin: Option<(String, String)>,
+    /// GATEHOUSE_GATEWAY_THREADS: the gateway's threads (one per core by default).
+    pub gateway_threads: usize,
 }
 
 #[derive(Debug)]
@@ -71,7 +73,15 @@ impl Config {
             }
         };
 
-        Ok(Config { data_dir, database_url, master_key, portal_addr, admin })
+        let gateway_threads = match get("GATEHOUSE_GATEWAY_THREADS") {
+            None => crate::gateway::default_threads(),
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(n @ 1..=1024) => n,
+                _ => return Err(bad("GATEHOUSE_GATEWAY_THREADS", format!("'{text}' is not a thread count from 1 to 1024"))),
+            },
+        };
+
+        Ok(Config { data_dir, database_url, master_key, portal_addr, admin, gateway_threads })
     }
 }
 
@@ -100,6 +110,7 @@ mod tests {
         assert!(c.database_url.starts_with("sqlite://./data/gatehouse.db"));
         assert!(matches!(c.master_key, MasterKeySource::File(p) if p.ends_with("master.key")));
         assert!(c.admin.is_none());
+        assert!(c.gateway_threads >= 1);
     }
 
     #[test]
@@ -110,6 +121,8 @@ mod tests {
             (&[("GATEHOUSE_MASTER_KEY", "short")], "GATEHOUSE_MASTER_KEY"),
             (&[("GATEHOUSE_ADMIN_EMAIL", "a@b.c")], "GATEHOUSE_ADMIN_PASSWORD"),
             (&[("GATEHOUSE_ADMIN_EMAIL", "a@b.c"), ("GATEHOUSE_ADMIN_PASSWORD", "short")], "GATEHOUSE_ADMIN_PASSWORD"),
+            (&[("GATEHOUSE_GATEWAY_THREADS", "0")], "GATEHOUSE_GATEWAY_THREADS"),
+            (&[("GATEHOUSE_GATEWAY_THREADS", "many")], "GATEHOUSE_GATEWAY_THREADS"),
         ];
         for (vars, var) in cases {
             let err = config(vars).unwrap_err();
@@ -126,8 +139,10 @@ mod tests {
             ("GATEHOUSE_MASTER_KEY", &"ab".repeat(32)),
             ("GATEHOUSE_ADMIN_EMAIL", "root@example.test"),
             ("GATEHOUSE_ADMIN_PASSWORD", "a long password"),
+            ("GATEHOUSE_GATEWAY_THREADS", "3"),
         ])
         .unwrap();
+        assert_eq!(c.gateway_threads, 3);
         assert_eq!(c.portal_addr.port(), 4000);
         assert!(c.database_url.contains("/tmp/gh/gatehouse.db"));
         assert!(matches!(c.master_key, MasterKeySource::Env(_)));

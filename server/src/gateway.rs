@@ -6,8 +6,10 @@ mod errors;
 mod forward;
 mod listener;
 mod routes;
+mod workers;
 
 pub use routes::{Route, RouteSpec, RouteTable};
+pub use workers::default_count as default_threads;
 
 use crate::metrics::Metrics;
 use arc_swap::ArcSwap;
@@ -49,9 +51,11 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Binds a listener for each environment that has an address, with its certificate from
-    /// the database (created self-signed on first start), and starts serving (no routes yet).
-    pub async fn start(services: &Services, addrs: &HashMap<String, SocketAddr>, metrics: Arc<Metrics>) -> Result<Gateway, String> {
+    /// Starts `threads` gateway threads, binds a listener for each environment that has an
+    /// address, with its certificate from the database (created self-signed on first start),
+    /// and starts serving on every thread (no routes yet).
+    pub async fn start(services: &Services, addrs: &HashMap<String, SocketAddr>, metrics: Arc<Metrics>, threads: usize) -> Result<Gateway, String> {
+        let workers = workers::Workers::start(threads)?;
         let mut environments = HashMap::new();
         for env in services::environments::all(&services.db).await.map_err(|e| e.to_string())? {
             let Some(addr) = addrs.get(&env.slug) else { continue };
@@ -60,9 +64,8 @@ impl Gateway {
                 .await
                 .map_err(|e| format!("cannot prepare the {} gateway's certificate: {e}", env.name))?;
             let tls = listener::server_config(identity.chain, identity.key).map_err(|e| format!("the {} gateway's certificate cannot be used: {e}", env.name))?;
-            let socket = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|e| format!("cannot listen on {addr} for the {} gateway ({}): {e}", env.name, variable(&env.slug)))?;
+            let listen_error = |e: std::io::Error| format!("cannot listen on {addr} for the {} gateway ({}): {e}", env.name, variable(&env.slug));
+            let socket = std::net::TcpListener::bind(addr).map_err(listen_error)?;
             let bound = socket.local_addr().map_err(|e| e.to_string())?;
             let gateway = Arc::new(EnvironmentGateway {
                 slug: env.slug.clone(),
@@ -72,12 +75,14 @@ impl Gateway {
                 writer: std::sync::Mutex::new(()),
                 no_route: metrics.no_route(&env.slug),
             });
-            tokio::spawn(listener::serve(socket, tls, gateway.clone()));
+            let serving = gateway.clone();
+            workers.serve(socket, move |listener| listener::serve(listener, tls.clone(), serving.clone())).map_err(listen_error)?;
             environments.insert(env.slug, gateway);
         }
         if let Ok(mut urls) = services.gateway_urls.write() {
             urls.extend(environments.values().map(|g| (g.slug.clone(), g.base_url())));
         }
+        tracing::info!(threads = workers.len(), "gateway threads started");
         Ok(Gateway { environments: Arc::new(environments), metrics })
     }
 

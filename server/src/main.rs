@@ -14,6 +14,12 @@ use services::secrets::MasterKey;
 use services::{auth, Services};
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: the gateway allocates and frees small buffers on every
+/// request from one thread per core, where glibc spent about 8% of the CPU (and its arenas kept
+/// memory after bulk REST work); see bench/RESULTS.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -75,7 +81,7 @@ async fn run(config: Config) -> Result<(), String> {
     let slugs: Vec<String> = services::environments::list(&services.db).await.map_err(|e| e.to_string())?.into_iter().map(|e| e.slug).collect();
     let gateway_addrs = gateway::addresses(&slugs, |name| std::env::var(name).ok())?;
     let metrics = metrics::Metrics::new();
-    let gateway = gateway::Gateway::start(&services, &gateway_addrs, metrics.clone()).await?;
+    let gateway = gateway::Gateway::start(&services, &gateway_addrs, metrics.clone(), config.gateway_threads).await?;
     if let Ok(mut slot) = services.gateway.write() {
         *slot = Some(std::sync::Arc::new(gateway.clone()));
     }

@@ -7,7 +7,7 @@ mod errors;
 mod settings;
 mod verifier;
 
-pub use check::{check_connection, check_saved};
+pub use check::{check_connection, check_saved, diagnose};
 pub use errors::{classify, Context, UpstreamError, UpstreamErrorKind};
 pub use settings::{load_settings, ClientIdentity, UpstreamSettings};
 

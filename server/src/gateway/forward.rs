@@ -5,18 +5,20 @@ use super::errors::respond;
 use super::routes::{Route, RouteTable};
 use super::EnvironmentGateway;
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST};
+use hyper::http::uri::{Parts, PathAndQuery};
 use hyper::{Request, Response, Uri, Version};
-use services::upstream::{classify, UpstreamError};
-use std::net::SocketAddr;
+use services::upstream::{classify, diagnose, UpstreamError, UpstreamErrorKind};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-pub type Body = BoxBody<Bytes, BoxError>;
+/// What the gateway answers with: the backend's body as it streams in, or the gateway's own
+/// error body. An enum rather than a boxed body: no allocation per response.
+pub type Body = Either<Incoming, Full<Bytes>>;
+/// What the gateway sends a backend: the caller's body, capped at `MAX_REQUEST_BODY`.
+pub type UpstreamBody = Limited<Incoming>;
 
 /// The largest request body the gateway passes on.
 pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
@@ -25,7 +27,21 @@ pub const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
 const HOP_BY_HOP: [&str; 9] =
     ["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 
+// Header names made once, not parsed from a string on every request.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+}
+
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none (HTTP/2 forbids them): one pass over the names, no lookups.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     // Plus whatever the Connection header itself names.
     let named: Vec<HeaderName> = headers
         .get_all(CONNECTION)
@@ -44,24 +60,30 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 /// A request id unique within this process and unlikely to repeat across restarts: a random
 /// prefix chosen at start, then a counter (no random number per request).
-fn next_request_id() -> String {
+fn next_request_id() -> HeaderValue {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::LazyLock;
     static PREFIX: LazyLock<u64> = LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!("{:016x}{:016x}", *PREFIX, COUNTER.fetch_add(1, Ordering::Relaxed))
+    let id = format!("{:016x}{:016x}", *PREFIX, COUNTER.fetch_add(1, Ordering::Relaxed));
+    HeaderValue::from_maybe_shared(Bytes::from(id)).unwrap_or(HeaderValue::from_static("0"))
 }
 
-pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: SocketAddr, gateway: &EnvironmentGateway) -> Response<Body> {
+/// One request on a connection from `peer`; `peer_ip` is its address as a header value, worked
+/// out once per connection.
+pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer_ip: &HeaderValue, gateway: &EnvironmentGateway) -> Response<Body> {
     let started = Instant::now();
     let request_id = next_request_id();
-    let path = req.uri().path().to_string();
-    let Some((route, rest)) = table.find(&path) else {
+    let id = request_id.to_str().unwrap_or_default();
+    // A clone of the URI shares its bytes: the path stays readable after `req` moves on.
+    let uri = req.uri().clone();
+    let path = uri.path();
+    let Some((route, rest)) = table.find(path) else {
         gateway.no_route.inc();
-        return respond(404, "no_route", &format!("no API proxy is deployed at {path} in the {} environment", gateway.name), &request_id);
+        return respond(404, "no_route", &format!("no API proxy is deployed at {path} in the {} environment", gateway.name), id);
     };
     let method = req.method().clone();
-    let response = forward(req, route, rest, peer, &request_id).await;
+    let response = forward(req, route, rest, peer_ip, &request_id).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     route.metrics.answered(status, elapsed);
@@ -69,63 +91,96 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: Socket
     tracing::info!(
         target: "gatehouse::access",
         environment = %gateway.slug, proxy = %route.name, %method, path = %path, status,
-        ms = elapsed.as_secs_f64() * 1000.0, request_id = %request_id,
+        ms = elapsed.as_secs_f64() * 1000.0, request_id = %id,
     );
     response
 }
 
-async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: SocketAddr, request_id: &str) -> Response<Body> {
+async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &HeaderValue, request_id: &HeaderValue) -> Response<Body> {
+    let id = request_id.to_str().unwrap_or_default();
     let too_big = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > MAX_REQUEST_BODY);
     if too_big {
         let message = format!("the request body is larger than the gateway's limit of {} MiB", MAX_REQUEST_BODY / (1024 * 1024));
-        return respond(413, "payload_too_large", &message, request_id);
+        return respond(413, "payload_too_large", &message, id);
     }
     let upstream = &route.upstream;
     let (mut parts, body) = req.into_parts();
     let original_host = parts.headers.get(HOST).cloned().or_else(|| parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
     strip_hop_by_hop(&mut parts.headers);
-    let forwarded_for = match parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(earlier) => format!("{earlier}, {}", peer.ip()),
-        None => peer.ip().to_string(),
+    let forwarded_for = match parts.headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(earlier) => HeaderValue::from_maybe_shared(Bytes::from(format!("{earlier}, {}", peer_ip.to_str().unwrap_or_default())))
+            .unwrap_or_else(|_| peer_ip.clone()),
+        None => peer_ip.clone(),
     };
     let headers = &mut parts.headers;
-    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
-        headers.insert("x-forwarded-for", value);
-    }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    headers.insert(X_FORWARDED_FOR, forwarded_for);
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
     if let Some(host) = original_host {
-        headers.insert("x-forwarded-host", host);
+        headers.insert(X_FORWARDED_HOST, host);
     }
-    let request_id_header = HeaderValue::from_str(request_id).ok();
-    if let Some(id) = request_id_header.clone() {
-        headers.insert("x-request-id", id);
-    }
+    headers.insert(X_REQUEST_ID, request_id.clone());
     headers.insert(HOST, route.host.clone());
-    let target = match parts.uri.query() {
-        Some(query) => format!("{}{rest}?{query}", route.origin),
-        None => format!("{}{rest}", route.origin),
-    };
-    parts.uri = match target.parse::<Uri>() {
-        Ok(uri) => uri,
-        Err(_) => return respond(400, "bad_request", "the request path cannot be passed on", request_id),
+    parts.uri = match backend_uri(route, rest, parts.uri.query()) {
+        Some(uri) => uri,
+        None => return respond(400, "bad_request", "the request path cannot be passed on", id),
     };
     // The pooled connection decides HTTP/1.1 or HTTP/2 (by ALPN), whatever the caller spoke.
     parts.version = Version::HTTP_11;
-    let body = Limited::new(body, MAX_REQUEST_BODY).map_err(BoxError::from).boxed();
+    let body = Limited::new(body, MAX_REQUEST_BODY);
     let sent = tokio::time::timeout(upstream.read_timeout, route.client.request(Request::from_parts(parts, body))).await;
     let failure = match sent {
         Ok(Ok(response)) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
-            if let Some(id) = request_id_header {
-                parts.headers.insert("x-request-id", id);
-            }
-            return Response::from_parts(parts, body.map_err(BoxError::from).boxed());
+            parts.headers.insert(X_REQUEST_ID, request_id.clone());
+            return Response::from_parts(parts, Either::Left(body));
         }
-        Ok(Err(e)) => classify(&e, &upstream.context),
+        Ok(Err(e)) => {
+            let found = classify(&e, &upstream.context);
+            if found.kind != UpstreamErrorKind::ProtocolError || !closed_before_sending(&e) {
+                found
+            } else {
+                // The cause went with the connection: look again on a connection of our own.
+                tokio::time::timeout(upstream.read_timeout, diagnose(upstream)).await.ok().flatten().unwrap_or(found)
+            }
+        }
         Err(_) => UpstreamError::timeout(&upstream.context, false),
     };
     route.metrics.upstream_error(failure.kind.code());
-    tracing::warn!(proxy = %route.name, proxy_id = route.proxy_id, request_id, code = failure.kind.code(), "{}", failure.message);
-    respond(failure.kind.status(), failure.kind.code(), &failure.message, request_id)
+    tracing::warn!(proxy = %route.name, proxy_id = route.proxy_id, request_id = id, code = failure.kind.code(), "{}", failure.message);
+    respond(failure.kind.status(), failure.kind.code(), &failure.message, id)
+}
+
+/// The backend's URI: the route's scheme and authority (parsed once, at deploy), the backend
+/// URL's path, the rest of the request's path, and its query.
+fn backend_uri(route: &Route, rest: &str, query: Option<&str>) -> Option<Uri> {
+    let base = &route.upstream.base_path;
+    let mut target = String::with_capacity(base.len() + rest.len() + query.map_or(0, |q| q.len() + 1) + 1);
+    target.push_str(base);
+    target.push_str(rest);
+    if target.is_empty() {
+        target.push('/');
+    }
+    if let Some(query) = query {
+        target.push('?');
+        target.push_str(query);
+    }
+    let mut parts = Parts::default();
+    parts.scheme = Some(route.scheme.clone());
+    parts.authority = Some(route.authority.clone());
+    parts.path_and_query = Some(PathAndQuery::from_maybe_shared(Bytes::from(target)).ok()?);
+    Uri::from_parts(parts).ok()
+}
+
+/// Whether the pooled connection ended before the request was sent (hyper reports it canceled),
+/// so the error says nothing of why.
+fn closed_before_sending(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_canceled) {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }

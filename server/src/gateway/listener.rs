@@ -1,11 +1,13 @@
 //! Accepting API consumers: TLS (HTTP/2 or HTTP/1.1 by ALPN), then hyper serving each
-//! connection; every request reads the route table current when it starts.
+//! connection; every request reads the route table current when it starts. Runs on each
+//! gateway thread (`workers`), which accepts and serves its connections itself.
 use super::{forward, EnvironmentGateway};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,13 +42,23 @@ pub async fn serve(listener: TcpListener, tls: Arc<ServerConfig>, gateway: Arc<E
                 Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "gateway TLS handshake failed"),
                 Err(_) => return tracing::debug!(%peer, "gateway TLS handshake timed out"),
             };
+            // ALPN already said which protocol the client speaks: serve that one directly, rather
+            // than sniff the first bytes of every connection for the HTTP/2 preface.
+            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            let peer_ip = hyper::header::HeaderValue::from_str(&peer.ip().to_string()).unwrap_or(hyper::header::HeaderValue::from_static("unknown"));
             let service = hyper::service::service_fn(move |req| {
                 let table = gateway.routes();
                 let gateway = gateway.clone();
-                async move { Ok::<_, Infallible>(forward::handle(req, table, peer, &gateway).await) }
+                let peer_ip = peer_ip.clone();
+                async move { Ok::<_, Infallible>(forward::handle(req, table, &peer_ip, &gateway).await) }
             });
-            let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-            if let Err(e) = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await {
+            let io = TokioIo::new(stream);
+            let served = if h2 {
+                hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(io, service).await
+            } else {
+                hyper::server::conn::http1::Builder::new().serve_connection(io, service).await
+            };
+            if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "gateway connection ended with an error");
             }
         });

@@ -1,7 +1,9 @@
-//! The route table: every live proxy of an environment by context path, each with
-//! its compiled upstream and its own connection pool (so pooled connections are never shared
-//! between endpoints with different certificates).
-use super::forward::Body;
+//! The route table: every live proxy of an environment by context path, each with its compiled
+//! upstream and a connection pool. Routes share a pool only when their TLS configuration is the
+//! same shared one (same trusted certificates, key pair and checks) and their connect timeout is
+//! the same, so pooled connections are never shared between endpoints with different
+//! certificates.
+use super::forward::UpstreamBody;
 use crate::metrics::{Metrics, RouteMetrics};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -9,25 +11,29 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 pub use services::upstream::RouteSpec;
 use services::upstream::{compile, Upstream};
+use bytes::Bytes;
 use hyper::header::HeaderValue;
+use hyper::http::uri::{Authority, Scheme};
 use services::Error;
 use std::borrow::Borrow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
+
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
 
 pub struct Route {
     pub proxy_id: i32,
     pub name: String,
     pub context_path: String,
     pub upstream: Upstream,
-    /// "https://host:port/base": the backend URL up to where the request's path is appended,
-    /// worked out once here rather than per request.
-    pub origin: String,
     /// The backend's authority, sent as the Host header.
     pub host: HeaderValue,
-    pub client: Client<HttpsConnector<HttpConnector>, Body>,
+    /// The backend URI's scheme and authority, parsed once.
+    pub scheme: Scheme,
+    pub authority: Authority,
+    pub client: Arc<UpstreamClient>,
     pub metrics: RouteMetrics,
 }
 
@@ -73,7 +79,7 @@ impl RouteTable {
         self.routes.len()
     }
 
-    pub fn compile(specs: Vec<RouteSpec>, environment: &str, metrics: &Metrics) -> Result<RouteTable, Error> {
+    pub fn compile(specs: Vec<RouteSpec>, environment: &str, metrics: &Arc<Metrics>) -> Result<RouteTable, Error> {
         let mut table = RouteTable { routes: HashSet::with_capacity(specs.len()) };
         for spec in specs {
             table.insert(Route::compile(spec, environment, metrics)?)?;
@@ -122,20 +128,52 @@ impl RouteTable {
 }
 
 impl Route {
+    /// "https://host:port/base": the backend URL that the rest of a request's path is appended to.
+    #[cfg(test)]
+    pub fn origin(&self) -> String {
+        format!("{}://{}{}", self.scheme, self.authority, self.upstream.base_path)
+    }
+
     /// Compiles one proxy's route: its upstream (TLS configuration included) and its pool.
-    pub fn compile(spec: RouteSpec, environment: &str, metrics: &Metrics) -> Result<Arc<Route>, Error> {
+    pub fn compile(spec: RouteSpec, environment: &str, metrics: &Arc<Metrics>) -> Result<Arc<Route>, Error> {
         let upstream = compile(&spec.upstream).map_err(|e| Error::Invalid { field: None, message: format!("{} cannot be compiled: {e}", spec.name) })?;
-        let client = client_for(&upstream)?;
+        let client = shared_client(&upstream)?;
         let metrics = metrics.route(environment, &spec.name);
         let authority = upstream.authority();
-        let scheme = if upstream.https { "https" } else { "http" };
-        let origin = format!("{scheme}://{authority}{}", upstream.base_path);
         let host = HeaderValue::from_str(&authority).map_err(|_| Error::invalid("url", format!("{} has a backend host that cannot be a Host header", spec.name)))?;
-        Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, origin, host, client, metrics }))
+        let unusable = || Error::invalid("url", format!("{} has a backend host that cannot be a URI authority", spec.name));
+        let authority = Authority::from_maybe_shared(Bytes::from(authority)).map_err(|_| unusable())?;
+        let scheme = if upstream.https { Scheme::HTTPS } else { Scheme::HTTP };
+        Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, host, scheme, authority, client, metrics }))
     }
 }
 
-fn client_for(upstream: &Upstream) -> Result<Client<HttpsConnector<HttpConnector>, Body>, Error> {
+/// What makes two routes' pools interchangeable: the same shared TLS configuration (by address:
+/// a live client is held by routes that hold that very configuration, so the address cannot be
+/// reused while the entry still upgrades) and the same connect timeout.
+#[derive(PartialEq, Eq, Hash)]
+struct ClientKey {
+    tls: Option<usize>,
+    connect_timeout: Duration,
+}
+
+/// Pools by `ClientKey`, weak: a pool goes when its last route does. Thousands of proxies behind
+/// one backend with one key pair then cost one client, not one each.
+static SHARED_CLIENTS: LazyLock<Mutex<HashMap<ClientKey, Weak<UpstreamClient>>>> = LazyLock::new(Default::default);
+
+fn shared_client(upstream: &Upstream) -> Result<Arc<UpstreamClient>, Error> {
+    let key = ClientKey { tls: upstream.tls.as_ref().map(|c| Arc::as_ptr(c) as usize), connect_timeout: upstream.connect_timeout };
+    let mut shared = SHARED_CLIENTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(client) = shared.get(&key).and_then(Weak::upgrade) {
+        return Ok(client);
+    }
+    let client = Arc::new(client_for(upstream)?);
+    shared.retain(|_, client| client.strong_count() > 0);
+    shared.insert(key, Arc::downgrade(&client));
+    Ok(client)
+}
+
+fn client_for(upstream: &Upstream) -> Result<UpstreamClient, Error> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);

@@ -108,7 +108,7 @@ async fn gateway() -> (Gateway, String, reqwest::Client, tempfile::TempDir) {
     let db = services::db::connect_and_migrate(&services::db::default_sqlite_url(dir.path())).await.unwrap();
     let services = Services::new(db, services::secrets::MasterKey::parse(&"42".repeat(32)).unwrap());
     let addrs = HashMap::from([("development".to_string(), "127.0.0.1:0".parse().unwrap())]);
-    let gateway = Gateway::start(&services, &addrs, crate::metrics::Metrics::new()).await.unwrap();
+    let gateway = Gateway::start(&services, &addrs, crate::metrics::Metrics::new(), 2).await.unwrap();
     let dev = gateway.get("development").unwrap();
     let pem = services::environments::list(&services.db).await.unwrap().remove(0).gateway_certificate_pem.unwrap();
     let client = reqwest::Client::builder()
@@ -177,13 +177,13 @@ async fn route_lookup_takes_the_longest_context_path_on_whole_segments() {
     assert_eq!(found("/ab"), None);
     assert_eq!(found("/"), None);
     let route = table.find("/a/b").unwrap().0;
-    assert_eq!((route.origin.as_str(), route.host.to_str().unwrap()), ("https://backend.test/base", "backend.test"));
+    assert_eq!((route.origin().as_str(), route.host.to_str().unwrap()), ("https://backend.test/base", "backend.test"));
     assert_eq!(table.without(2).find("/a/b/c").map(|(r, _)| r.context_path.as_str()), Some("/a"));
 
     // A redeploy replaces the proxy's own route; another proxy at a live path is refused.
     let compile = |id: i32, name: &str, path: &str| Route::compile(RouteSpec { proxy_id: id, ..spec(name, path, "https://backend.test/v2".into(), &ca, None, 1_000) }, "development", &metrics).unwrap();
     let redeployed = table.with(compile(2, "B v2", "/a/b")).unwrap();
-    assert_eq!((redeployed.len(), redeployed.find("/a/b").unwrap().0.origin.as_str()), (4, "https://backend.test/v2"));
+    assert_eq!((redeployed.len(), redeployed.find("/a/b").unwrap().0.origin().as_str()), (4, "https://backend.test/v2"));
     let clash = table.with(compile(9, "Other", "/a/b")).map(|_| ()).unwrap_err().to_string();
     assert!(clash.contains("/a/b and Other would both be live at /a/b"), "{clash}");
     let moved = table.with(compile(2, "B moved", "/b")).unwrap();

@@ -56,6 +56,14 @@ pub async fn check_connection(upstream: &Upstream) -> ConnectionCheck {
     report
 }
 
+/// Why connecting to a backend fails, found out on a fresh connection of its own. The gateway
+/// asks when its pooled connection closed before the request went out, which hides the cause:
+/// a TLS 1.3 backend refuses a missing or unknown client certificate only after the handshake.
+pub async fn diagnose(upstream: &Upstream) -> Option<UpstreamError> {
+    let mut report = ConnectionCheck { ok: false, code: None, message: String::new(), chain: Vec::new(), tls_version: String::new(), http_status: None, elapsed_ms: 0 };
+    run(upstream, &mut report).await.err()
+}
+
 async fn run(upstream: &Upstream, report: &mut ConnectionCheck) -> Result<u16, UpstreamError> {
     let ctx = &upstream.context;
     let tcp = match tokio::time::timeout(upstream.connect_timeout, TcpStream::connect((upstream.host.as_str(), upstream.port))).await {
