@@ -47,26 +47,25 @@ class Stack:
         self.peer.write(nginx.peer_conf(self.peer.prefix, self.pki, self.peer_port, self.backend_port, [CONTEXT]))
         self.peer.start(self.peer_port)
         self.started.append(self.peer)
-        data = os.path.join(self.workdir, "gatehouse-data")
-        os.makedirs(data, exist_ok=True)
-        self.gatehouse = Gatehouse(self._binary, data, procs.PROXY_CORE)
-        self.started.append(self.gatehouse)
-        self.gatehouse.setup(self.pki)
-        self.gatehouse.create_proxy("bench", CONTEXT, self.backend_url)
-        self.gatehouse.deploy("bench")
+        self.gatehouse = self._start_gatehouse(self._binary, "gatehouse-data")
         self.targets = [Target("direct", self.direct_port, ""), Target("nginx", self.peer_port, CONTEXT),
                         Target("gatehouse", self.gatehouse.dev_port, CONTEXT)]
         if self._baseline_binary:
-            # An earlier build beside this one, the same proxy on the same backend, in its own data dir.
-            data = os.path.join(self.workdir, "baseline-data")
-            os.makedirs(data, exist_ok=True)
-            self.baseline = Gatehouse(self._baseline_binary, data, procs.PROXY_CORE)
-            self.started.append(self.baseline)
-            self.baseline.setup(self.pki)
-            self.baseline.create_proxy("bench", CONTEXT, self.backend_url)
-            self.baseline.deploy("bench")
+            # An earlier build beside this one, the same proxy on the same backend.
+            self.baseline = self._start_gatehouse(self._baseline_binary, "baseline-data")
             self.targets.append(Target("baseline", self.baseline.dev_port, CONTEXT))
         self.check()
+
+    def _start_gatehouse(self, binary: str, data_name: str) -> Gatehouse:
+        """A Gatehouse on its own data dir with the bench proxy deployed to Development."""
+        data = os.path.join(self.workdir, data_name)
+        os.makedirs(data, exist_ok=True)
+        gatehouse = Gatehouse(binary, data, procs.PROXY_CORE)
+        self.started.append(gatehouse)
+        gatehouse.setup(self.pki)
+        gatehouse.create_proxy("bench", CONTEXT, self.backend_url)
+        gatehouse.deploy("bench")
+        return gatehouse
 
     def probe(self, target: Target) -> Probe:
         if target.name in ("gatehouse", "baseline"):
