@@ -137,10 +137,11 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &He
         }
         Ok(Err(e)) => {
             let found = classify(&e, &upstream.context);
-            if found.kind != UpstreamErrorKind::ProtocolError || !closed_before_sending(&e) {
+            if found.kind != UpstreamErrorKind::ProtocolError {
                 found
             } else {
-                // The cause went with the connection: look again on a connection of our own.
+                // The connection ended (canceled, broken pipe, reset) and took its cause with it, such as a
+                // TLS 1.3 backend's refusal of the client certificate: look again on a connection of our own.
                 tokio::time::timeout(upstream.read_timeout, diagnose(upstream)).await.ok().flatten().unwrap_or(found)
             }
         }
@@ -172,15 +173,3 @@ fn backend_uri(route: &Route, rest: &str, query: Option<&str>) -> Option<Uri> {
     Uri::from_parts(parts).ok()
 }
 
-/// Whether the pooled connection ended before the request was sent (hyper reports it canceled),
-/// so the error says nothing of why.
-fn closed_before_sending(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_canceled) {
-            return true;
-        }
-        next = e.source();
-    }
-    false
-}
