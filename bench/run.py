@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from gh_bench import BenchError, procs, report  # noqa: E402
-from gh_bench.deploys import Fillers, deploy_to_live, nginx_reload, storm  # noqa: E402
+from gh_bench.deploys import FILL_THREADS, Fillers, deploy_to_live, nginx_reload, storm  # noqa: E402
 from gh_bench.gatehouse import Gatehouse  # noqa: E402
 from gh_bench.probe import Probe  # noqa: E402
 from gh_bench.stack import CONTEXT, Stack  # noqa: E402
@@ -180,7 +180,7 @@ def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers,
         *report.deploy_table(gh_deploys, ng_reloads), "",
         "## Deploy storm", "", *report.storm_lines(st), "",
         "## Memory (Gatehouse VmRSS)", "", *mem_lines,
-        f"- making proxies live through REST (create, PUT endpoint, deploy; one thread) took {fillers.seconds:.0f} s for {fillers.count} proxies",
+        f"- making proxies live through REST (create, PUT endpoint, deploy; {FILL_THREADS} calls at a time) took {fillers.seconds:.0f} s for {fillers.count} proxies",
         "",
         "## Machine", "", *report.machine(), "",
         "## Commands", "",

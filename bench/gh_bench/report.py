@@ -40,15 +40,25 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x"
 
 
+def _paired(r: CaseResult, metric, over: str = "nginx") -> str:
+    """Gatehouse / `over` within each repeat (the two ran one after the other, so a slow spell
+    of the machine hits both): the median of those ratios, and their range."""
+    pairs = [g / o for g, o in zip(r.values("gatehouse", metric), r.values(over, metric)) if o]
+    if not pairs:
+        return "–"
+    med = f"{statistics.median(pairs):.2f}x"
+    return med if len(pairs) == 1 else f"{med} ({min(pairs):.2f}–{max(pairs):.2f})"
+
+
 def throughput_table(results: dict) -> list[str]:
-    out = ["| case | direct | nginx | Gatehouse | Gatehouse / nginx | errors (d/n/g) |", "|---|---:|---:|---:|---:|---|"]
+    out = ["| case | direct | nginx | Gatehouse | Gatehouse / nginx | per repeat | errors (d/n/g) |", "|---|---:|---:|---:|---:|---:|---|"]
     for key in ("h1-small", "h1-16k", "h2-small", "h2-16k", "newconn"):
         r = results[key]
         cells = [_spread(r, t, _rps, ".0f") for t in TARGETS]
         ratio = _ratio(r.median("gatehouse", _rps), r.median("nginx", _rps))
         errs = "/".join(str(r.errors(t)) for t in TARGETS)
         out.append(f"| {r.case.title}, {r.case.connections} conn{f' × {r.case.streams} streams' if r.case.streams > 1 else ''} "
-                   f"| {' | '.join(cells)} | **{ratio}** | {errs} |")
+                   f"| {' | '.join(cells)} | **{ratio}** | {_paired(r, _rps)} | {errs} |")
     return out
 
 
@@ -59,11 +69,11 @@ def quick_lines(results: dict) -> list[str]:
         med = {t: r.median(t, _rps) for t in TARGETS}
         cpu = {t: r.median(t, _cpu) for t in TARGETS}
         line = (f"{key:9} req/s direct {med['direct']:.0f}, nginx {med['nginx']:.0f}, Gatehouse {med['gatehouse']:.0f}: "
-                f"{_ratio(med['gatehouse'], med['nginx'])}; CPU s/100k {_ratio(cpu['gatehouse'], cpu['nginx'])}")
+                f"{_ratio(med['gatehouse'], med['nginx'])} (per repeat {_paired(r, _rps)}); CPU s/100k {_ratio(cpu['gatehouse'], cpu['nginx'])}")
         if r.samples.get("baseline"):
             base, base_cpu = r.median("baseline", _rps), r.median("baseline", _cpu)
             line += (f"; baseline {base:.0f} req/s ({_ratio(base, med['nginx'])} of nginx): Gatehouse / baseline "
-                     f"{_ratio(med['gatehouse'], base)}, CPU s/100k {_ratio(cpu['gatehouse'], base_cpu)}")
+                     f"{_ratio(med['gatehouse'], base)} (per repeat {_paired(r, _rps, 'baseline')}), CPU s/100k {_ratio(cpu['gatehouse'], base_cpu)}")
         out.append(line)
     return out
 

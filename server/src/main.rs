@@ -20,6 +20,14 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Hands memory that is free but still held back to the OS. The restore reads every live
+/// revision at once; mimalloc returns what that freed only on later allocations, and a console
+/// left idle after a start would keep it (146 MB instead of 78 MB at 10,000 live proxies).
+fn release_freed_memory() {
+    // SAFETY: mi_collect takes no pointers and may be called from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -89,6 +97,7 @@ async fn run(config: Config) -> Result<(), String> {
     if restored > 0 {
         tracing::info!(routes = restored, "restored the live routes");
     }
+    release_freed_memory();
 
     let app = portal::router(portal::state(services.clone())?, metrics);
     println!("Gatehouse console: {base}");
