@@ -21,7 +21,7 @@ export LEPTOS_ENV := PROD
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
 	@echo "make test   run every test: cargo tests, Playwright (JavaScript on and off), the benchmark smoke run"
-	@echo "make bench  Gatehouse against nginx on the mutual-TLS path; writes bench/RESULTS.md (about 20 min)"
+	@echo "make bench  Gatehouse against nginx on the mutual-TLS path; writes bench/RESULTS.md (about 25 min)"
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown

@@ -31,7 +31,7 @@ def arguments() -> argparse.Namespace:
                    help="the gatehouse binary (default: $GATEHOUSE_BIN or ./target/release/gatehouse)")
     p.add_argument("--duration", type=float, help="seconds per measured run (full 6, smoke 1)")
     p.add_argument("--warmup", type=float, help="seconds of warm-up before each run (full 2, smoke 0)")
-    p.add_argument("--repeats", type=int, help="repeats of each case (full 3, smoke 1)")
+    p.add_argument("--repeats", type=int, help="repeats of each case (full 5, smoke 1)")
     p.add_argument("--deploys", type=int, help="deploys timed per level (full 20, smoke 3)")
     p.add_argument("--levels", help="live proxy counts for deploy-to-live (full 1,100,1000; smoke 1,5)")
     p.add_argument("--reload-locations", help="location counts for nginx -s reload (full 1,1000; smoke 1,5)")
@@ -44,7 +44,7 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--cases", help="only these data-path cases, comma-separated (e.g. h1-small,h2-small): a quick "
                    "side-by-side check while working on the gateway; prints the ratios, writes nothing")
     a = p.parse_args()
-    full = dict(duration=6, warmup=2, repeats=3, deploys=20, levels="1,100,1000", reload_locations="1,1000",
+    full = dict(duration=6, warmup=2, repeats=5, deploys=20, levels="1,100,1000", reload_locations="1,1000",
                 storm_deploys=100, memory_proxies=10000, memory_budget=900)
     smoke = dict(duration=1, warmup=0, repeats=1, deploys=3, levels="1,5", reload_locations="1,5",
                  storm_deploys=5, memory_proxies=20, memory_budget=0)
@@ -165,7 +165,7 @@ def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers,
         "",
         "Figures from a noisy 2-core virtual machine where other builds may have been running: read the ratios, not the "
         "absolute numbers. Core 0 runs the proxy under test (nginx: master + 1 worker; Gatehouse with "
-        "`TOKIO_WORKER_THREADS=1`), core 1 the load generator and the backend (nginx, 1 worker), via `taskset`. "
+        "`GATEHOUSE_GATEWAY_THREADS=1` and `TOKIO_WORKER_THREADS=1`: one gateway thread, one console thread), core 1 the load generator and the backend (nginx, 1 worker), via `taskset`. "
         "Load average (1, 5, 15 min) " + "; ".join(f"{when}: {v}" for when, v in loads) + " (the harness itself keeps about 2 busy).",
         "",
         "## Targets", "", *report.targets(results, gh_deploys, st, at_goal, memory[-1][0] >= a.memory_proxies, deploy_level, a.memory_proxies), "",

@@ -175,7 +175,6 @@ fn backend_uri(route: &Route, rest: &str, query: Option<&str>) -> Option<Uri> {
     Uri::from_parts(parts).ok()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,7 +191,6 @@ mod tests {
     #[test]
     fn a_request_future_stays_small() {
         let size = future_size::<Request<Incoming>, Arc<RouteTable>, &'static HeaderValue, &'static EnvironmentGateway, _, _>(handle);
-        eprintln!("size of handle's future: {size} bytes");
         // 2,032 bytes when written; 7,144 with the probe inline.
         assert!(size <= 2560, "a request's future is {size} bytes; box what made it grow");
     }
