@@ -41,8 +41,8 @@ def _ratio(a: float, b: float) -> str:
 
 
 def _paired(r: CaseResult, metric, over: str = "nginx") -> str:
-    """Gatehouse / `over` within each repeat (the two ran one after the other, so a slow spell
-    of the machine hits both): the median of those ratios, and their range."""
+    """Gatehouse / `over` within each repeat (the two ran seconds apart, so a slow spell of the
+    machine mostly hits both): the median of those ratios, and their range."""
     pairs = [g / o for g, o in zip(r.values("gatehouse", metric), r.values(over, metric)) if o]
     if not pairs:
         return "–"

@@ -14,7 +14,8 @@ pub struct PeerCertificate {
 }
 
 /// The outcome of a real connection to the backend with the saved endpoint configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `Default` is a check that has learned nothing yet (not ok, no code, no chain).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct ConnectionCheck {
     pub ok: bool,

@@ -37,7 +37,7 @@ pub async fn check_saved(db: &DatabaseConnection, master_key: &MasterKey, actor:
 /// Connects, shakes hands, sends `GET <path>` and reads the status line.
 pub async fn check_connection(upstream: &Upstream) -> ConnectionCheck {
     let started = Instant::now();
-    let mut report = ConnectionCheck { ok: false, code: None, message: String::new(), chain: Vec::new(), tls_version: String::new(), http_status: None, elapsed_ms: 0 };
+    let mut report = ConnectionCheck::default();
     let outcome = run(upstream, &mut report).await;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     match outcome {
@@ -60,7 +60,7 @@ pub async fn check_connection(upstream: &Upstream) -> ConnectionCheck {
 /// asks when its pooled connection closed before the request went out, which hides the cause:
 /// a TLS 1.3 backend refuses a missing or unknown client certificate only after the handshake.
 pub async fn diagnose(upstream: &Upstream) -> Option<UpstreamError> {
-    let mut report = ConnectionCheck { ok: false, code: None, message: String::new(), chain: Vec::new(), tls_version: String::new(), http_status: None, elapsed_ms: 0 };
+    let mut report = ConnectionCheck::default();
     run(upstream, &mut report).await.err()
 }
 
