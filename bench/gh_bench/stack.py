@@ -67,9 +67,13 @@ class Stack:
         gatehouse.deploy("bench")
         return gatehouse
 
+    def _gatehouse_of(self, target: Target) -> Gatehouse | None:
+        """The Gatehouse behind `target`, or None for direct and nginx."""
+        return {"gatehouse": self.gatehouse, "baseline": self.baseline}.get(target.name)
+
     def probe(self, target: Target) -> Probe:
-        if target.name in ("gatehouse", "baseline"):
-            own = self.gatehouse if target.name == "gatehouse" else self.baseline
+        own = self._gatehouse_of(target)
+        if own:
             return Probe(target.port, cadata=own.gateway_pem)
         return Probe(target.port, cafile=self.pki.path("ca.pem"))
 
@@ -101,10 +105,9 @@ class Stack:
 
     def cpu_pids(self, target: Target) -> list[int]:
         """Whose CPU time a case on this target costs: the proxy's (for direct, the backend's)."""
-        if target.name == "gatehouse":
-            return [self.gatehouse.pid]
-        if target.name == "baseline":
-            return [self.baseline.pid]
+        own = self._gatehouse_of(target)
+        if own:
+            return [own.pid]
         return (self.peer if target.name == "nginx" else self.backend).pids()
 
     def stop(self) -> None:

@@ -22,7 +22,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Hands memory that is free but still held back to the OS. The restore reads every live
 /// revision at once; mimalloc returns what that freed only on later allocations, and a console
-/// left idle after a start would keep it (146 MB instead of 72 MB after a restart with 10,000 live proxies).
+/// left idle after a start would keep it (146 MB instead of 72 MB after a restart with 10,000
+/// live proxies).
 fn release_freed_memory() {
     // SAFETY: mi_collect takes no pointers and may be called from any thread at any time.
     unsafe { libmimalloc_sys::mi_collect(true) }

@@ -83,7 +83,7 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer_ip: &He
         return respond(404, "no_route", &format!("no API proxy is deployed at {path} in the {} environment", gateway.name), id);
     };
     let method = req.method().clone();
-    let response = forward(req, route, rest, peer_ip, &request_id).await;
+    let response = forward(req, route, rest, peer_ip, (&request_id, id)).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     route.metrics.answered(status, elapsed);
@@ -96,8 +96,9 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer_ip: &He
     response
 }
 
-async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &HeaderValue, request_id: &HeaderValue) -> Response<Body> {
-    let id = request_id.to_str().unwrap_or_default();
+/// `request_id` is the id as a header value and as text, both made once in `handle`.
+async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &HeaderValue, request_id: (&HeaderValue, &str)) -> Response<Body> {
+    let (request_id, id) = request_id;
     let too_big = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > MAX_REQUEST_BODY);
     if too_big {
         let message = format!("the request body is larger than the gateway's limit of {} MiB", MAX_REQUEST_BODY / (1024 * 1024));
