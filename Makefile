@@ -1,6 +1,7 @@
 # Gatehouse: the two commands.
 #   make run   installs what is missing, builds (release) and starts Gatehouse on SQLite in ./data
-#   make test  installs what is missing and runs every cargo test and the Playwright suite
+#   make test  installs what is missing, checks formatting and clippy, and runs every cargo test,
+#              the Playwright suite and the benchmark smoke run
 # Every install step is skipped when its result is already there at the right version.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -16,7 +17,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CARGO_BIN):$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export LEPTOS_ENV := PROD
 
-.PHONY: help run test build tools tools-test test-cargo test-e2e bench bench-smoke clean
+.PHONY: help run test build site tools tools-test lint test-build test-cargo test-e2e bench bench-smoke clean
 
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
@@ -43,15 +44,29 @@ run: build
 	@mkdir -p data
 	GATEHOUSE_DATA_DIR=$${GATEHOUSE_DATA_DIR:-./data} LEPTOS_SITE_ROOT=target/site ./target/release/gatehouse
 
-# Cargo tests run in release mode so they reuse the dependencies the release build compiled.
-test-cargo: build
+# The tests' build: the browser site from cargo-leptos (wasm, CSS, public/), and every test
+# binary plus target/release/gatehouse from one `cargo test` build. The server is compiled once:
+# a cargo-leptos server build beside it would take the workspace crates with other dependency
+# features (the tests' dev-dependencies add some) and each build would undo the other's.
+site: tools
+	cargo leptos build --release --frontend-only
+
+test-build: site
+	cargo test --release --workspace --no-run
+
+test-cargo: test-build
 	cargo test --release --workspace
 
-test-e2e: build tools-test
+test-e2e: test-build tools-test
 	cd end2end && npx playwright test
 
+# Formatting (rustfmt.toml) and clippy with every warning an error (clippy.toml).
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
 # The benchmark harness in its seconds-long smoke mode, so it never rots (bench/README.md).
-test: tools-test test-cargo test-e2e bench-smoke
+test: lint tools-test test-cargo test-e2e bench-smoke
 
 # Gatehouse versus nginx on the mutual-TLS path, loopback only (bench/README.md). `bench` (not
 # part of `make test`) writes bench/RESULTS.md; `bench-smoke` runs every step for about a second.
@@ -61,7 +76,7 @@ bench: build
 	bench/install.sh
 	python3 bench/run.py --gatehouse $(BENCH_GATEHOUSE) --out bench/RESULTS.md
 
-bench-smoke: build
+bench-smoke: test-build
 	bench/install.sh
 	python3 bench/run.py --smoke --gatehouse $(BENCH_GATEHOUSE) --out $${TMPDIR:-/tmp}/gatehouse-bench-smoke.md
 

@@ -8,6 +8,7 @@ pub mod projects;
 pub mod proxies;
 pub mod session;
 pub mod tokens;
+pub mod try_gateway;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -4,13 +4,14 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod file_routes;
 pub mod pages;
 #[cfg(feature = "ssr")]
 mod state;
 
-pub use error::AppError;
 #[cfg(feature = "ssr")]
 pub use api::guard::store_flash;
+pub use error::AppError;
 #[cfg(feature = "ssr")]
 pub use state::AppState;
 
@@ -29,6 +30,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // Served from the site root (cargo-leptos copies public/ there). The ICO is for
+                // browsers that ask for /favicon.ico or cannot use an SVG icon; `sizes` keeps
+                // Chromium from preferring it over the SVG.
+                <link rel="icon" href="/favicon.ico" sizes="32x32"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

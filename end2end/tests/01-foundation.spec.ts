@@ -117,3 +117,30 @@ test("API tokens are shown once and can be revoked", async ({ page }, testInfo) 
   const refused = await page.request.get(`${gh.base}/api/v1/projects`, { headers: { Authorization: `Bearer ${token}` } });
   expect(refused.status()).toBe(401);
 });
+
+test("the favicon and the logo are served, and the header's logo loads", async ({ page }, testInfo) => {
+  const gh = server(testInfo);
+  // Browsers ask for /favicon.ico whatever the page says; the page names the SVG too.
+  for (const [path, type] of [
+    ["/favicon.ico", /^image\/(x-icon|vnd\.microsoft\.icon)/],
+    ["/favicon.svg", /^image\/svg\+xml/],
+    ["/logo.svg", /^image\/svg\+xml/],
+  ] as const) {
+    const res = await page.request.get(`${gh.base}${path}`);
+    expect(res.status(), path).toBe(200);
+    expect(res.headers()["content-type"], path).toMatch(type);
+  }
+  const ico = await page.request.get(`${gh.base}/favicon.ico`).then((r) => r.body());
+  expect([...ico.subarray(0, 4)], "an ICO file's header").toEqual([0, 0, 1, 0]);
+
+  await signIn(page, gh.base);
+  await expect(page.locator('link[rel="icon"][href="/favicon.ico"]')).toHaveCount(1);
+  await expect(page.locator('link[rel="icon"][href="/favicon.svg"]')).toHaveAttribute("type", "image/svg+xml");
+  const logo = page.locator("header.topbar .brand img");
+  await expect(logo).toBeVisible();
+  await expect(logo).toHaveAttribute("src", "/logo.svg");
+  // Loaded, not a broken-image box: an image that failed has no natural size.
+  await expect.poll(() => logo.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0))).toBeGreaterThan(0);
+  // The brand still reads "Gatehouse" (the image is decorative).
+  await expect(page.locator("header.topbar .brand")).toHaveText("Gatehouse");
+});

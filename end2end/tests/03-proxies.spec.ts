@@ -226,3 +226,32 @@ test("Environments list each gateway's URL and its certificate", async ({ page }
   await download.saveAs(file);
   expect(openssl(["x509", "-in", file, "-noout", "-subject"])).toContain("Gatehouse Development gateway");
 });
+
+test("the proxy's left navigation stays at the top of a long page", async ({ page }, testInfo) => {
+  const gh = server(testInfo);
+  await signIn(page, gh.base);
+  // A short window and both cards open: the Endpoints page is far taller than the window.
+  await page.setViewportSize({ width: 1280, height: 500 });
+  await page.goto(`${gh.base}${ENDPOINTS}`);
+  await configure(page.getByTestId("endpoint-development"));
+  await configure(page.getByTestId("endpoint-production"));
+  const [scrollHeight, innerHeight] = await page.evaluate(() => [document.documentElement.scrollHeight, window.innerHeight]);
+  expect(scrollHeight, "a page taller than the window").toBeGreaterThan(innerHeight + 400);
+
+  const nav = page.getByRole("navigation", { name: "API proxy" });
+  const heading = page.locator(".proxy-content").getByRole("heading", { name: "Endpoints", exact: true, level: 2 });
+  // At the top of the page and scrolled to its bottom alike, the navigation starts beside the
+  // content's first heading instead of following the window down the page.
+  for (const scrolled of [false, true]) {
+    if (scrolled) {
+      await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(300);
+    }
+    const navBox = await nav.boundingBox();
+    const headingBox = await heading.boundingBox();
+    expect(navBox, "the navigation is laid out").not.toBeNull();
+    expect(headingBox, "the heading is laid out").not.toBeNull();
+    const [navTop, headingTop] = [navBox!.y, headingBox!.y];
+    expect(Math.abs(navTop - headingTop), `navigation top ${navTop}, heading top ${headingTop} (scrolled: ${scrolled})`).toBeLessThan(40);
+  }
+});

@@ -56,6 +56,17 @@ async function sendFromTestPage(page: Page, environment: string, answer: string)
   await nav(page, "Deploy");
 }
 
+/** Waits for the console to be hydrated (so forms submit through JavaScript, not a post),
+ * then marks the document, so `expectSameDocument` can tell it was not reloaded since. */
+async function markDocument(page: Page) {
+  await expect(page.locator(".console")).toHaveAttribute("data-hydrated", "true");
+  await page.evaluate(() => document.documentElement.setAttribute("data-e2e-same-document", ""));
+}
+
+async function expectSameDocument(page: Page) {
+  await expect(page.locator("html[data-e2e-same-document]"), "the page was not reloaded").toHaveCount(1);
+}
+
 async function download(page: Page, link: Locator, file: string): Promise<string> {
   const promise = page.waitForEvent("download");
   await link.click();
@@ -65,6 +76,7 @@ async function download(page: Page, link: Locator, file: string): Promise<string
 
 test("deploy to Development, promote to Production with its own certificate, roll back, undeploy", async ({ page }, testInfo) => {
   const gh = server(testInfo);
+  const js = testInfo.project.name === "js";
   await signIn(page, gh.base);
   const servers: https.Server[] = [];
   try {
@@ -119,14 +131,24 @@ test("deploy to Development, promote to Production with its own certificate, rol
 
     // Step 4: Deploy → Development card → Configure & Deploy → Save & Deploy.
     await nav(page, "Deploy");
+    // The proxy's header: a status badge per environment.
+    const devStatus = page.getByTestId("env-status-development");
+    const prodStatus = page.getByTestId("env-status-production");
+    await expect(devStatus).toContainText("Not deployed");
+    await expect(prodStatus).toContainText("Not deployed");
     const devCard = page.getByTestId("deploy-development");
     await devCard.getByText("Configure & Deploy").click();
     await expect(devCard).toContainText(`https://127.0.0.1:${devPort}/forecast`);
+    if (js) await markDocument(page);
     await devCard.getByRole("button", { name: "Save & Deploy" }).click();
     await expect(page.getByTestId("flash")).toContainText("Deployed revision 1 of Forecast API v1: live in Development");
     await expect(devCard.getByTestId("live-revision")).toContainText("Revision 1 is live");
+    // The header follows: with JavaScript without a reload, without it after the form's post.
+    await expect(devStatus).toContainText("Deployed · revision 1");
+    await expect(prodStatus).toContainText("Not deployed");
+    if (js) await expectSameDocument(page);
     const devUrl = await devCard.getByLabel("Invoke URL").inputValue();
-    if (testInfo.project.name === "js") {
+    if (js) {
       await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: gh.base });
       await devCard.getByRole("button", { name: "Copy" }).click();
       await expect(devCard.getByRole("button", { name: "Copied" })).toBeVisible();
@@ -147,6 +169,7 @@ test("deploy to Development, promote to Production with its own certificate, rol
     await expect(page.getByTestId("flash")).toContainText("Promoted revision 1 from Development as revision 2 of Forecast API v1: live in Production");
     const prodCard = page.getByTestId("deploy-production");
     await expect(prodCard.getByTestId("live-revision")).toContainText("Revision 2 is live");
+    await expect(prodStatus).toContainText("Deployed · revision 2");
     const prodUrl = await prodCard.getByLabel("Invoke URL").inputValue();
     const prodPem = await page.request.get(`${gh.base}/environments/production/gateway.pem`).then((r) => r.text());
     expect(await call(`${prodUrl}/today`, prodPem)).toEqual([200, "production /forecast/today"]);
@@ -165,6 +188,7 @@ test("deploy to Development, promote to Production with its own certificate, rol
     await expect(devCard.getByTestId("pending-changes")).toContainText("/forecast-next");
     await devCard.getByRole("button", { name: "Save & Deploy" }).click();
     await expect(page.getByTestId("flash")).toContainText("Deployed revision 3 of Forecast API v1: live in Development");
+    await expect(devStatus).toContainText("Deployed · revision 3");
     expect(await call(`${devUrl}/today`, gatewayPem)).toEqual([200, "development /forecast-next/today"]);
     const first = devCard.getByTestId("revision-list").getByRole("row").filter({ hasText: "Revision 1" });
     await first.locator("summary", { hasText: "Redeploy" }).click();
@@ -172,6 +196,7 @@ test("deploy to Development, promote to Production with its own certificate, rol
     await first.getByRole("button", { name: "Yes, redeploy" }).click();
     await expect(page.getByTestId("flash")).toContainText("Redeployed revision 1 of Forecast API v1: live in Development");
     await expect(devCard.getByTestId("live-revision")).toContainText("Revision 1 is live");
+    await expect(devStatus).toContainText("Deployed · revision 1");
     expect(await call(`${devUrl}/today`, gatewayPem)).toEqual([200, "development /forecast/today"]);
 
     // Undeploy Production, after confirming: its callers get no_route.
@@ -182,6 +207,8 @@ test("deploy to Development, promote to Production with its own certificate, rol
     expect(status).toBe(404);
     expect(JSON.parse(body).error.code).toBe("no_route");
     await expect(page.getByTestId("deploy-production").getByTestId("live-revision")).toContainText("Nothing is live here.");
+    await expect(prodStatus).toContainText("Not deployed");
+    await expect(devStatus).toContainText("Deployed · revision 1");
   } finally {
     servers.forEach((s) => s.close());
   }

@@ -101,18 +101,9 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Memberships::Table, Memberships::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                        ForeignKey::create().from(Memberships::Table, Memberships::UserId).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::Cascade),
                     )
-                    .index(
-                        Index::create()
-                            .name("ux_memberships_project_user")
-                            .col(Memberships::ProjectId)
-                            .col(Memberships::UserId)
-                            .unique(),
-                    )
+                    .index(Index::create().name("ux_memberships_project_user").col(Memberships::ProjectId).col(Memberships::UserId).unique())
                     .to_owned(),
             )
             .await?;
@@ -140,10 +131,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(ApiTokens::CreatedAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(ApiTokens::LastUsedAt).timestamp_with_time_zone().null())
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(ApiTokens::Table, ApiTokens::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                        ForeignKey::create().from(ApiTokens::Table, ApiTokens::UserId).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
             )
@@ -152,13 +140,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            ApiTokens::Table.into_iden(),
-            Sessions::Table.into_iden(),
-            Memberships::Table.into_iden(),
-            Projects::Table.into_iden(),
-            Users::Table.into_iden(),
-        ] {
+        for table in
+            [ApiTokens::Table.into_iden(), Sessions::Table.into_iden(), Memberships::Table.into_iden(), Projects::Table.into_iden(), Users::Table.into_iden()]
+        {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())

@@ -31,11 +31,7 @@ impl MigrationTrait for Migration {
 
         let seed = Query::insert()
             .into_table(Environments::Table)
-            .columns([
-                Environments::Name,
-                Environments::Slug,
-                Environments::Position,
-            ])
+            .columns([Environments::Name, Environments::Slug, Environments::Position])
             .values_panic(["Development".into(), "development".into(), 1.into()])
             .values_panic(["Production".into(), "production".into(), 2.into()])
             .to_owned();

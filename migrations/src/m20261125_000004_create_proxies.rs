@@ -96,7 +96,9 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Proxies::CreatedBy).integer().null())
                     .col(ColumnDef::new(Proxies::CreatedAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(Proxies::UpdatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(ForeignKey::create().from(Proxies::Table, Proxies::ProjectId).to(Projects::Table, Projects::Id).on_delete(ForeignKeyAction::Cascade))
+                    .foreign_key(
+                        ForeignKey::create().from(Proxies::Table, Proxies::ProjectId).to(Projects::Table, Projects::Id).on_delete(ForeignKeyAction::Cascade),
+                    )
                     .foreign_key(ForeignKey::create().from(Proxies::Table, Proxies::CreatedBy).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::SetNull))
                     .index(Index::create().name("ux_proxies_project_slug").col(Proxies::ProjectId).col(Proxies::Slug).unique())
                     .to_owned(),
@@ -119,12 +121,38 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(EndpointConfigs::HostMismatchAccepted).boolean().not_null())
                     .col(ColumnDef::new(EndpointConfigs::UpdatedBy).integer().null())
                     .col(ColumnDef::new(EndpointConfigs::UpdatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(ForeignKey::create().from(EndpointConfigs::Table, EndpointConfigs::ProxyId).to(Proxies::Table, Proxies::Id).on_delete(ForeignKeyAction::Cascade))
-                    .foreign_key(ForeignKey::create().from(EndpointConfigs::Table, EndpointConfigs::EnvironmentId).to(Environments::Table, Environments::Id).on_delete(ForeignKeyAction::Cascade))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(EndpointConfigs::Table, EndpointConfigs::ProxyId)
+                            .to(Proxies::Table, Proxies::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(EndpointConfigs::Table, EndpointConfigs::EnvironmentId)
+                            .to(Environments::Table, Environments::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
                     // A certificate in use cannot be deleted (the service says where it is used first).
-                    .foreign_key(ForeignKey::create().from(EndpointConfigs::Table, EndpointConfigs::ClientCertificateId).to(Certificates::Table, Certificates::Id).on_delete(ForeignKeyAction::Restrict))
-                    .foreign_key(ForeignKey::create().from(EndpointConfigs::Table, EndpointConfigs::UpdatedBy).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::SetNull))
-                    .index(Index::create().name("ux_endpoint_configs_proxy_environment").col(EndpointConfigs::ProxyId).col(EndpointConfigs::EnvironmentId).unique())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(EndpointConfigs::Table, EndpointConfigs::ClientCertificateId)
+                            .to(Certificates::Table, Certificates::Id)
+                            .on_delete(ForeignKeyAction::Restrict),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(EndpointConfigs::Table, EndpointConfigs::UpdatedBy)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::SetNull),
+                    )
+                    .index(
+                        Index::create()
+                            .name("ux_endpoint_configs_proxy_environment")
+                            .col(EndpointConfigs::ProxyId)
+                            .col(EndpointConfigs::EnvironmentId)
+                            .unique(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -135,8 +163,18 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(EndpointCertificates::EndpointConfigId).integer().not_null())
                     .col(ColumnDef::new(EndpointCertificates::CertificateId).integer().not_null())
                     .primary_key(Index::create().col(EndpointCertificates::EndpointConfigId).col(EndpointCertificates::CertificateId))
-                    .foreign_key(ForeignKey::create().from(EndpointCertificates::Table, EndpointCertificates::EndpointConfigId).to(EndpointConfigs::Table, EndpointConfigs::Id).on_delete(ForeignKeyAction::Cascade))
-                    .foreign_key(ForeignKey::create().from(EndpointCertificates::Table, EndpointCertificates::CertificateId).to(Certificates::Table, Certificates::Id).on_delete(ForeignKeyAction::Restrict))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(EndpointCertificates::Table, EndpointCertificates::EndpointConfigId)
+                            .to(EndpointConfigs::Table, EndpointConfigs::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(EndpointCertificates::Table, EndpointCertificates::CertificateId)
+                            .to(Certificates::Table, Certificates::Id)
+                            .on_delete(ForeignKeyAction::Restrict),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -154,14 +192,25 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Activities::Action).string_len(64).not_null())
                     .col(ColumnDef::new(Activities::Summary).text().not_null())
                     .col(ColumnDef::new(Activities::CreatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(ForeignKey::create().from(Activities::Table, Activities::ProjectId).to(Projects::Table, Projects::Id).on_delete(ForeignKeyAction::Cascade))
-                    .foreign_key(ForeignKey::create().from(Activities::Table, Activities::ProxyId).to(Proxies::Table, Proxies::Id).on_delete(ForeignKeyAction::SetNull))
-                    .foreign_key(ForeignKey::create().from(Activities::Table, Activities::ActorId).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::SetNull))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Activities::Table, Activities::ProjectId)
+                            .to(Projects::Table, Projects::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create().from(Activities::Table, Activities::ProxyId).to(Proxies::Table, Proxies::Id).on_delete(ForeignKeyAction::SetNull),
+                    )
+                    .foreign_key(
+                        ForeignKey::create().from(Activities::Table, Activities::ActorId).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::SetNull),
+                    )
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("ix_activities_project_created").table(Activities::Table).col(Activities::ProjectId).col(Activities::CreatedAt).to_owned())
+            .create_index(
+                Index::create().name("ix_activities_project_created").table(Activities::Table).col(Activities::ProjectId).col(Activities::CreatedAt).to_owned(),
+            )
             .await
     }
 

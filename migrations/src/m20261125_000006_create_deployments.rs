@@ -57,9 +57,18 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Revisions::Snapshot).text().not_null())
                     .col(ColumnDef::new(Revisions::CreatedBy).integer().null())
                     .col(ColumnDef::new(Revisions::CreatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(ForeignKey::create().from(Revisions::Table, Revisions::ProxyId).to(Proxies::Table, Proxies::Id).on_delete(ForeignKeyAction::Cascade))
-                    .foreign_key(ForeignKey::create().from(Revisions::Table, Revisions::EnvironmentId).to(Environments::Table, Environments::Id).on_delete(ForeignKeyAction::Cascade))
-                    .foreign_key(ForeignKey::create().from(Revisions::Table, Revisions::CreatedBy).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::SetNull))
+                    .foreign_key(
+                        ForeignKey::create().from(Revisions::Table, Revisions::ProxyId).to(Proxies::Table, Proxies::Id).on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Revisions::Table, Revisions::EnvironmentId)
+                            .to(Environments::Table, Environments::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create().from(Revisions::Table, Revisions::CreatedBy).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::SetNull),
+                    )
                     .index(Index::create().name("ux_revisions_proxy_number").col(Revisions::ProxyId).col(Revisions::Number).unique())
                     .to_owned(),
             )
@@ -78,15 +87,34 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Deployments::ElapsedMs).integer().not_null())
                     .col(ColumnDef::new(Deployments::DeployedBy).integer().null())
                     .col(ColumnDef::new(Deployments::DeployedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(ForeignKey::create().from(Deployments::Table, Deployments::ProxyId).to(Proxies::Table, Proxies::Id).on_delete(ForeignKeyAction::Cascade))
-                    .foreign_key(ForeignKey::create().from(Deployments::Table, Deployments::EnvironmentId).to(Environments::Table, Environments::Id).on_delete(ForeignKeyAction::Cascade))
-                    .foreign_key(ForeignKey::create().from(Deployments::Table, Deployments::RevisionId).to(Revisions::Table, Revisions::Id).on_delete(ForeignKeyAction::Cascade))
-                    .foreign_key(ForeignKey::create().from(Deployments::Table, Deployments::DeployedBy).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::SetNull))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Deployments::Table, Deployments::ProxyId)
+                            .to(Proxies::Table, Proxies::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Deployments::Table, Deployments::EnvironmentId)
+                            .to(Environments::Table, Environments::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Deployments::Table, Deployments::RevisionId)
+                            .to(Revisions::Table, Revisions::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create().from(Deployments::Table, Deployments::DeployedBy).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::SetNull),
+                    )
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("ix_deployments_environment").table(Deployments::Table).col(Deployments::EnvironmentId).col(Deployments::Id).to_owned())
+            .create_index(
+                Index::create().name("ix_deployments_environment").table(Deployments::Table).col(Deployments::EnvironmentId).col(Deployments::Id).to_owned(),
+            )
             .await
     }
 

@@ -67,14 +67,13 @@ impl Config {
                 if !email.contains('@') {
                     return Err(bad("GATEHOUSE_ADMIN_EMAIL", format!("'{email}' is not an email address")));
                 }
-                services::auth::validate_password("password", &password)
-                    .map_err(|e| bad("GATEHOUSE_ADMIN_PASSWORD", format!("is too weak: {e}")))?;
+                services::auth::validate_password("password", &password).map_err(|e| bad("GATEHOUSE_ADMIN_PASSWORD", format!("is too weak: {e}")))?;
                 Some((email, password))
             }
         };
 
         let gateway_threads = match get("GATEHOUSE_GATEWAY_THREADS") {
-            None => crate::gateway::default_threads(),
+            None => gateway::default_threads(),
             Some(text) => match text.trim().parse::<usize>() {
                 Ok(n @ 1..=1024) => n,
                 _ => return Err(bad("GATEHOUSE_GATEWAY_THREADS", format!("'{text}' is not a thread count from 1 to 1024"))),
@@ -87,9 +86,7 @@ impl Config {
 
 pub fn parse_addr(var: &'static str, value: Option<String>, default: &str) -> Result<SocketAddr, ConfigError> {
     let text = value.unwrap_or_else(|| default.to_string());
-    text.trim()
-        .parse()
-        .map_err(|_| bad(var, format!("'{text}' is not an address with a port, such as {default}")))
+    text.trim().parse().map_err(|_| bad(var, format!("'{text}' is not an address with a port, such as {default}")))
 }
 
 #[cfg(test)]

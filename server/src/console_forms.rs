@@ -1,7 +1,9 @@
 //! Console forms that upload files: multipart posts that server functions' URL-encoded forms
 //! cannot carry, plus the certificate download. Plain HTML forms, so they work the same with
-//! and without JavaScript; outcomes reach the next page as a flash message.
+//! and without JavaScript; outcomes reach the next page as a flash message. Their URLs are in
+//! `app::file_routes`, shared with the pages that link to them.
 use app::components::flash::Flash;
+use app::file_routes;
 use app::AppState;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -17,12 +19,12 @@ const BODY_LIMIT: usize = (2 * MAX_UPLOAD_KIB + services::model::MAX_CONTRACT_KI
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/projects/{project}/certificates/endpoint", post(upload_endpoint))
-        .route("/projects/{project}/certificates/client", post(add_client_pair))
-        .route("/projects/{project}/certificates/{id}/download", get(download))
-        .route("/projects/{project}/proxies/{proxy}/endpoint-certificates", post(upload_proxy_endpoint_certificate))
-        .route("/projects/{project}/proxies/{proxy}/contract", post(upload_contract))
-        .route("/environments/{environment}/gateway.pem", get(gateway_certificate))
+        .route(file_routes::ENDPOINT_CERTIFICATE_UPLOAD, post(upload_endpoint))
+        .route(file_routes::CLIENT_PAIR_UPLOAD, post(add_client_pair))
+        .route(file_routes::CERTIFICATE_DOWNLOAD, get(download))
+        .route(file_routes::PROXY_ENDPOINT_CERTIFICATE_UPLOAD, post(upload_proxy_endpoint_certificate))
+        .route(file_routes::CONTRACT_UPLOAD, post(upload_contract))
+        .route(file_routes::GATEWAY_CERTIFICATE_DOWNLOAD, get(gateway_certificate))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
@@ -144,8 +146,14 @@ async fn upload_proxy_endpoint_certificate(
                 .map(|(certs, took)| {
                     let names: Vec<String> = certs.iter().map(|c| format!("\"{}\"", c.name)).collect();
                     match took.is_empty() {
-                        true => format!("Uploaded {}. Every environment already has its own endpoint certificate: choose it on a card to use it.", names.join(", ")),
-                        false => format!("Uploaded {}: now the endpoint certificate for {} (saved; nothing is live until it is deployed).", names.join(", "), took.join(" and ")),
+                        true => {
+                            format!("Uploaded {}. Every environment already has its own endpoint certificate: choose it on a card to use it.", names.join(", "))
+                        }
+                        false => format!(
+                            "Uploaded {}: now the endpoint certificate for {} (saved; nothing is live until it is deployed).",
+                            names.join(", "),
+                            took.join(" and ")
+                        ),
                     }
                 })
                 .map_err(|e| e.to_string())

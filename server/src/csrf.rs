@@ -12,10 +12,7 @@ pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && is_cross_site(req.headers()) {
         tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
-        return (
-            StatusCode::FORBIDDEN,
-            "Gatehouse refused this request because it came from another site. Open the console and submit the form there.",
-        )
+        return (StatusCode::FORBIDDEN, "Gatehouse refused this request because it came from another site. Open the console and submit the form there.")
             .into_response();
     }
     next.run(req).await

@@ -4,8 +4,6 @@
 mod config;
 mod console_forms;
 mod csrf;
-mod gateway;
-mod metrics;
 mod portal;
 mod rest;
 
@@ -67,10 +65,14 @@ async fn run(config: Config) -> Result<(), String> {
         MasterKeySource::Env(key) => key.clone(),
         MasterKeySource::File(path) => MasterKey::load_or_create(path)?,
     };
-    let db = services::db::connect_and_migrate(&config.database_url)
-        .await
-        .map_err(|e| format!("cannot open the database (DATABASE_URL): {e}"))?;
-    let services = Services::new(db, master_key);
+    let db = services::db::connect_and_migrate(&config.database_url).await.map_err(|e| format!("cannot open the database (DATABASE_URL): {e}"))?;
+
+    // The gateway first: its listeners, then the services that drive it.
+    let slugs: Vec<String> = services::environments::list(&db).await.map_err(|e| e.to_string())?.into_iter().map(|e| e.slug).collect();
+    let gateway_addrs = gateway::addresses(&slugs, |name| std::env::var(name).ok())?;
+    let listeners = services::environments::listeners(&db, &master_key, &gateway_addrs).await.map_err(|e| e.to_string())?;
+    let gateway = gateway::Gateway::start(listeners, config.gateway_threads)?;
+    let services = Services::new(db, master_key, std::sync::Arc::new(gateway.clone()));
 
     if let Some((email, password)) = &config.admin {
         if let Some(admin) = auth::ensure_admin_from_env(&services.db, email, password)
@@ -81,26 +83,18 @@ async fn run(config: Config) -> Result<(), String> {
         }
     }
 
-    let listener = tokio::net::TcpListener::bind(config.portal_addr)
-        .await
-        .map_err(|e| format!("cannot listen on {} (GATEHOUSE_PORTAL_ADDR): {e}", config.portal_addr))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.portal_addr).await.map_err(|e| format!("cannot listen on {} (GATEHOUSE_PORTAL_ADDR): {e}", config.portal_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = format!("http://{addr}");
 
-    let slugs: Vec<String> = services::environments::list(&services.db).await.map_err(|e| e.to_string())?.into_iter().map(|e| e.slug).collect();
-    let gateway_addrs = gateway::addresses(&slugs, |name| std::env::var(name).ok())?;
-    let metrics = metrics::Metrics::new();
-    let gateway = gateway::Gateway::start(&services, &gateway_addrs, metrics.clone(), config.gateway_threads).await?;
-    if let Ok(mut slot) = services.gateway.write() {
-        *slot = Some(std::sync::Arc::new(gateway.clone()));
-    }
     let restored = services::deployments::restore(&services).await.map_err(|e| format!("cannot restore what was live: {e}"))?;
     if restored > 0 {
         tracing::info!(routes = restored, "restored the live routes");
     }
     release_freed_memory();
 
-    let app = portal::router(portal::state(services.clone())?, metrics);
+    let app = portal::router(portal::state(services.clone())?, gateway.metrics().clone());
     println!("Gatehouse console: {base}");
     let mut listeners: Vec<_> = gateway.environments().collect();
     listeners.sort_by_key(|g| g.addr.port());

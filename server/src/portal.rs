@@ -20,13 +20,11 @@ pub const SESSION_COOKIE: &str = "gatehouse_session";
 pub fn state(services: Services) -> Result<AppState, String> {
     // Leptos' own settings (site root, output name) come from the LEPTOS_* variables that
     // cargo-leptos sets at build time.
-    let leptos_options = get_configuration(None)
-        .map_err(|e| format!("the LEPTOS_* settings are not usable: {e}"))?
-        .leptos_options;
+    let leptos_options = get_configuration(None).map_err(|e| format!("the LEPTOS_* settings are not usable: {e}"))?.leptos_options;
     Ok(AppState { leptos_options, services })
 }
 
-pub fn router(state: AppState, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Router {
+pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>) -> Router {
     let console = crate::console_forms::routes()
         .leptos_routes(&state, generate_route_list(App), {
             let options = state.leptos_options.clone();
@@ -42,35 +40,27 @@ pub fn router(state: AppState, metrics: std::sync::Arc<crate::metrics::Metrics>)
         let metrics = metrics.clone();
         async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render()) }
     });
-    Router::new()
-        .route("/metrics", scrape)
-        .nest("/api/v1", crate::rest::router(state.clone()))
-        .merge(console)
-        .with_state(state)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(|req: &Request<_>| {
-                            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                            // The path only: query strings can carry secrets (the setup link).
-                            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                        })
-                        .on_request(())
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
-                        .on_failure(()),
-                )
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-                .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-                // Same-origin referrers are what send a form posted without JavaScript back to its page.
-                .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    HeaderName::from_static("cross-origin-opener-policy"),
-                    HeaderValue::from_static("same-origin"),
-                )),
-        )
+    Router::new().route("/metrics", scrape).nest("/api/v1", crate::rest::router(state.clone())).merge(console).with_state(state).layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|req: &Request<_>| {
+                        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                        // The path only: query strings can carry secrets (the setup link).
+                        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    })
+                    .on_request(())
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                    .on_failure(()),
+            )
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            // Same-origin referrers are what send a form posted without JavaScript back to its page.
+            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+            .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"))),
+    )
 }
 
 fn session_layer(services: &Services) -> SessionManagerLayer<DbSessionStore> {

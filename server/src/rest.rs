@@ -3,6 +3,8 @@
 //! /api/v1/openapi.json.
 mod caller;
 mod certificates;
+mod deployments;
+mod endpoints;
 mod environments;
 mod error;
 mod health;
@@ -35,10 +37,7 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("ghk_…").build()),
-        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("ghk_…").build()));
     }
 }
 
@@ -57,14 +56,14 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(certificates::certificate_pem))
         .routes(routes!(proxies::list_proxies, proxies::create_proxy))
         .routes(routes!(proxies::get_proxy, proxies::update_proxy, proxies::delete_proxy))
-        .routes(routes!(proxies::list_endpoints))
-        .routes(routes!(proxies::get_endpoint, proxies::put_endpoint))
-        .routes(routes!(proxies::check_endpoint))
         .routes(routes!(proxies::proxy_activity))
-        .routes(routes!(proxies::list_deployments, proxies::deploy))
-        .routes(routes!(proxies::undeploy))
-        .routes(routes!(proxies::promote))
-        .routes(routes!(proxies::revisions))
+        .routes(routes!(endpoints::list_endpoints))
+        .routes(routes!(endpoints::get_endpoint, endpoints::put_endpoint))
+        .routes(routes!(endpoints::check_endpoint))
+        .routes(routes!(deployments::list_deployments, deployments::deploy))
+        .routes(routes!(deployments::undeploy))
+        .routes(routes!(deployments::promote))
+        .routes(routes!(deployments::revisions))
 }
 
 pub fn router(_state: AppState) -> Router<AppState> {

@@ -18,12 +18,8 @@ async fn the_rest_api_enforces_tokens_membership_and_roles() {
     assert!(health.headers().contains_key("x-request-id"), "every response carries its request id");
 
     // Wrong password: 401 with the generic code.
-    let res = client
-        .post(format!("{base}/api/v1/tokens"))
-        .json(&json!({"email": ADMIN_EMAIL, "password": "wrong password", "name": "x"}))
-        .send()
-        .await
-        .unwrap();
+    let res =
+        client.post(format!("{base}/api/v1/tokens")).json(&json!({"email": ADMIN_EMAIL, "password": "wrong password", "name": "x"})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(res).await, "bad_credentials");
 
@@ -37,7 +33,8 @@ async fn the_rest_api_enforces_tokens_membership_and_roles() {
     let admin = token(&client, base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     // Malformed bodies: 4xx JSON errors, nothing created.
-    let res = client.post(format!("{base}/api/v1/projects")).bearer_auth(&admin).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let res =
+        client.post(format!("{base}/api/v1/projects")).bearer_auth(&admin).body("{not json").header("content-type", "application/json").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_code(res).await, "invalid_json");
     let res = client.post(format!("{base}/api/v1/projects")).bearer_auth(&admin).json(&json!({"slug": "x"})).send().await.unwrap();
@@ -122,11 +119,8 @@ async fn the_rest_api_enforces_tokens_membership_and_roles() {
 #[test]
 fn a_malformed_variable_stops_the_start_with_one_line() {
     let data = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .env("GATEHOUSE_DATA_DIR", data.path())
-        .env("GATEHOUSE_PORTAL_ADDR", "not-an-address")
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_gatehouse")).env("GATEHOUSE_DATA_DIR", data.path()).env("GATEHOUSE_PORTAL_ADDR", "not-an-address").output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");

@@ -85,7 +85,8 @@ async fn the_certificate_store_over_rest() {
     let list: Value = client.get(format!("{base}/api/v1/projects/pki/certificates")).bearer_auth(&vic).send().await.unwrap().json().await.unwrap();
     let names: Vec<&str> = list["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["rest-client", "backend.test", "REST Test CA"]);
-    let clients: Value = client.get(format!("{base}/api/v1/projects/pki/certificates?kind=client")).bearer_auth(&vic).send().await.unwrap().json().await.unwrap();
+    let clients: Value =
+        client.get(format!("{base}/api/v1/projects/pki/certificates?kind=client")).bearer_auth(&vic).send().await.unwrap().json().await.unwrap();
     assert_eq!(clients["total"], 1);
 
     // Viewers read and download; they do not change.

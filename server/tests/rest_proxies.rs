@@ -66,7 +66,9 @@ async fn proxies_and_endpoints_over_rest() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
     // Certificates: the backend's, and a generated client key pair.
-    let res = send(M::POST, "/projects/weather/certificates", &admin, Some(json!({"kind": "endpoint", "certificate_pem": server_certificate("backend.test")}))).await.unwrap();
+    let res = send(M::POST, "/projects/weather/certificates", &admin, Some(json!({"kind": "endpoint", "certificate_pem": server_certificate("backend.test")})))
+        .await
+        .unwrap();
     let endpoint_id = res.json::<Value>().await.unwrap()[0]["id"].as_i64().unwrap();
     let res = send(M::POST, "/projects/weather/certificates", &admin, Some(json!({"kind": "client", "generate": {"common_name": "gw-dev"}}))).await.unwrap();
     let client_id = res.json::<Value>().await.unwrap()[0]["id"].as_i64().unwrap();

@@ -10,14 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection
 use std::collections::HashMap;
 
 /// Appends an entry. `proxy_id` is `None` for project-wide changes.
-pub async fn record(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    project_id: i32,
-    proxy_id: Option<i32>,
-    action: &str,
-    summary: impl Into<String>,
-) -> Result<()> {
+pub async fn record(db: &impl ConnectionTrait, actor: &Actor, project_id: i32, proxy_id: Option<i32>, action: &str, summary: impl Into<String>) -> Result<()> {
     activity::ActiveModel {
         project_id: Set(project_id),
         proxy_id: Set(proxy_id),
@@ -48,13 +41,8 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor, project: &str, proxy_i
     let total = paginator.num_items().await?;
     let page = page.max(1);
     let rows = paginator.fetch_page(page - 1).await?;
-    let names: HashMap<i32, String> = proxy::Entity::find()
-        .filter(proxy::Column::ProjectId.eq(access.project.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let names: HashMap<i32, String> =
+        proxy::Entity::find().filter(proxy::Column::ProjectId.eq(access.project.id)).all(db).await?.into_iter().map(|p| (p.id, p.name)).collect();
     let items = rows
         .into_iter()
         .map(|row| Activity {

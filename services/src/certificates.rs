@@ -3,20 +3,18 @@
 //! master key before they touch the database and never leave this module in the clear except
 //! to the gateway's TLS configuration.
 mod generate;
-pub(crate) mod inspect;
+pub(crate) use gateway::certs as inspect;
 mod input;
 mod keys;
 pub(crate) mod seal;
 mod store;
+pub mod usage;
 
 pub use input::MAX_INPUT_BYTES;
-pub use store::{add_client_pair, client_identity, delete, generate_client_pair, get, import_endpoint, list, pem, upload_endpoint, CertificateFilter};
 pub(crate) use store::describe_rows;
+pub use store::{add_client_pair, client_identity, delete, generate_client_pair, get, import_endpoint, list, pem, upload_endpoint, CertificateFilter};
 
 /// A stored PEM chain as DER certificates.
 pub fn read_pem_chain(pem: &str) -> crate::Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
     input::read_certificates("certificate", pem.as_bytes())
 }
-
-#[cfg(test)]
-pub(crate) mod test_pki;

@@ -23,8 +23,7 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, sea_or
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL lets readers proceed while a write is in progress; foreign keys are off by default.
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
-            .await?;
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;").await?;
     }
     Migrator::up(&db, None).await?;
     Ok(db)
@@ -32,8 +31,8 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, sea_or
 
 #[cfg(test)]
 mod tests {
-    use crate::proxies::{self, endpoints};
     use crate::proxies::tests::{project_with_owner, weather};
+    use crate::proxies::{self, endpoints};
 
     /// Publishers saving at the same moment all succeed (each request's transaction reads, then
     /// writes), on a real SQLite file.
@@ -46,7 +45,8 @@ mod tests {
             .map(|i| {
                 let (db, ada) = (db.clone(), ada.clone());
                 tokio::spawn(async move {
-                    let created = proxies::create(&db, &ada, "weather", crate::model::NewProxy { name: format!("API {i}"), ..weather(&format!("/api{i}")) }).await?;
+                    let created =
+                        proxies::create(&db, &ada, "weather", crate::model::NewProxy { name: format!("API {i}"), ..weather(&format!("/api{i}")) }).await?;
                     let mut settings = endpoints::get(&db, &ada, "weather", &created.slug, "development").await?.settings();
                     settings.url = format!("https://backend.test:9000/v{i}");
                     endpoints::save(&db, &ada, "weather", &created.slug, "development", settings).await

@@ -10,23 +10,34 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set
 
 /// Every environment, in promotion order. Visible to every signed-in user.
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<Environment>> {
-    Ok(environment::Entity::find()
-        .order_by_asc(environment::Column::Position)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Environment::from)
-        .collect())
+    Ok(environment::Entity::find().order_by_asc(environment::Column::Position).all(db).await?.into_iter().map(Environment::from).collect())
 }
 
 /// The environments with the URLs their gateways listen on in this process.
 pub async fn list_with_gateways(services: &crate::Services) -> Result<Vec<Environment>> {
     let mut found = list(&services.db).await?;
-    let urls = services.gateway_urls.read().map(|u| u.clone()).unwrap_or_default();
     for env in &mut found {
-        env.gateway_url = urls.get(&env.slug).cloned();
+        env.gateway_url = services.gateway.base_url(&env.slug);
     }
     Ok(found)
+}
+
+/// What the gateway's listeners start with: each environment that has an address in `addrs`,
+/// with its certificate (made self-signed for the address on first start, then kept).
+pub async fn listeners(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    addrs: &std::collections::HashMap<String, std::net::SocketAddr>,
+) -> Result<Vec<gateway::ListenerSpec>> {
+    let mut specs = Vec::new();
+    for env in all(db).await? {
+        let Some(addr) = addrs.get(&env.slug) else { continue };
+        let identity = gateway_identity(db, master_key, &env, &[addr.ip().to_string()])
+            .await
+            .map_err(|e| Error::Internal(format!("cannot prepare the {} gateway's certificate: {e}", env.name)))?;
+        specs.push(gateway::ListenerSpec { slug: env.slug, name: env.name, addr: *addr, chain: identity.chain, key: identity.key });
+    }
+    Ok(specs)
 }
 
 /// The models themselves, for the gateway's listeners.

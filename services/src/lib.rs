@@ -16,6 +16,8 @@ pub mod auth;
 #[cfg(feature = "backend")]
 pub mod certificates;
 #[cfg(feature = "backend")]
+pub mod check_connection;
+#[cfg(feature = "backend")]
 pub mod db;
 #[cfg(feature = "backend")]
 pub mod deployments;
@@ -24,13 +26,19 @@ pub mod entities;
 #[cfg(feature = "backend")]
 pub mod environments;
 #[cfg(feature = "backend")]
+pub mod live;
+#[cfg(feature = "backend")]
 pub mod projects;
 #[cfg(feature = "backend")]
 pub mod proxies;
 #[cfg(feature = "backend")]
+pub mod revisions;
+#[cfg(feature = "backend")]
 pub(crate) mod search;
 #[cfg(feature = "backend")]
 pub mod secrets;
+#[cfg(feature = "backend")]
+mod services;
 /// Slug rules; also compiled for the browser, which previews the derived slug.
 pub mod slug;
 #[cfg(feature = "backend")]
@@ -38,11 +46,7 @@ pub mod tokens;
 #[cfg(feature = "backend")]
 pub mod try_gateway;
 #[cfg(feature = "backend")]
-pub mod upstream;
-#[cfg(feature = "backend")]
 pub mod users;
-#[cfg(feature = "backend")]
-mod services;
 #[cfg(feature = "backend")]
 pub use services::Services;
 #[cfg(all(test, feature = "backend"))]

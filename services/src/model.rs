@@ -8,9 +8,9 @@ mod error;
 mod proxies;
 mod upstream;
 pub use certificates::*;
+pub use error::{Error, Result};
 pub use proxies::*;
 pub use upstream::*;
-pub use error::{Error, Result};
 
 /// What a member may do in a project. Ordered: an owner can do everything a publisher can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -9,8 +9,7 @@ use crate::entities::{membership, project};
 use crate::model::{Page, Project, Role};
 use crate::{slug, Error, Result};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -59,11 +58,7 @@ pub async fn access(db: &DatabaseConnection, actor: &Actor, key: &str, need: Nee
         };
     if !allowed {
         let what = if need == Need::Own { "an owner" } else { "a publisher or owner" };
-        return Err(Error::Forbidden(format!(
-            "you are a {} in project {}: only {what} can change this",
-            role.map_or("visitor", Role::as_str),
-            found.name
-        )));
+        return Err(Error::Forbidden(format!("you are a {} in project {}: only {what} can change this", role.map_or("visitor", Role::as_str), found.name)));
     }
     Ok(Access { project: found, role })
 }
@@ -72,11 +67,7 @@ pub async fn access(db: &DatabaseConnection, actor: &Actor, key: &str, need: Nee
 pub async fn list(db: &DatabaseConnection, actor: &Actor, filter: &str, page: u64, per_page: u64) -> Result<Page<Project>> {
     let mut query = project::Entity::find().order_by_asc(project::Column::Name);
     if !actor.is_admin {
-        let mine = membership::Entity::find()
-            .select_only()
-            .column(membership::Column::ProjectId)
-            .filter(membership::Column::UserId.eq(actor.id))
-            .into_query();
+        let mine = membership::Entity::find().select_only().column(membership::Column::ProjectId).filter(membership::Column::UserId.eq(actor.id)).into_query();
         query = query.filter(project::Column::Id.in_subquery(mine));
     }
     let filter = filter.trim();

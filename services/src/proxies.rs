@@ -5,9 +5,6 @@ mod contract;
 pub mod endpoints;
 mod paths;
 
-pub use endpoints::CertificateUse;
-pub(crate) use paths::names_cover_host;
-
 use crate::activity;
 use crate::auth::Actor;
 use crate::entities::{endpoint_config, environment, proxy};
@@ -15,8 +12,7 @@ use crate::model::{DeploymentState, EnvironmentStatus, NewProxy, Operation, Page
 use crate::projects::{access, Access, Need};
 use crate::{slug, Error, Result};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 /// A proxy found by id or slug in a project the caller may act on.
@@ -44,10 +40,8 @@ pub async fn find(db: &DatabaseConnection, actor: &Actor, project: &str, key: &s
 /// The project's proxies by name, optionally filtered by name, context path or version.
 pub async fn list(db: &DatabaseConnection, actor: &Actor, project: &str, filter: &str, page: u64, per_page: u64) -> Result<Page<Proxy>> {
     let access = access(db, actor, project, Need::See).await?;
-    let mut query = proxy::Entity::find()
-        .filter(proxy::Column::ProjectId.eq(access.project.id))
-        .order_by_asc(proxy::Column::Name)
-        .order_by_asc(proxy::Column::Version);
+    let mut query =
+        proxy::Entity::find().filter(proxy::Column::ProjectId.eq(access.project.id)).order_by_asc(proxy::Column::Name).order_by_asc(proxy::Column::Version);
     if !filter.trim().is_empty() {
         use proxy::Column as C;
         query = query.filter(crate::search::any_column_contains(&[C::Name, C::ContextPath, C::Version, C::Slug], filter));
@@ -83,13 +77,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, project: &str, new: 
     let url = paths::backend_url("backend_url", &new.backend_url)?;
     let (contract, operations) = read_contract(new.contract.as_deref())?;
     let txn = db.begin().await?;
-    if proxy::Entity::find()
-        .filter(proxy::Column::ProjectId.eq(access.project.id))
-        .filter(proxy::Column::Slug.eq(slug.as_str()))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
+    if proxy::Entity::find().filter(proxy::Column::ProjectId.eq(access.project.id)).filter(proxy::Column::Slug.eq(slug.as_str())).one(&txn).await?.is_some() {
         return Err(Error::invalid("slug", format!("the slug \"{slug}\" is taken by another proxy in this project: choose another")));
     }
     check_context_path_free(&txn, access.project.id, &context_path, None).await?;
@@ -182,7 +170,7 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, project: &str, key: 
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, project: &str, key: &str) -> Result<Proxy> {
     let Found { access, proxy: row } = find(db, actor, project, key, Need::Edit).await?;
     let described = describe(db, row.clone()).await?;
-    let live = crate::deployments::live_environments(db, row.id).await?;
+    let live = crate::live::live_environments(db, row.id).await?;
     if !live.is_empty() {
         return Err(Error::Conflict(format!("{} is deployed in {}: undeploy it there first", row.name, live.join(" and "))));
     }
@@ -253,8 +241,8 @@ async fn describe(db: &DatabaseConnection, row: proxy::Model) -> Result<Proxy> {
     let environments = environment::Entity::find().order_by_asc(environment::Column::Position).all(db).await?;
     let configs = endpoint_config::Entity::find().filter(endpoint_config::Column::ProxyId.eq(row.id)).all(db).await?;
     let mut warnings = endpoints::listing_warnings(db, &environments, &configs).await?;
-    warnings.extend(crate::deployments::drift(db, &row).await?);
-    let mut states = crate::deployments::states(db, row.id).await?;
+    warnings.extend(crate::live::drift(db, &row).await?);
+    let mut states = crate::live::states(db, row.id).await?;
     Ok(Proxy {
         id: row.id,
         name: row.name,

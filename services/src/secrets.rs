@@ -27,9 +27,7 @@ impl MasterKey {
             .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
             .or_else(|| base64::engine::general_purpose::URL_SAFE.decode(text).ok())
             .ok_or("is neither hex nor base64; generate one with `openssl rand -hex 32`")?;
-        let bytes: [u8; 32] = decoded
-            .try_into()
-            .map_err(|d: Vec<u8>| format!("is {} bytes long; it must be exactly 32 (`openssl rand -hex 32`)", d.len()))?;
+        let bytes: [u8; 32] = decoded.try_into().map_err(|d: Vec<u8>| format!("is {} bytes long; it must be exactly 32 (`openssl rand -hex 32`)", d.len()))?;
         Ok(MasterKey { bytes })
     }
 
@@ -40,8 +38,7 @@ impl MasterKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut bytes);
-                write_private(path, hex::encode(bytes).as_bytes())
-                    .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+                write_private(path, hex::encode(bytes).as_bytes()).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
                 Ok(MasterKey { bytes })
             }
             Err(e) => Err(format!("cannot read {}: {e}", path.display())),

@@ -33,10 +33,7 @@ pub fn validate(field: &str, slug: &str) -> Result<(), Error> {
         return Err(Error::invalid(field, format!("the slug is longer than {MAX_LEN} characters")));
     }
     if !ok_chars || slug.starts_with('-') || slug.ends_with('-') {
-        return Err(Error::invalid(
-            field,
-            "use lowercase letters, digits and single dashes, starting and ending with a letter or digit",
-        ));
+        return Err(Error::invalid(field, "use lowercase letters, digits and single dashes, starting and ending with a letter or digit"));
     }
     if slug.chars().all(|c| c.is_ascii_digit()) {
         return Err(Error::invalid(field, "the slug needs at least one letter, so it cannot be mistaken for an id"));

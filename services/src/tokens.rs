@@ -26,9 +26,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> Resul
     }
     let held = api_token::Entity::find().filter(api_token::Column::UserId.eq(actor.id)).count(db).await?;
     if held >= MAX_TOKENS_PER_USER {
-        return Err(Error::Conflict(format!(
-            "you already have {MAX_TOKENS_PER_USER} tokens: revoke one you no longer use first"
-        )));
+        return Err(Error::Conflict(format!("you already have {MAX_TOKENS_PER_USER} tokens: revoke one you no longer use first")));
     }
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -59,11 +57,7 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<ApiToken
 }
 
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor, token_id: i32) -> Result<()> {
-    let deleted = api_token::Entity::delete_many()
-        .filter(api_token::Column::Id.eq(token_id))
-        .filter(api_token::Column::UserId.eq(actor.id))
-        .exec(db)
-        .await?;
+    let deleted = api_token::Entity::delete_many().filter(api_token::Column::Id.eq(token_id)).filter(api_token::Column::UserId.eq(actor.id)).exec(db).await?;
     if deleted.rows_affected == 0 {
         return Err(Error::NotFound("no such token: it may have been revoked already".into()));
     }
@@ -75,11 +69,8 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> Result<Actor
     if !secret.starts_with(TOKEN_PREFIX) {
         return Err(Error::Unauthenticated);
     }
-    let Some((token, Some(owner))) = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(digest(secret)))
-        .find_also_related(user::Entity)
-        .one(db)
-        .await?
+    let Some((token, Some(owner))) =
+        api_token::Entity::find().filter(api_token::Column::TokenHash.eq(digest(secret))).find_also_related(user::Entity).one(db).await?
     else {
         return Err(Error::Unauthenticated);
     };

@@ -13,15 +13,24 @@ const MAX_BODY: usize = 1024 * 1024;
 
 /// `headers` is one "Name: value" per line.
 #[allow(clippy::too_many_arguments)]
-pub async fn send(services: &Services, actor: &Actor, project: &str, proxy: &str, environment: &str, method: &str, path: &str, headers: &str, body: &str) -> Result<TestResponse> {
+pub async fn send(
+    services: &Services,
+    actor: &Actor,
+    project: &str,
+    proxy: &str,
+    environment: &str,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> Result<TestResponse> {
     let db = &services.db;
     let found = find(db, actor, project, proxy, Need::See).await?;
     let env = find_environment(db, environment).await?;
     // What the publisher typed is checked before anything else, so each mistake is named.
     let method = hyper::Method::from_bytes(method.trim().to_uppercase().as_bytes()).map_err(|_| Error::invalid("method", "choose an HTTP method"))?;
     let headers = parse_headers(headers)?;
-    let base = services.gateway_urls.read().ok().and_then(|u| u.get(&env.slug).cloned());
-    let base = base.ok_or_else(|| Error::Conflict(format!("the {} gateway is not running in this process", env.name)))?;
+    let base = services.gateway.base_url(&env.slug).ok_or_else(|| Error::Conflict(format!("the {} gateway is not running in this process", env.name)))?;
     let pem = env.gateway_certificate_pem.clone().ok_or_else(|| Error::Conflict(format!("the {} gateway has no certificate yet", env.name)))?;
     let path = path.trim();
     let path = if path.is_empty() || path.starts_with('/') || path.starts_with('?') { path.to_string() } else { format!("/{path}") };
@@ -30,15 +39,13 @@ pub async fn send(services: &Services, actor: &Actor, project: &str, proxy: &str
     for (name, value) in headers {
         request = request.header(name, value);
     }
-    let request = request
-        .body(Full::new(Bytes::from(body.to_string())))
-        .map_err(|e| Error::invalid("path", format!("the path cannot be sent: {e}")))?;
+    let request = request.body(Full::new(Bytes::from(body.to_string()))).map_err(|e| Error::invalid("path", format!("the path cannot be sent: {e}")))?;
 
     let mut roots = rustls::RootCertStore::empty();
     for cert in crate::certificates::read_pem_chain(&pem)? {
         roots.add(cert).map_err(|e| Error::Internal(format!("the gateway certificate cannot be trusted: {e}")))?;
     }
-    let tls = rustls::ClientConfig::builder_with_provider(crate::upstream::provider())
+    let tls = rustls::ClientConfig::builder_with_provider(gateway::upstream::provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Internal(e.to_string()))?
         .with_root_certificates(roots)
@@ -54,7 +61,9 @@ pub async fn send(services: &Services, actor: &Actor, project: &str, proxy: &str
     // A body too large to show (or cut off) is said so, never shown as empty.
     let (bytes, unreadable) = match Limited::new(incoming, MAX_BODY).collect().await {
         Ok(collected) => (collected.to_bytes(), None),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => (Bytes::new(), Some(format!("(the body is larger than {} MiB and is not shown)", MAX_BODY / (1024 * 1024)))),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            (Bytes::new(), Some(format!("(the body is larger than {} MiB and is not shown)", MAX_BODY / (1024 * 1024))))
+        }
         Err(e) => (Bytes::new(), Some(format!("(the body could not be read to the end: {e})"))),
     };
     let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -89,7 +98,11 @@ mod tests {
         let parsed = parse_headers("Accept: application/json\n\n  X-Trace:  abc  ").unwrap();
         let pairs: Vec<_> = parsed.iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap())).collect();
         assert_eq!(pairs, [("accept", "application/json"), ("x-trace", "abc")]);
-        for (bad, says) in [("Accept application/json", "is not \"Name: value\""), ("Bad Header: x", "\"Bad Header\" is not a header name"), ("X-A: line\u{7f}", "the value of x-a")] {
+        for (bad, says) in [
+            ("Accept application/json", "is not \"Name: value\""),
+            ("Bad Header: x", "\"Bad Header\" is not a header name"),
+            ("X-A: line\u{7f}", "the value of x-a"),
+        ] {
             let err = parse_headers(bad).unwrap_err();
             assert_eq!(err.field(), Some("headers"));
             assert!(err.to_string().contains(says), "{bad:?}: {err}");

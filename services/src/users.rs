@@ -4,9 +4,7 @@ use crate::auth::{hash_password, validate_password, Actor};
 use crate::entities::user;
 use crate::model::{Page, User};
 use crate::{Error, Result};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
@@ -88,11 +86,7 @@ async fn get_model(db: &DatabaseConnection, user_id: i32) -> Result<user::Model>
 }
 
 async fn ensure_another_admin(db: &DatabaseConnection, except: i32) -> Result<()> {
-    let others = user::Entity::find()
-        .filter(user::Column::IsAdmin.eq(true))
-        .filter(user::Column::Id.ne(except))
-        .count(db)
-        .await?;
+    let others = user::Entity::find().filter(user::Column::IsAdmin.eq(true)).filter(user::Column::Id.ne(except)).count(db).await?;
     if others == 0 {
         return Err(Error::Conflict("Gatehouse needs at least one administrator: make someone else an admin first".into()));
     }

@@ -53,7 +53,11 @@ pub async fn generate_key_pair(
         key_algorithm,
     };
     let cert = services::certificates::generate_client_pair(&services.db, &services.master_key, &actor, &project, request).await?;
-    guard::flash(format!("Generated the key pair \"{}\" ({}). Download its certificate and add it to your backend's trusted clients.", cert.name, cert.key_type)).await?;
+    guard::flash(format!(
+        "Generated the key pair \"{}\" ({}). Download its certificate and add it to your backend's trusted clients.",
+        cert.name, cert.key_type
+    ))
+    .await?;
     Ok(cert)
 }
 

@@ -61,27 +61,3 @@ pub async fn undeploy_proxy(project: String, proxy: String, environment: String)
     super::guard::flash(done.message.clone()).await?;
     Ok(done)
 }
-
-/// The Test page: a request through the environment's real gateway listener.
-#[server]
-#[allow(clippy::too_many_arguments)]
-pub async fn send_test_request(
-    project: String,
-    proxy: String,
-    environment: String,
-    method: String,
-    path: String,
-    headers: String,
-    body: String,
-) -> Result<services::model::TestResponse, AppError> {
-    use super::guard;
-    let (services, actor) = guard::actor().await?;
-    let answer = services::try_gateway::send(&services, &actor, &project, &proxy, &environment, &method, &path, &headers, &body).await?;
-    // Without JavaScript the page reloads and cannot show the returned answer: summarise it.
-    let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
-    if headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html")) {
-        let text = format!("{} {} → HTTP {} in {} ms: {}", method.to_uppercase(), answer.url, answer.status, answer.elapsed_ms, answer.body.chars().take(300).collect::<String>());
-        guard::store_flash(&guard::session().await?, crate::components::flash::Flash { text, error: answer.status >= 400 }).await?;
-    }
-    Ok(answer)
-}

@@ -78,7 +78,7 @@ pub async fn save_endpoint(
 pub async fn check_endpoint(project: String, proxy: String, environment: String) -> Result<services::model::ConnectionCheck, AppError> {
     use super::guard;
     let (services, actor) = guard::actor().await?;
-    let report = services::upstream::check_saved(&services.db, &services.master_key, &actor, &project, &proxy, &environment).await?;
+    let report = services::check_connection::check_saved(&services, &actor, &project, &proxy, &environment).await?;
     // A form posted without JavaScript reloads the page, which cannot show the returned report:
     // it goes to the flash message instead.
     let headers: axum::http::HeaderMap = leptos_axum::extract().await?;

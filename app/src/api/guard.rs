@@ -10,9 +10,7 @@ use tower_sessions::Session;
 const FLASH_KEY: &str = "flash";
 
 pub fn services() -> Result<Services, AppError> {
-    use_context::<AppState>()
-        .map(|s| s.services)
-        .ok_or_else(|| AppError(Error::Internal("the console was started without its services".into())))
+    use_context::<AppState>().map(|s| s.services).ok_or_else(|| AppError(Error::Internal("the console was started without its services".into())))
 }
 
 pub async fn session() -> Result<Session, AppError> {

@@ -62,6 +62,5 @@ pub async fn remove_member(project: String, user_id: i32) -> Result<(), AppError
 
 #[cfg(feature = "ssr")]
 fn parse_role(role: &str) -> Result<services::model::Role, AppError> {
-    services::model::Role::parse(role)
-        .ok_or_else(|| AppError(services::Error::invalid("role", "choose owner, publisher or viewer")))
+    services::model::Role::parse(role).ok_or_else(|| AppError(services::Error::invalid("role", "choose owner, publisher or viewer")))
 }

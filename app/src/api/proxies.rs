@@ -34,7 +34,11 @@ pub async fn create_proxy(
     let contract = Some(contract).filter(|c| !c.trim().is_empty());
     let new = services::model::NewProxy { name, slug, version, context_path, description, backend_url, contract };
     let proxy = services::proxies::create(&services.db, &actor, &project, new).await?;
-    guard::flash(format!("Created {} {} at {}. Configure its endpoints below; nothing is live until it is deployed.", proxy.name, proxy.version, proxy.context_path)).await?;
+    guard::flash(format!(
+        "Created {} {} at {}. Configure its endpoints below; nothing is live until it is deployed.",
+        proxy.name, proxy.version, proxy.context_path
+    ))
+    .await?;
     leptos_axum::redirect(&format!("/projects/{project}/proxies/{}/endpoints", proxy.slug));
     Ok(proxy)
 }

@@ -16,11 +16,7 @@ pub async fn create_token(name: String) -> Result<(), AppError> {
     use super::guard;
     let (services, actor) = guard::actor().await?;
     let created = services::tokens::create(&services.db, &actor, &name).await?;
-    guard::flash(format!(
-        "Created token \"{}\". Copy it now, it will not be shown again: {}",
-        created.summary.name, created.token
-    ))
-    .await?;
+    guard::flash(format!("Created token \"{}\". Copy it now, it will not be shown again: {}", created.summary.name, created.token)).await?;
     Ok(())
 }
 

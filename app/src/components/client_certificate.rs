@@ -13,7 +13,7 @@ pub const CERT_FILES: &str = ".pem,.crt,.cer,.der";
 pub fn ClientCertificateTabs(project: String, prefix: String, back: String, generate: ServerAction<GenerateKeyPair>) -> impl IntoView {
     let value = generate.value();
     let pending = generate.pending();
-    let own_action = format!("/projects/{project}/certificates/client");
+    let own_action = crate::file_routes::client_pair_upload(&project);
     // Copy, so every form's children can use it.
     let prefix = StoredValue::new(prefix);
     let id = move |name: &str| format!("{}-{name}", prefix.get_value());

@@ -17,16 +17,18 @@ pub fn ConsoleLayout() -> impl IntoView {
     // browser matches the server's serialized resources by creation order, so a resource made
     // later (inside a Suspend) would receive another resource's data while hydrating.
     let me = Resource::new(|| (), |_| current_user());
-    let flash = Resource::new(
-        move || (location.pathname.get(), location.search.get(), refresh.get()),
-        |_| take_flash(),
-    );
+    let flash = Resource::new(move || (location.pathname.get(), location.search.get(), refresh.get()), |_| take_flash());
     let projects = Resource::new(move || refresh.get(), |_| list_projects(String::new(), 1));
+    // "true" once this page is hydrated (effects run only in the browser, after hydration):
+    // the browser tests wait for it before checking that an action did not reload the page.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let hydrated_attr = move || if hydrated.get() { "true" } else { "false" };
 
     // Components rendered inside a `Suspend` create no resources or Suspense of their own:
     // their ids would be allocated at a different moment on the server than in the browser.
     view! {
-        <div class="console">
+        <div class="console" data-hydrated=hydrated_attr>
             <Suspense fallback=|| view! { <header class="topbar"></header> }>
                 {move || Suspend::new(async move {
                     match (me.await, projects.await) {
@@ -76,7 +78,7 @@ fn TopBar(user: User, projects: Result<Page<Project>, crate::AppError>) -> impl 
     view! {
         <header class="topbar">
             <a class="brand" href="/projects">
-                <span class="brand-mark" aria-hidden="true">"⛩"</span>
+                <img class="brand-mark" src="/logo.svg" alt="" width="28" height="28"/>
                 "Gatehouse"
             </a>
             <details class="menu project-switcher">

@@ -24,7 +24,7 @@ pub fn CertificatePage() -> impl IntoView {
                     Err(e) => return view! { <LoadError error=e/> }.into_any(),
                 };
                 let project = project();
-                let download = format!("/projects/{project}/certificates/{}/download", cert.id);
+                let download = crate::file_routes::certificate_download(&project, cert.id);
                 let rows: Vec<(&str, String)> = vec![
                     ("Kind", cert.kind.label().to_string()),
                     ("Subject", cert.subject.clone()),

@@ -1,8 +1,8 @@
 //! The project's Certificates page: every certificate, soonest expiry first, with filters and
 //! pages; Upload Endpoint Certificate; Add Client Certificate (generate, or use my own pair).
 use crate::api::certificates::{list_certificates, GenerateKeyPair};
-use crate::components::flash::refresh_flash_on;
 use crate::components::client_certificate::{ClientCertificateTabs, FileOrPaste, CERT_FILES};
+use crate::components::flash::refresh_flash_on;
 use crate::components::forms::{EmptyState, LoadError};
 use crate::components::pagination::Pagination;
 use crate::components::project_tabs::{ProjectTab, ProjectTabs};
@@ -107,7 +107,7 @@ pub fn ExpiryBadge(cert: Certificate) -> impl IntoView {
 /// with or without JavaScript; pasting PEM into the text area works too.
 #[component]
 fn UploadEndpointCertificate(project: String) -> impl IntoView {
-    let action = format!("/projects/{project}/certificates/endpoint");
+    let action = crate::file_routes::endpoint_certificate_upload(&project);
     view! {
         <section class="card">
             <h2>"Upload Endpoint Certificate"</h2>

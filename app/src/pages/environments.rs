@@ -18,7 +18,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                 match environments.await {
                     Ok(list) => {
                         let rows = list.into_iter().map(|e| {
-                            let download = format!("/environments/{}/gateway.pem", e.slug);
+                            let download = crate::file_routes::gateway_certificate_download(&e.slug);
                             view! {
                                 <tr>
                                     <td>{e.position}</td>

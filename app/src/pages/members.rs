@@ -63,12 +63,7 @@ fn is_owner(project: &Project) -> bool {
 }
 
 #[component]
-fn MemberTable(
-    project: Project,
-    members: Vec<Member>,
-    set_role: ServerAction<SetMemberRole>,
-    remove: ServerAction<RemoveMember>,
-) -> impl IntoView {
+fn MemberTable(project: Project, members: Vec<Member>, set_role: ServerAction<SetMemberRole>, remove: ServerAction<RemoveMember>) -> impl IntoView {
     let manage = is_owner(&project);
     let rows = members
         .into_iter()

@@ -1,9 +1,9 @@
 //! The project list: filter, pages, and the form to create one.
 use crate::api::projects::{list_projects, CreateProject};
 use crate::components::flash::refresh_flash_on;
+use crate::components::format_time;
 use crate::components::forms::{EmptyState, FieldError, FormError, LoadError};
 use crate::components::pagination::Pagination;
-use crate::components::format_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -15,10 +15,7 @@ pub fn ProjectsPage() -> impl IntoView {
     let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1u64);
     let create = ServerAction::<CreateProject>::new();
     refresh_flash_on(create.version());
-    let projects = Resource::new(
-        move || (filter(), page(), create.version().get()),
-        |(filter, page, _)| list_projects(filter, page),
-    );
+    let projects = Resource::new(move || (filter(), page(), create.version().get()), |(filter, page, _)| list_projects(filter, page));
 
     view! {
         <Title text="Projects · Gatehouse"/>

@@ -8,11 +8,11 @@ mod overview;
 mod test_page;
 
 pub use activity::ActivityPage;
-pub use endpoints::EndpointsPage;
 pub use deploy::DeployPage;
+pub use endpoints::EndpointsPage;
 pub use later::PoliciesPage;
-pub use test_page::TestPage;
 pub use overview::OverviewPage;
+pub use test_page::TestPage;
 
 use crate::api::proxies::get_proxy;
 use crate::components::deployment_badge::DeploymentBadge;
@@ -37,10 +37,14 @@ pub fn ProxyLayout() -> impl IntoView {
     let refresh = RwSignal::new(0usize);
     provide_context(ProxyRefresh(refresh));
     // Created here, before the page's own resources, in the same order on server and browser.
+    // Read again whenever a page bumps `ProxyRefresh` (an edit, a save, a deploy).
     let header = Resource::new(move || (project(), proxy(), refresh.get()), |(p, x, _)| get_proxy(p, x));
     let base = move || format!("/projects/{}/proxies/{}", project(), proxy());
+    // A Transition, not a Suspense: when the header is read again after an action, the old
+    // header stays until the new one arrives instead of blinking to "Loading…" (which also
+    // moved the page under the pointer).
     view! {
-        <Suspense fallback=|| view! { <div class="page-header"><p>"Loading API proxy…"</p></div> }>
+        <Transition fallback=|| view! { <div class="page-header"><p>"Loading API proxy…"</p></div> }>
             {move || Suspend::new(async move {
                 match header.await {
                     Ok(p) => view! {
@@ -52,7 +56,7 @@ pub fn ProxyLayout() -> impl IntoView {
                             <p class="proxy-meta">
                                 <code>{p.context_path.clone()}</code>
                                 {p.environments.into_iter().map(|e| view! {
-                                    <span class="env-status">{e.environment_name}": "<DeploymentBadge state=e.state/></span>
+                                    <span class="env-status" data-testid=format!("env-status-{}", e.environment)>{e.environment_name}": "<DeploymentBadge state=e.state/></span>
                                 }).collect_view()}
                             </p>
                             {(!p.warnings.is_empty()).then(|| view! {
@@ -63,7 +67,7 @@ pub fn ProxyLayout() -> impl IntoView {
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <div class="proxy-body">
             <nav class="proxy-nav" aria-label="API proxy">
                 <A href=move || base() exact=true>"Overview"</A>

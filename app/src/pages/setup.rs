@@ -14,7 +14,7 @@ pub fn SetupPage() -> impl IntoView {
         <Title text="Set up · Gatehouse"/>
         <main class="auth-page">
             <div class="auth-card">
-                <h1 class="brand">"⛩ Gatehouse"</h1>
+                <h1 class="brand"><img class="brand-mark" src="/logo.svg" alt="" width="32" height="32"/>"Gatehouse"</h1>
                 <Suspense fallback=|| view! { <p>"Checking the setup link…"</p> }>
                     {move || Suspend::new(async move {
                         match state.await {

@@ -11,7 +11,7 @@ pub fn SignInPage() -> impl IntoView {
         <Title text="Sign in · Gatehouse"/>
         <main class="auth-page">
             <div class="auth-card">
-                <h1 class="brand">"⛩ Gatehouse"</h1>
+                <h1 class="brand"><img class="brand-mark" src="/logo.svg" alt="" width="32" height="32"/>"Gatehouse"</h1>
                 <h2>"Sign in"</h2>
                 <ActionForm action=sign_in attr:class="form">
                     <FormError value=sign_in.value()/>

@@ -19,10 +19,7 @@ pub fn UsersPage() -> impl IntoView {
     for version in [create.version(), set_admin.version(), delete.version()] {
         refresh_flash_on(version);
     }
-    let users = Resource::new(
-        move || (page(), create.version().get(), set_admin.version().get(), delete.version().get()),
-        |(page, ..)| list_users(page),
-    );
+    let users = Resource::new(move || (page(), create.version().get(), set_admin.version().get(), delete.version().get()), |(page, ..)| list_users(page));
     let value = create.value();
 
     view! {

@@ -6,7 +6,7 @@ use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use services::certificates::{self as store, CertificateFilter};
-use services::model::{Certificate, CertificateKind, Page, GenerateKeyPair, DEFAULT_PER_PAGE};
+use services::model::{Certificate, CertificateKind, GenerateKeyPair, Page, DEFAULT_PER_PAGE};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
@@ -83,7 +83,11 @@ pub async fn add_certificate(
 #[utoipa::path(get, path = "/projects/{project}/certificates/{id}", tag = "certificates",
     params(("project" = String, Path, description = "Project id or slug"), ("id" = i32, Path)), security(("bearer" = [])),
     responses((status = 200, body = Certificate), (status = 404, body = super::error::ErrorBody)))]
-pub async fn get_certificate(State(state): State<AppState>, Caller(actor): Caller, Path((project, id)): Path<(String, i32)>) -> Result<Json<Certificate>, ApiError> {
+pub async fn get_certificate(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, id)): Path<(String, i32)>,
+) -> Result<Json<Certificate>, ApiError> {
     Ok(Json(store::get(&state.services.db, &actor, &project, id).await?))
 }
 
@@ -99,7 +103,11 @@ pub async fn certificate_pem(State(state): State<AppState>, Caller(actor): Calle
 #[utoipa::path(delete, path = "/projects/{project}/certificates/{id}", tag = "certificates",
     params(("project" = String, Path, description = "Project id or slug"), ("id" = i32, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 403, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
-pub async fn delete_certificate(State(state): State<AppState>, Caller(actor): Caller, Path((project, id)): Path<(String, i32)>) -> Result<StatusCode, ApiError> {
+pub async fn delete_certificate(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, id)): Path<(String, i32)>,
+) -> Result<StatusCode, ApiError> {
     store::delete(&state.services.db, &actor, &project, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,19 +19,10 @@ pub struct ListQuery {
 /// The projects you are a member of (every project, for an administrator).
 #[utoipa::path(get, path = "/projects", tag = "projects", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<Project>), (status = 401, body = super::error::ErrorBody)))]
-pub async fn list_projects(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<Page<Project>>, ApiError> {
-    let page = projects::list(
-        &state.services.db,
-        &actor,
-        query.q.as_deref().unwrap_or(""),
-        query.page.unwrap_or(1),
-        query.per_page.unwrap_or(DEFAULT_PER_PAGE),
-    )
-    .await?;
+pub async fn list_projects(State(state): State<AppState>, Caller(actor): Caller, Query(query): Query<ListQuery>) -> Result<Json<Page<Project>>, ApiError> {
+    let page =
+        projects::list(&state.services.db, &actor, query.q.as_deref().unwrap_or(""), query.page.unwrap_or(1), query.per_page.unwrap_or(DEFAULT_PER_PAGE))
+            .await?;
     Ok(Json(page))
 }
 
@@ -61,11 +52,7 @@ pub async fn create_project(
 #[utoipa::path(get, path = "/projects/{project}", tag = "projects", security(("bearer" = [])),
     params(("project" = String, Path, description = "Project id or slug")),
     responses((status = 200, body = Project), (status = 404, body = super::error::ErrorBody)))]
-pub async fn get_project(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Path(project): Path<String>,
-) -> Result<Json<Project>, ApiError> {
+pub async fn get_project(State(state): State<AppState>, Caller(actor): Caller, Path(project): Path<String>) -> Result<Json<Project>, ApiError> {
     Ok(Json(projects::get(&state.services.db, &actor, &project).await?))
 }
 
@@ -73,11 +60,7 @@ pub async fn get_project(
 #[utoipa::path(get, path = "/projects/{project}/members", tag = "projects", security(("bearer" = [])),
     params(("project" = String, Path, description = "Project id or slug")),
     responses((status = 200, body = [Member]), (status = 404, body = super::error::ErrorBody)))]
-pub async fn list_members(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Path(project): Path<String>,
-) -> Result<Json<Vec<Member>>, ApiError> {
+pub async fn list_members(State(state): State<AppState>, Caller(actor): Caller, Path(project): Path<String>) -> Result<Json<Vec<Member>>, ApiError> {
     Ok(Json(projects::list_members(&state.services.db, &actor, &project).await?))
 }
 

@@ -17,10 +17,7 @@ pub struct TokenRequest {
 /// Exchanges an email and password for an API token. The token is shown once; keep it.
 #[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = TokenRequest,
     responses((status = 201, body = NewApiToken), (status = 401, body = super::error::ErrorBody), (status = 429, body = super::error::ErrorBody)))]
-pub async fn create_token(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<TokenRequest>,
-) -> Result<(StatusCode, Json<NewApiToken>), ApiError> {
+pub async fn create_token(State(state): State<AppState>, ApiJson(body): ApiJson<TokenRequest>) -> Result<(StatusCode, Json<NewApiToken>), ApiError> {
     let s = &state.services;
     let actor = services::auth::sign_in(&s.db, &s.throttle, &body.email, &body.password).await?;
     let token = services::tokens::create(&s.db, &actor, &body.name).await?;

@@ -16,11 +16,7 @@ pub struct ListQuery {
 /// Every user (administrators only).
 #[utoipa::path(get, path = "/users", tag = "users", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<User>), (status = 403, body = super::error::ErrorBody)))]
-pub async fn list_users(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<Page<User>>, ApiError> {
+pub async fn list_users(State(state): State<AppState>, Caller(actor): Caller, Query(query): Query<ListQuery>) -> Result<Json<Page<User>>, ApiError> {
     let page = users::list(&state.services.db, &actor, query.page.unwrap_or(1), query.per_page.unwrap_or(DEFAULT_PER_PAGE)).await?;
     Ok(Json(page))
 }

@@ -18,9 +18,8 @@ pub async fn sign_in(db: &DatabaseConnection, throttle: &LoginThrottle, email: &
     let hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_string());
     let password = password.to_string();
     // argon2 is CPU-bound for tens of milliseconds: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
-        .await
-        .map_err(|e| Error::Internal(format!("password check failed: {e}")))?;
+    let matches =
+        tokio::task::spawn_blocking(move || verify_password(&hash, &password)).await.map_err(|e| Error::Internal(format!("password check failed: {e}")))?;
     match found {
         Some(user) if matches => {
             throttle.record_success(&email);

@@ -43,9 +43,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        let on_conflict = OnConflict::column(session::Column::Id)
-            .update_columns([session::Column::Data, session::Column::ExpiresAt])
-            .to_owned();
+        let on_conflict = OnConflict::column(session::Column::Id).update_columns([session::Column::Data, session::Column::ExpiresAt]).to_owned();
         session::Entity::insert(active_model(record)?).on_conflict(on_conflict).exec(&self.db).await.map_err(backend)?;
         Ok(())
     }
@@ -70,11 +68,7 @@ impl SessionStore for DbSessionStore {
 #[async_trait::async_trait]
 impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> Result<()> {
-        session::Entity::delete_many()
-            .filter(session::Column::ExpiresAt.lt(OffsetDateTime::now_utc()))
-            .exec(&self.db)
-            .await
-            .map_err(backend)?;
+        session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(OffsetDateTime::now_utc())).exec(&self.db).await.map_err(backend)?;
         Ok(())
     }
 }

@@ -51,9 +51,7 @@ pub struct FirstAdmin {
 /// Creates the first administrator, once, with the secret from the printed link.
 pub async fn create_first_admin(db: &DatabaseConnection, link: &SetupLink, secret: &str, admin: FirstAdmin) -> Result<Actor> {
     if !link.is_valid(secret) {
-        return Err(Error::Forbidden(
-            "this setup link is not valid any more: use the newest link printed on the Gatehouse server console".into(),
-        ));
+        return Err(Error::Forbidden("this setup link is not valid any more: use the newest link printed on the Gatehouse server console".into()));
     }
     let actor = insert_admin_if_none(db, admin).await?;
     link.forget();

@@ -36,7 +36,9 @@ pub fn validate(req: &GenerateKeyPair) -> Result<(), Error> {
             return Err(Error::invalid("country", "use the two-letter country code, such as SE or US"));
         }
     }
-    for (field, value) in [("organization", &req.organization), ("organizational_unit", &req.organizational_unit), ("state", &req.state), ("locality", &req.locality)] {
+    for (field, value) in
+        [("organization", &req.organization), ("organizational_unit", &req.organizational_unit), ("state", &req.state), ("locality", &req.locality)]
+    {
         clean(field, value, 64)?;
     }
     let days = req.validity_days.unwrap_or(DEFAULT_VALIDITY_DAYS);
@@ -88,10 +90,7 @@ pub fn generate(req: &GenerateKeyPair) -> Result<Generated, Error> {
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let cert = params.self_signed(&key).map_err(failed)?;
-    Ok(Generated {
-        cert: cert.der().clone(),
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    })
+    Ok(Generated { cert: cert.der().clone(), key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())) })
 }
 
 #[cfg(test)]
@@ -148,19 +147,14 @@ mod tests {
         let generated = generate(&request(KeyAlgorithm::Rsa4096)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("client.pem");
-        std::fs::write(&path, crate::certificates::input::to_pem(&[generated.cert.clone()])).unwrap();
+        std::fs::write(&path, crate::certificates::input::to_pem(std::slice::from_ref(&generated.cert))).unwrap();
         let text = std::process::Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(&path).output().unwrap();
         assert!(text.status.success());
         let text = String::from_utf8_lossy(&text.stdout);
         assert!(text.contains("TLS Web Client Authentication"), "{text}");
         assert!(text.contains("Digital Signature"), "{text}");
         assert!(text.contains("Public-Key: (4096 bit)"), "{text}");
-        let verify = std::process::Command::new("openssl")
-            .args(["verify", "-purpose", "sslclient", "-CAfile"])
-            .arg(&path)
-            .arg(&path)
-            .output()
-            .unwrap();
+        let verify = std::process::Command::new("openssl").args(["verify", "-purpose", "sslclient", "-CAfile"]).arg(&path).arg(&path).output().unwrap();
         assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
     }
 

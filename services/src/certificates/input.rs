@@ -59,9 +59,9 @@ pub fn read_certificates(field: &str, input: &[u8]) -> Result<Vec<CertificateDer
         };
         return Err(Error::invalid(field, message));
     }
-    let certs = CertificateDer::pem_slice_iter(input).collect::<Result<Vec<_>, _>>().map_err(|_| {
-        Error::invalid(field, "the PEM text is damaged (truncated or altered base64): copy the whole block again, from -----BEGIN to -----END")
-    })?;
+    let certs = CertificateDer::pem_slice_iter(input)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Error::invalid(field, "the PEM text is damaged (truncated or altered base64): copy the whole block again, from -----BEGIN to -----END"))?;
     for (i, cert) in certs.iter().enumerate() {
         if x509_parser::parse_x509_certificate(cert.as_ref()).is_err() {
             let which = if certs.len() == 1 { "the certificate".to_string() } else { format!("certificate {} of {}", i + 1, certs.len()) };
@@ -114,15 +114,14 @@ pub fn read_private_key(field: &str, input: &[u8]) -> Result<PrivateKeyDer<'stat
         };
         return Err(Error::invalid(field, message));
     }
-    PrivateKeyDer::from_pem_slice(input).map_err(|_| {
-        Error::invalid(field, "the private key's PEM text is damaged (truncated or altered): copy the whole block again")
-    })
+    PrivateKeyDer::from_pem_slice(input)
+        .map_err(|_| Error::invalid(field, "the private key's PEM text is damaged (truncated or altered): copy the whole block again"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::certificates::test_pki;
+    use testkit::pki as test_pki;
 
     #[test]
     fn reads_pem_bundles_and_der() {

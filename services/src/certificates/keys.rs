@@ -10,21 +10,18 @@ pub fn check_key_matches(leaf: &CertificateDer<'static>, key: &PrivateKeyDer<'st
     })?;
     match CertifiedKey::new(vec![leaf.clone()], signing_key).keys_match() {
         Ok(()) => Ok(()),
-        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => Err(Error::invalid(
-            "private_key",
-            "the private key does not match the certificate's public key: upload the key this certificate was issued for",
-        )),
-        Err(_) => Err(Error::invalid(
-            "private_key",
-            "Gatehouse cannot confirm that this private key belongs to the certificate, so it was not stored",
-        )),
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+            Err(Error::invalid("private_key", "the private key does not match the certificate's public key: upload the key this certificate was issued for"))
+        }
+        Err(_) => Err(Error::invalid("private_key", "Gatehouse cannot confirm that this private key belongs to the certificate, so it was not stored")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::certificates::{input, test_pki};
+    use crate::certificates::input;
+    use testkit::pki as test_pki;
 
     #[test]
     fn matching_keys_pass_and_others_are_refused() {

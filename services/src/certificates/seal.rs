@@ -22,9 +22,8 @@ pub fn seal(key: &MasterKey, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, Err
     let cipher = Aes256Gcm::new(key.bytes().into());
     let mut nonce = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let ciphertext = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
-        .map_err(|_| Error::Internal("could not encrypt the private key".into()))?;
+    let ciphertext =
+        cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad }).map_err(|_| Error::Internal("could not encrypt the private key".into()))?;
     Ok(Sealed { nonce: nonce.to_vec(), ciphertext })
 }
 

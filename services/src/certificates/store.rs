@@ -8,9 +8,7 @@ use crate::projects::{access, Need};
 use crate::secrets::MasterKey;
 use crate::{Error, Result};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
 #[derive(Debug, Clone, Default)]
 pub struct CertificateFilter {
@@ -20,14 +18,7 @@ pub struct CertificateFilter {
 }
 
 /// The project's certificates, soonest expiry first.
-pub async fn list(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    project: &str,
-    filter: &CertificateFilter,
-    page: u64,
-    per_page: u64,
-) -> Result<Page<Certificate>> {
+pub async fn list(db: &DatabaseConnection, actor: &Actor, project: &str, filter: &CertificateFilter, page: u64, per_page: u64) -> Result<Page<Certificate>> {
     let access = access(db, actor, project, Need::See).await?;
     let mut query = certificate::Entity::find()
         .filter(certificate::Column::ProjectId.eq(access.project.id))
@@ -66,10 +57,9 @@ pub async fn pem(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32)
 pub async fn upload_endpoint(db: &DatabaseConnection, actor: &Actor, project: &str, upload: &[u8]) -> Result<Vec<Certificate>> {
     let (added, existing) = import_endpoint(db, actor, project, upload).await?;
     match (added.is_empty(), existing.first()) {
-        (true, Some(found)) => Err(Error::Conflict(format!(
-            "this certificate is already in the store as \"{}\" (fingerprint {})",
-            found.name, found.fingerprint_sha256
-        ))),
+        (true, Some(found)) => {
+            Err(Error::Conflict(format!("this certificate is already in the store as \"{}\" (fingerprint {})", found.name, found.fingerprint_sha256)))
+        }
         _ => Ok(added),
     }
 }
@@ -130,9 +120,8 @@ pub async fn generate_client_pair(
 ) -> Result<Certificate> {
     let access = access(db, actor, project, Need::Edit).await?;
     generate::validate(&request)?;
-    let generated = tokio::task::spawn_blocking(move || generate::generate(&request))
-        .await
-        .map_err(|e| Error::Internal(format!("key generation stopped: {e}")))??;
+    let generated =
+        tokio::task::spawn_blocking(move || generate::generate(&request)).await.map_err(|e| Error::Internal(format!("key generation stopped: {e}")))??;
     let info = inspect::inspect(generated.cert.as_ref())?;
     store_pair(db, master_key, access.project.id, actor, "generated", &info, &[generated.cert], &generated.key).await
 }
@@ -152,8 +141,7 @@ pub async fn client_identity(
         return Err(Error::invalid("client_certificate_id", format!("\"{}\" has no private key: choose a client key pair", row.name)));
     };
     let der = seal::open(master_key, &seal::binding(row.project_id, &row.fingerprint_sha256), nonce, sealed)?;
-    let key = PrivateKeyDer::try_from(der.to_vec())
-        .map_err(|_| Error::Internal(format!("the stored private key of \"{}\" is damaged", row.name)))?;
+    let key = PrivateKeyDer::try_from(der.to_vec()).map_err(|_| Error::Internal(format!("the stored private key of \"{}\" is damaged", row.name)))?;
     let chain = input::read_certificates("certificate", row.certificate_pem.as_bytes())?;
     Ok((chain, key))
 }
@@ -251,11 +239,14 @@ async fn find_by_fingerprint(db: &DatabaseConnection, project_id: i32, kind: Cer
 /// Rows as the API shows them, with where each is used (one query for all of them).
 pub(crate) async fn describe_rows(db: &DatabaseConnection, rows: Vec<certificate::Model>) -> Result<Vec<Certificate>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let mut usage = crate::proxies::endpoints::certificate_usage(db, &ids).await?;
-    Ok(rows.into_iter().map(|row| {
-        let used_by = usage.remove(&row.id).unwrap_or_default();
-        describe(row, used_by)
-    }).collect())
+    let mut usage = super::usage::certificate_usage(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let used_by = usage.remove(&row.id).unwrap_or_default();
+            describe(row, used_by)
+        })
+        .collect())
 }
 
 fn describe(row: certificate::Model, used_by: Vec<String>) -> Certificate {

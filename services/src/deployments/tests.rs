@@ -2,16 +2,24 @@
 //! serve. The recording gateway compiles every route as the real one does (`upstream::compile`),
 //! so a revision that would not compile there fails here too.
 use super::*;
-use crate::certificates::{self, test_pki};
-use crate::model::{Certificate, DeploymentState, EndpointSettings, GenerateKeyPair};
+use crate::auth::Actor;
+use crate::certificates;
+use crate::live::{drift, live_environments, states};
+use crate::model::{Certificate, Deployment, DeploymentAction, DeploymentOutcome, DeploymentState, EndpointSettings, GenerateKeyPair};
+use crate::proxies::endpoints::find_environment;
 use crate::proxies::tests::{project_with_owner, weather};
 use crate::secrets::MasterKey;
-use crate::upstream::{GatewayControl, RouteSpec};
-use crate::testing;
+use crate::{activity, testing, Error, Result, Services};
+use gateway::{Control, RouteSpec};
+use sea_orm::EntityTrait;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use testkit::pki as test_pki;
 
-/// What one environment serves: proxy id → (context path, backend URL, client certificate).
-type Table = HashMap<i32, (String, String, Option<String>)>;
+/// What one route serves: (context path, backend URL, client certificate).
+type Served = (String, String, Option<String>);
+/// What one environment serves, by proxy id.
+type Table = HashMap<i32, Served>;
 
 #[derive(Default)]
 struct RecordingGateway {
@@ -25,33 +33,37 @@ impl RecordingGateway {
         self.tables.lock().unwrap().get(environment).cloned().unwrap_or_default()
     }
 
-    fn entry(route: &RouteSpec) -> Result<(i32, (String, String, Option<String>))> {
-        crate::upstream::compile(&route.upstream)?;
+    fn entry(route: &RouteSpec) -> Result<(i32, Served), gateway::Error> {
+        gateway::upstream::compile(&route.upstream)?;
         let client = route.upstream.client.as_ref().map(|c| c.name.clone());
         Ok((route.proxy_id, (route.context_path.clone(), route.upstream.url.clone(), client)))
     }
 }
 
-impl GatewayControl for RecordingGateway {
-    fn replace_all(&self, environment: &str, routes: Vec<RouteSpec>) -> Result<usize> {
-        let table = routes.iter().map(Self::entry).collect::<Result<Table>>()?;
+impl Control for RecordingGateway {
+    fn replace_all(&self, environment: &str, routes: Vec<RouteSpec>) -> Result<usize, gateway::Error> {
+        let table = routes.iter().map(Self::entry).collect::<Result<Table, _>>()?;
         let count = table.len();
         self.tables.lock().unwrap().insert(environment.to_string(), table);
         Ok(count)
     }
 
-    fn upsert(&self, environment: &str, route: RouteSpec) -> Result<()> {
+    fn upsert(&self, environment: &str, route: RouteSpec) -> Result<(), gateway::Error> {
         if let Some(reason) = self.refuse.lock().unwrap().clone() {
-            return Err(Error::invalid("route", reason));
+            return Err(gateway::Error::invalid("url", reason));
         }
         let (id, entry) = Self::entry(&route)?;
         self.tables.lock().unwrap().entry(environment.to_string()).or_default().insert(id, entry);
         Ok(())
     }
 
-    fn remove(&self, environment: &str, proxy_id: i32) -> Result<()> {
+    fn remove(&self, environment: &str, proxy_id: i32) -> Result<(), gateway::Error> {
         self.tables.lock().unwrap().entry(environment.to_string()).or_default().remove(&proxy_id);
         Ok(())
+    }
+
+    fn base_url(&self, environment: &str) -> Option<String> {
+        Some(format!("https://{environment}.gateway.test"))
     }
 }
 
@@ -80,9 +92,8 @@ async fn setup() -> Setup {
     let pair = |cn: &str| GenerateKeyPair { common_name: cn.into(), ..Default::default() };
     let dev_client = certificates::generate_client_pair(&db, &master, &ada, "weather", pair("gatehouse-dev")).await.unwrap();
     let prod_client = certificates::generate_client_pair(&db, &master, &ada, "weather", pair("gatehouse-prod")).await.unwrap();
-    let services = Services::new(db, master);
     let gateway = Arc::new(RecordingGateway::default());
-    *services.gateway.write().unwrap() = Some(gateway.clone());
+    let services = Services::new(db, master, gateway.clone());
     Setup { services, gateway, ada, endpoint, dev_client, prod_client, proxy_id: proxy.id }
 }
 
@@ -252,7 +263,34 @@ async fn people_who_may_only_look_cannot_deploy_and_nothing_deploys_without_a_ga
     assert!(matches!(denied, Error::Forbidden(_)), "{denied:?}");
     assert!(s.gateway.serving("development").is_empty());
 
-    *s.services.gateway.write().unwrap() = None;
-    let no_gateway = s.deploy("development").await.unwrap_err();
-    assert!(no_gateway.to_string().contains("the gateway is not running"), "{no_gateway}");
+    // A process whose gateway has no Development listener.
+    let elsewhere = Services { gateway: Arc::new(gateway::Gateway::start(Vec::new(), 1).unwrap()), ..s.services.clone() };
+    let no_gateway = deploy(&elsewhere, &s.ada, "weather", "weather-api-v1", "development").await.unwrap_err();
+    assert!(no_gateway.to_string().contains("the development gateway is not running in this process"), "{no_gateway}");
+}
+
+#[tokio::test]
+async fn a_deploy_interrupted_between_its_record_and_its_swap_is_settled_at_the_next_start() {
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, Some(&s.dev_client))).await;
+    s.deploy("development").await.unwrap();
+    // A second deploy gets as far as its pending record and the swap, then the server stops
+    // (the recording gateway, like the real one, keeps nothing across a stop).
+    s.save("development", s.settings("https://backend.test:9001/api", Some(&s.dev_client))).await;
+    let db = &s.services.db;
+    let found = crate::proxies::find(db, &s.ada, "weather", "weather-api-v1", crate::projects::Need::Edit).await.unwrap();
+    let env = find_environment(db, "development").await.unwrap();
+    let row = super::record::pending(db, &s.ada, &found, &env, None, DeploymentAction::Deploy).await.unwrap();
+    let before = history(db, &s.ada, "weather", "weather-api-v1", 1, 10).await.unwrap();
+    assert_eq!(before.items[0].outcome, DeploymentOutcome::Pending);
+    assert_eq!(s.state("development").await, DeploymentState::Deployed { revision: 1 }, "a pending deploy changes nothing yet");
+
+    let restarted = Arc::new(RecordingGateway::default());
+    let services = Services::new(db.clone(), s.services.master_key.clone(), restarted.clone());
+    assert_eq!(restore(&services).await.unwrap(), 1);
+    assert_eq!(restarted.serving("development")[&s.proxy_id], serving(DEV_URL, Some("gatehouse-dev")), "what the database calls live");
+    let after = history(db, &s.ada, "weather", "weather-api-v1", 1, 10).await.unwrap();
+    assert_eq!((after.items[0].id, after.items[0].outcome, after.items[0].message.as_str()), (row.id, DeploymentOutcome::Failed, INTERRUPTED));
+    assert_eq!(s.state("development").await, DeploymentState::Failed { reason: INTERRUPTED.into() });
+    assert_eq!(crate::live::live_revision(db, s.proxy_id, env.id).await.unwrap().map(|r| r.number), Some(1), "revision 1 stays live");
 }

@@ -1,3 +1,4 @@
+use crate::model::{DeploymentAction, DeploymentOutcome};
 use sea_orm::entity::prelude::*;
 
 /// One deploy or undeploy of a proxy in an environment, and whether it took effect.
@@ -10,10 +11,9 @@ pub struct Model {
     pub environment_id: i32,
     /// `None` for an undeploy.
     pub revision_id: Option<i32>,
-    /// "deploy" or "undeploy".
-    pub action: String,
-    /// "live" when it took effect, "failed" when the gateway refused it.
-    pub outcome: String,
+    pub action: DeploymentAction,
+    /// Pending from before the swap until it took effect (live) or not (failed).
+    pub outcome: DeploymentOutcome,
     pub message: String,
     pub elapsed_ms: i32,
     pub deployed_by: Option<i32>,

@@ -14,3 +14,9 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The ids of the endpoint certificates a configuration trusts.
+pub async fn ids_for(db: &impl ConnectionTrait, endpoint_config_id: i32) -> Result<Vec<i32>, DbErr> {
+    let rows = Entity::find().filter(Column::EndpointConfigId.eq(endpoint_config_id)).all(db).await?;
+    Ok(rows.into_iter().map(|t| t.certificate_id).collect())
+}

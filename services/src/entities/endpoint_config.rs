@@ -24,3 +24,8 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The one lookup of a proxy's saved configuration for an environment.
+pub async fn of(db: &impl ConnectionTrait, proxy_id: i32, environment_id: i32) -> Result<Option<Model>, DbErr> {
+    Entity::find().filter(Column::ProxyId.eq(proxy_id)).filter(Column::EnvironmentId.eq(environment_id)).one(db).await
+}

@@ -10,7 +10,7 @@ pub struct Model {
     pub environment_id: i32,
     /// 1, 2, 3… per proxy.
     pub number: i32,
-    /// JSON of `deployments::snapshot::Snapshot`.
+    /// JSON of `revisions::Snapshot`.
     pub snapshot: String,
     pub created_by: Option<i32>,
     pub created_at: TimeDateTimeWithTimeZone,

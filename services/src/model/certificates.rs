@@ -54,14 +54,8 @@ pub enum KeyAlgorithm {
 }
 
 impl KeyAlgorithm {
-    pub const ALL: [KeyAlgorithm; 6] = [
-        KeyAlgorithm::EcdsaP256,
-        KeyAlgorithm::EcdsaP384,
-        KeyAlgorithm::Ed25519,
-        KeyAlgorithm::Rsa2048,
-        KeyAlgorithm::Rsa3072,
-        KeyAlgorithm::Rsa4096,
-    ];
+    pub const ALL: [KeyAlgorithm; 6] =
+        [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384, KeyAlgorithm::Ed25519, KeyAlgorithm::Rsa2048, KeyAlgorithm::Rsa3072, KeyAlgorithm::Rsa4096];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -171,11 +165,7 @@ impl Certificate {
 
     /// "weather-client.pem": the download's file name, from the common name.
     pub fn pem_file_name(&self) -> String {
-        let mut stem: String = self
-            .name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '-' })
-            .collect();
+        let mut stem: String = self.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '-' }).collect();
         stem = stem.trim_matches(|c| c == '-' || c == '.').to_string();
         if stem.is_empty() {
             stem = format!("certificate-{}", self.id);

@@ -75,9 +75,20 @@ impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
         let reference = uuid::Uuid::new_v4().simple().to_string();
         tracing::error!(error = %err, reference = %reference, "database error");
-        Error::Internal(format!(
-            "the database could not complete the request (reference {}); the server log has the details",
-            &reference[..8]
-        ))
+        Error::Internal(format!("the database could not complete the request (reference {}); the server log has the details", &reference[..8]))
+    }
+}
+
+/// The gateway's refusals in the publisher's terms: a route that does not compile is bad input
+/// on the named setting; an environment with no listener here is a conflict with this process.
+#[cfg(feature = "backend")]
+impl From<gateway::Error> for Error {
+    fn from(err: gateway::Error) -> Self {
+        match err {
+            gateway::Error::Invalid { field, message } => Error::Invalid { field: Some(field.to_string()), message },
+            gateway::Error::Conflict(message) => Error::Conflict(message),
+            gateway::Error::NotServed(_) => Error::Conflict(format!("{err}, so nothing can be deployed there")),
+            gateway::Error::Internal(message) => Error::Internal(message),
+        }
     }
 }

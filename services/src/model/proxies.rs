@@ -209,6 +209,71 @@ pub struct Activity {
     pub created_at: OffsetDateTime,
 }
 
+/// What a deployment did.
+/// Stored as its text (`deployments.action`), through sea-orm's active enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema, sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "backend", sea_orm(rs_type = "String", db_type = "Text"))]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentAction {
+    /// A revision made live (a deploy, redeploy or promote).
+    #[cfg_attr(feature = "backend", sea_orm(string_value = "deploy"))]
+    Deploy,
+    /// The proxy taken out of the environment's gateway.
+    #[cfg_attr(feature = "backend", sea_orm(string_value = "undeploy"))]
+    Undeploy,
+}
+
+/// How a deployment ended.
+/// Stored as its text (`deployments.outcome`), through sea-orm's active enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema, sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "backend", sea_orm(rs_type = "String", db_type = "Text"))]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentOutcome {
+    /// Recorded, not yet swapped into the gateway (or the server stopped in between: the next
+    /// start marks it failed, and what was live before stays live).
+    #[cfg_attr(feature = "backend", sea_orm(string_value = "pending"))]
+    Pending,
+    /// It took effect.
+    #[cfg_attr(feature = "backend", sea_orm(string_value = "live"))]
+    Live,
+    /// The gateway refused it, or it never finished; what was live stays live.
+    #[cfg_attr(feature = "backend", sea_orm(string_value = "failed"))]
+    Failed,
+}
+
+impl DeploymentAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentAction::Deploy => "deploy",
+            DeploymentAction::Undeploy => "undeploy",
+        }
+    }
+}
+
+impl DeploymentOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentOutcome::Pending => "pending",
+            DeploymentOutcome::Live => "live",
+            DeploymentOutcome::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for DeploymentAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for DeploymentOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One deploy or undeploy, as the Deploy page and the REST API show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
@@ -219,10 +284,8 @@ pub struct Deployment {
     pub environment_name: String,
     /// The revision made live; `None` for an undeploy.
     pub revision: Option<u32>,
-    /// "deploy" or "undeploy".
-    pub action: String,
-    /// "live" when it took effect, "failed" when the gateway refused it (the old stays live).
-    pub outcome: String,
+    pub action: DeploymentAction,
+    pub outcome: DeploymentOutcome,
     pub message: String,
     /// From the call to the gateway serving it.
     pub elapsed_ms: u64,

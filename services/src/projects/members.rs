@@ -15,26 +15,17 @@ pub async fn list_members(db: &DatabaseConnection, actor: &Actor, project: &str)
         .order_by_asc(membership::Column::Id)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(m, u)| u.map(|u| Member { user_id: u.id, email: u.email, name: u.name, role: m.role() }))
-        .collect())
+    Ok(rows.into_iter().filter_map(|(m, u)| u.map(|u| Member { user_id: u.id, email: u.email, name: u.name, role: m.role() })).collect())
 }
 
 /// Adds an existing user, by email, with a role.
 pub async fn add_member(db: &DatabaseConnection, actor: &Actor, project: &str, email: &str, role: Role) -> Result<Member> {
     let access = access(db, actor, project, Need::Own).await?;
     let Some(person) = users::find_by_email(db, email).await? else {
-        return Err(Error::invalid(
-            "email",
-            format!("nobody has an account with {}: an administrator can create one under Admin → Users", email.trim()),
-        ));
+        return Err(Error::invalid("email", format!("nobody has an account with {}: an administrator can create one under Admin → Users", email.trim())));
     };
-    let existing = membership::Entity::find()
-        .filter(membership::Column::ProjectId.eq(access.project.id))
-        .filter(membership::Column::UserId.eq(person.id))
-        .one(db)
-        .await?;
+    let existing =
+        membership::Entity::find().filter(membership::Column::ProjectId.eq(access.project.id)).filter(membership::Column::UserId.eq(person.id)).one(db).await?;
     if existing.is_some() {
         return Err(Error::invalid("email", format!("{} is already a member: change their role instead", person.email)));
     }

@@ -2,7 +2,6 @@
 //! the consistency rules here, once, for the console and the REST API alike; nothing saved is
 //! live until it is deployed.
 mod notices;
-mod usage;
 
 use super::{find, paths, Found};
 use crate::activity;
@@ -10,17 +9,14 @@ use crate::auth::Actor;
 use crate::certificates::{self, describe_rows};
 use crate::entities::{certificate, endpoint_certificate, endpoint_config, environment, proxy};
 use crate::model::{
-    Certificate, CertificateKind, EndpointConfig, EndpointSettings, Environment, MAX_CONNECT_TIMEOUT_MS, MAX_READ_TIMEOUT_MS, MIN_TIMEOUT_MS,
-    DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS,
+    Certificate, CertificateKind, EndpointConfig, EndpointSettings, Environment, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, MAX_CONNECT_TIMEOUT_MS,
+    MAX_READ_TIMEOUT_MS, MIN_TIMEOUT_MS,
 };
 use crate::projects::Need;
 use crate::{Error, Result};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 
 pub use notices::listing_warnings;
-pub use usage::{certificate_usage, CertificateUse};
 
 /// A new environment's configuration: verification on, Mutual SSL off, default timeouts.
 pub(crate) fn default_row(proxy_id: i32, environment_id: i32, url: &str, actor: &Actor, now: time::OffsetDateTime) -> endpoint_config::ActiveModel {
@@ -58,20 +54,13 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, project: &str, proxy: &
 }
 
 /// Saves one environment's configuration after checking every rule.
-pub async fn save(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    project: &str,
-    proxy: &str,
-    environment: &str,
-    settings: EndpointSettings,
-) -> Result<EndpointConfig> {
+pub async fn save(db: &DatabaseConnection, actor: &Actor, project: &str, proxy: &str, environment: &str, settings: EndpointSettings) -> Result<EndpointConfig> {
     let Found { access, proxy } = find(db, actor, project, proxy, Need::Edit).await?;
     let env = find_environment(db, environment).await?;
     let checked = check(db, access.project.id, &settings).await?;
     let txn = db.begin().await?;
     let now = time::OffsetDateTime::now_utc();
-    let existing = config_row(&txn, proxy.id, env.id).await?;
+    let existing = endpoint_config::of(&txn, proxy.id, env.id).await?;
     let mut row: endpoint_config::ActiveModel = match existing {
         Some(found) => found.into(),
         None => default_row(proxy.id, env.id, &checked.url, actor, now),
@@ -121,11 +110,8 @@ pub async fn upload_endpoint_certificate(
     let txn = db.begin().await?;
     let mut took = Vec::new();
     for env in environment::Entity::find().order_by_asc(environment::Column::Position).all(&txn).await? {
-        let Some(config) = config_row(&txn, proxy.id, env.id).await? else { continue };
-        let trusted = endpoint_certificate::Entity::find()
-            .filter(endpoint_certificate::Column::EndpointConfigId.eq(config.id))
-            .all(&txn)
-            .await?;
+        let Some(config) = endpoint_config::of(&txn, proxy.id, env.id).await? else { continue };
+        let trusted = endpoint_certificate::Entity::find().filter(endpoint_certificate::Column::EndpointConfigId.eq(config.id)).all(&txn).await?;
         if trusted.is_empty() {
             set_endpoint_certificates(&txn, config.id, certs.iter().map(|c| c.id)).await?;
             took.push(env.name);
@@ -143,13 +129,8 @@ pub async fn upload_endpoint_certificate(
 
 /// Removes a proxy's configurations and their certificate links (inside the caller's transaction).
 pub(crate) async fn delete_for_proxy(db: &impl ConnectionTrait, proxy_id: i32) -> Result<()> {
-    let ids: Vec<i32> = endpoint_config::Entity::find()
-        .filter(endpoint_config::Column::ProxyId.eq(proxy_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let ids: Vec<i32> =
+        endpoint_config::Entity::find().filter(endpoint_config::Column::ProxyId.eq(proxy_id)).all(db).await?.into_iter().map(|c| c.id).collect();
     endpoint_certificate::Entity::delete_many().filter(endpoint_certificate::Column::EndpointConfigId.is_in(ids)).exec(db).await?;
     endpoint_config::Entity::delete_many().filter(endpoint_config::Column::ProxyId.eq(proxy_id)).exec(db).await?;
     Ok(())
@@ -161,19 +142,7 @@ pub async fn find_environment(db: &impl ConnectionTrait, key: &str) -> Result<en
         Ok(id) => environment::Column::Id.eq(id),
         Err(_) => environment::Column::Slug.eq(key),
     };
-    environment::Entity::find()
-        .filter(by_key)
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("there is no environment \"{key}\"")))
-}
-
-async fn config_row(db: &impl ConnectionTrait, proxy_id: i32, environment_id: i32) -> Result<Option<endpoint_config::Model>> {
-    Ok(endpoint_config::Entity::find()
-        .filter(endpoint_config::Column::ProxyId.eq(proxy_id))
-        .filter(endpoint_config::Column::EnvironmentId.eq(environment_id))
-        .one(db)
-        .await?)
+    environment::Entity::find().filter(by_key).one(db).await?.ok_or_else(|| Error::NotFound(format!("there is no environment \"{key}\"")))
 }
 
 async fn set_endpoint_certificates(db: &impl ConnectionTrait, config_id: i32, ids: impl Iterator<Item = i32>) -> Result<()> {
@@ -187,7 +156,7 @@ async fn set_endpoint_certificates(db: &impl ConnectionTrait, config_id: i32, id
 /// One environment's configuration as shown. An environment added after the proxy was created
 /// has no row yet: it starts as a copy of the first environment's URL with the defaults.
 async fn load(db: &DatabaseConnection, proxy: &proxy::Model, env: environment::Model) -> Result<EndpointConfig> {
-    let row = match config_row(db, proxy.id, env.id).await? {
+    let row = match endpoint_config::of(db, proxy.id, env.id).await? {
         Some(row) => row,
         None => {
             let first = endpoint_config::Entity::find().filter(endpoint_config::Column::ProxyId.eq(proxy.id)).one(db).await?;
@@ -208,13 +177,7 @@ async fn load(db: &DatabaseConnection, proxy: &proxy::Model, env: environment::M
             }
         }
     };
-    let trusted_ids: Vec<i32> = endpoint_certificate::Entity::find()
-        .filter(endpoint_certificate::Column::EndpointConfigId.eq(row.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.certificate_id)
-        .collect();
+    let trusted_ids: Vec<i32> = endpoint_certificate::ids_for(db, row.id).await?;
     let mut wanted = trusted_ids.clone();
     wanted.extend(row.client_certificate_id);
     let rows = certificate::Entity::find().filter(certificate::Column::Id.is_in(wanted)).order_by_asc(certificate::Column::NotAfter).all(db).await?;
@@ -271,22 +234,13 @@ async fn check(db: &DatabaseConnection, project_id: i32, s: &EndpointSettings) -
         }
         endpoint_certificates.push(cert);
     }
+    if s.mutual_ssl && !https {
+        return Err(Error::invalid("mutual_ssl", MUTUAL_SSL_NEEDS_HTTPS));
+    }
     let client = match s.client_certificate_id {
         None => None,
-        Some(id) => {
-            let cert = project_certificate(db, project_id, id, "client_certificate_id").await?;
-            if cert.kind != CertificateKind::Client.as_str() || cert.sealed_key.is_none() {
-                return Err(Error::invalid(
-                    "client_certificate_id",
-                    format!("\"{}\" has no private key, so Gatehouse cannot present it: choose a client key pair, or add one with Add Client Certificate", cert.name),
-                ));
-            }
-            Some(cert)
-        }
+        Some(id) => Some(client_key_pair(db, project_id, id).await?),
     };
-    if s.mutual_ssl && !https {
-        return Err(Error::invalid("mutual_ssl", "Mutual SSL needs an https:// backend URL: a client certificate is presented during the TLS handshake"));
-    }
     if s.mutual_ssl && client.is_none() {
         return Err(Error::invalid(
             "client_certificate_id",
@@ -302,6 +256,29 @@ async fn check(db: &DatabaseConnection, project_id: i32, s: &EndpointSettings) -
         ));
     }
     Ok(Checked { url: paths::normalized(&url), endpoint_certificates, client, host_mismatch })
+}
+
+const MUTUAL_SSL_NEEDS_HTTPS: &str = "Mutual SSL needs an https:// backend URL: a client certificate is presented during the TLS handshake";
+
+/// A client key pair of the project that Gatehouse can present.
+async fn client_key_pair(db: &DatabaseConnection, project_id: i32, id: i32) -> Result<certificate::Model> {
+    let cert = project_certificate(db, project_id, id, "client_certificate_id").await?;
+    if cert.kind != CertificateKind::Client.as_str() || cert.sealed_key.is_none() {
+        return Err(Error::invalid(
+            "client_certificate_id",
+            format!("\"{}\" has no private key, so Gatehouse cannot present it: choose a client key pair, or add one with Add Client Certificate", cert.name),
+        ));
+    }
+    Ok(cert)
+}
+
+/// The rules for presenting client key pair `id` to the backend at `url` (Mutual SSL on), as
+/// Save checks them: Promote's choice of a certificate goes through here too.
+pub(crate) async fn mutual_tls_client(db: &DatabaseConnection, project_id: i32, url: &str, id: i32) -> Result<certificate::Model> {
+    if !url.starts_with("https://") {
+        return Err(Error::invalid("client_certificate_id", MUTUAL_SSL_NEEDS_HTTPS));
+    }
+    client_key_pair(db, project_id, id).await
 }
 
 async fn project_certificate(db: &DatabaseConnection, project_id: i32, id: i32, field: &str) -> Result<certificate::Model> {

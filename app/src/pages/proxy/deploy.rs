@@ -1,7 +1,7 @@
 //! Deploy (seed 004, Step 4 and "Change the certificate for the production environment"): a
 //! card per environment in promotion order with what is live, Configure & Deploy, Promote (the
 //! Configurations pane with the Mutual TLS list), revisions to redeploy, and Undeploy.
-use super::use_proxy_params;
+use super::{use_proxy_params, ProxyRefresh};
 use crate::api::deployments::{deploy_data, DeployProxy, PromoteProxy, RedeployRevision, UndeployProxy};
 use crate::components::confirm::ConfirmSubmit;
 use crate::components::deployment_badge::DeploymentBadge;
@@ -10,7 +10,10 @@ use crate::components::format_time;
 use crate::components::forms::{FormError, LoadError};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use panes::{InvokeUrl, PromotePane, RevisionTables};
 use services::model::{Certificate, Environment, EnvironmentDeployment};
+
+mod panes;
 
 #[derive(Clone, Copy)]
 struct Actions {
@@ -24,9 +27,21 @@ struct Actions {
 pub fn DeployPage() -> impl IntoView {
     let (project, key) = use_proxy_params();
     let actions = Actions { deploy: ServerAction::new(), promote: ServerAction::new(), redeploy: ServerAction::new(), undeploy: ServerAction::new() };
-    let versions = move || (actions.deploy.version().get(), actions.promote.version().get(), actions.redeploy.version().get(), actions.undeploy.version().get());
+    let versions =
+        move || (actions.deploy.version().get(), actions.promote.version().get(), actions.redeploy.version().get(), actions.undeploy.version().get());
     for version in [actions.deploy.version(), actions.promote.version(), actions.redeploy.version(), actions.undeploy.version()] {
         refresh_flash_on(version);
+    }
+    // The proxy's header (a status badge per environment, the drift warnings) is read again
+    // when any of them completes, as this page's cards are. JavaScript only: without it the
+    // form's redirect reloads the whole page, header included.
+    if let Some(ProxyRefresh(refresh)) = use_context::<ProxyRefresh>() {
+        Effect::new(move |_| {
+            let (deploy, promote, redeploy, undeploy) = versions();
+            if deploy + promote + redeploy + undeploy > 0 {
+                refresh.update(|n| *n += 1);
+            }
+        });
     }
     let data = Resource::new(move || (project(), key(), versions()), |(p, k, _)| deploy_data(p, k));
     view! {
@@ -54,6 +69,7 @@ pub fn DeployPage() -> impl IntoView {
     }
 }
 
+/// The project and proxy every Deploy page form carries.
 fn hidden(project: &str, proxy: &str) -> impl IntoView {
     view! {
         <input type="hidden" name="project" value=project.to_string()/>
@@ -62,35 +78,24 @@ fn hidden(project: &str, proxy: &str) -> impl IntoView {
 }
 
 #[component]
-fn DeployCard(project: String, proxy: String, env: EnvironmentDeployment, next: Option<Environment>, clients: Vec<Certificate>, can_edit: bool, actions: Actions) -> impl IntoView {
+fn DeployCard(
+    project: String,
+    proxy: String,
+    env: EnvironmentDeployment,
+    next: Option<Environment>,
+    clients: Vec<Certificate>,
+    can_edit: bool,
+    actions: Actions,
+) -> impl IntoView {
     let slug = env.environment.slug.clone();
     let live = env.live.clone().map(|d| {
         let when = format_time(&d.deployed_at);
         let by = d.deployed_by.clone().unwrap_or_else(|| "someone".into());
         view! { <p data-testid="live-revision">{format!("Revision {} is live · deployed by {by} on {when} · live in {} ms", d.revision.unwrap_or(0), d.elapsed_ms)}</p> }.into_any()
     });
-    let invoke = env.invoke_url.clone().map(|url| {
-        let copied = RwSignal::new(false);
-        let to_copy = url.clone();
-        // Hydrated pages copy with the button; without JavaScript the field can be selected.
-        let copy = move |_| {
-            #[cfg(feature = "hydrate")]
-            {
-                let _ = window().navigator().clipboard().write_text(&to_copy);
-            }
-            let _ = &to_copy;
-            copied.set(true);
-        };
-        view! {
-            <div class="field invoke">
-                <label for=format!("{slug}-invoke")>"Invoke URL"</label>
-                <div class="invoke-row">
-                    <input id=format!("{slug}-invoke") readonly value=url/>
-                    <button type="button" class="button small" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
-                </div>
-            </div>
-        }.into_any()
-    });
+    // Each part is type-erased (`into_any`): nested, their view types outgrow the compiler's
+    // recursion limit in the browser build.
+    let invoke = env.invoke_url.clone().map(|url| view! { <InvokeUrl slug=slug.clone() url/> }.into_any());
     let changes = if env.live.is_none() {
         view! { <p class="muted">"Nothing is live here yet: Save & Deploy makes the saved configuration live."</p> }.into_any()
     } else if env.changes.is_empty() {
@@ -119,65 +124,12 @@ fn DeployCard(project: String, proxy: String, env: EnvironmentDeployment, next: 
             </div>
         </details>
     }.into_any();
-    let promote = (env.live.is_some()).then(|| next.clone()).flatten().map(|target| {
-        let (p2, x2, from, to) = (project.clone(), proxy.clone(), slug.clone(), target.slug.clone());
-        let none_yet = (!clients.iter().any(|c| c.has_private_key))
-            .then(|| view! { <p class="muted">"This project has no client key pairs yet: add one under Add Client Certificate on the Endpoints page."</p> });
-        let options = clients.iter().filter(|c| c.has_private_key).map(|c| {
-            let id = format!("{slug}-promote-{}", c.id);
-            view! { <div class="choice"><input type="radio" id=id.clone() name="client_certificate_id" value=c.id/><label for=id>{c.name.clone()}</label></div> }
-        }).collect_view();
-        let keep = format!("{slug}-promote-keep");
-        let explain = format!("The revision live in {} goes live in {} with {}'s endpoint URL and the certificate chosen here.", env.environment.name, target.name, target.name);
-        let keep_label = format!("Keep {}'s saved choice", target.name);
+    let promote = env.live.is_some().then_some(next).flatten().map(|target| {
         view! {
-            <details class="dialog">
-                <summary class="button">"Promote"</summary>
-                <div class="dialog-panel" role="dialog" aria-label="Configurations">
-                    <h3>"Configurations"</h3>
-                    <ActionForm action=actions.promote attr:class="form">
-                        {hidden(&p2, &x2)}
-                        <input type="hidden" name="from" value=from/>
-                        <input type="hidden" name="to" value=to/>
-                        <h4>"Endpoint Configuration"</h4>
-                        <p class="muted">{explain}</p>
-                        <fieldset class="choices">
-                            <legend>"Mutual TLS"</legend>
-                            <div class="choice"><input type="radio" id=keep.clone() name="client_certificate_id" value="" checked/><label for=keep>{keep_label}</label></div>
-                            {options}
-                        </fieldset>
-                        {none_yet}
-                        <div class="actions"><button type="submit" class="button primary" disabled=move || !can_edit>"Promote"</button></div>
-                    </ActionForm>
-                </div>
-            </details>
-        }.into_any()
-    });
-    let live_number = env.live.as_ref().and_then(|d| d.revision);
-    let revisions = env.revisions.iter().map(|r| {
-        let (p3, x3, s3) = (project.clone(), proxy.clone(), slug.clone());
-        let number = r.number;
-        let redeploy = (Some(number) != live_number).then(|| view! {
-            <ActionForm action=actions.redeploy attr:class="inline-form">
-                {hidden(&p3, &x3)}
-                <input type="hidden" name="environment" value=s3/>
-                <input type="hidden" name="revision" value=number/>
-                <ConfirmSubmit label="Redeploy" question=format!("Make revision {number} live again? It replaces what is live now.") confirm="Yes, redeploy"/>
-            </ActionForm>
-        });
-        view! {
-            <tr>
-                <td>{format!("Revision {number}")}{(Some(number) == live_number).then(|| view! { " " <span class="badge valid">"live"</span> })}</td>
-                <td><code>{r.url.clone()}</code></td>
-                <td>{r.client_certificate.clone().unwrap_or_else(|| "none".into())}</td>
-                <td>{r.created_by.clone().unwrap_or_default()}" · "{format_time(&r.created_at)}</td>
-                <td>{redeploy}</td>
-            </tr>
+            <PromotePane project=project.clone() proxy=proxy.clone() slug=slug.clone() source=env.environment.name.clone() target clients can_edit action=actions.promote/>
         }
-    }).collect_view().into_any();
-    let history = env.history.iter().map(|d| view! {
-        <tr><td class="nowrap">{format_time(&d.deployed_at)}</td><td>{d.deployed_by.clone().unwrap_or_default()}</td><td>{d.action.clone()}</td><td>{d.outcome.clone()}</td><td>{d.message.clone()}</td></tr>
-    }).collect_view().into_any();
+        .into_any()
+    });
     let undeploy = env.live.is_some().then(|| {
         let (p4, x4, s4) = (project.clone(), proxy.clone(), slug.clone());
         let question = format!("Take this proxy out of {}? Its callers get no_route until it is deployed again.", env.environment.name);
@@ -187,21 +139,14 @@ fn DeployCard(project: String, proxy: String, env: EnvironmentDeployment, next: 
                 <input type="hidden" name="environment" value=s4/>
                 <ConfirmSubmit label="Undeploy" question confirm="Yes, undeploy"/>
             </ActionForm>
-        }.into_any()
+        }
+        .into_any()
     });
-    let has_revisions = !env.revisions.is_empty();
-    let has_history = !env.history.is_empty();
+    let live_number = env.live.as_ref().and_then(|d| d.revision);
     let tables = view! {
-        {has_revisions.then(|| view! {
-            <h3>"Revisions"</h3>
-            <table class="table" data-testid="revision-list"><thead><tr><th>"Revision"</th><th>"Backend URL"</th><th>"Client certificate"</th><th>"Created"</th><th></th></tr></thead><tbody>{revisions}</tbody></table>
-        })}
-        {has_history.then(|| view! {
-            <details class="advanced"><summary>"Deployment history"</summary>
-                <table class="table" data-testid="deploy-history"><thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Outcome"</th><th>"Details"</th></tr></thead><tbody>{history}</tbody></table>
-            </details>
-        })}
-    }.into_any();
+        <RevisionTables project=project.clone() proxy=proxy.clone() slug=slug.clone() revisions=env.revisions history=env.history live_number action=actions.redeploy/>
+    }
+    .into_any();
     view! {
         <section class="card deploy-card" data-testid=format!("deploy-{slug}")>
             <div class="endpoint-head"><h2>{env.environment.name.clone()}</h2><DeploymentBadge state=env.state.clone()/></div>

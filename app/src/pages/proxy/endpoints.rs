@@ -2,13 +2,16 @@
 //! per environment with the backend URL, the endpoint certificates it trusts, Mutual SSL, Add
 //! Client Certificate, Existing Certificates, verification and timeouts, and Save.
 mod card;
+mod check;
+mod drafts;
 
 use super::{use_proxy_params, ProxyRefresh};
 use crate::api::endpoints::endpoints_view;
 use crate::components::client_certificate::{FileOrPaste, CERT_FILES};
 use crate::components::flash::refresh_flash_on;
 use crate::components::forms::LoadError;
-use card::{Drafts, EndpointCard};
+use card::EndpointCard;
+use drafts::Drafts;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use services::model::{EndpointConfig, MAX_UPLOAD_KIB};
@@ -36,7 +39,7 @@ pub fn EndpointsPage() -> impl IntoView {
             <p class="muted">"Each environment has its own endpoint configuration. Save stores it; nothing is live until it is deployed."</p>
             <h3>"Upload Endpoint Certificate"</h3>
             <p class="muted">{format!("The backend's server certificate (or the CA that issued it), needed when the backend does not use a publicly trusted certificate. The first one uploaded becomes the default for every environment that has none; each environment can choose its own below. A .pem, .crt or .cer file, or paste the PEM; up to {MAX_UPLOAD_KIB} KiB.")}</p>
-            <form method="post" enctype="multipart/form-data" action=move || format!("/projects/{}/proxies/{}/endpoint-certificates", project(), key()) class="form">
+            <form method="post" enctype="multipart/form-data" action=move || crate::file_routes::proxy_endpoint_certificate_upload(&project(), &key()) class="form">
                 <FileOrPaste id="endpoint-upload" name="certificate" label="Certificate file" paste_label="or paste the PEM" accept=CERT_FILES placeholder="-----BEGIN CERTIFICATE-----"/>
                 <div class="actions"><button type="submit" class="button primary">"Upload Endpoint Certificate"</button></div>
             </form>

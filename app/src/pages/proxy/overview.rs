@@ -26,10 +26,7 @@ pub fn OverviewPage() -> impl IntoView {
             }
         });
     }
-    let proxy = Resource::new(
-        move || (project(), key(), update.version().get(), remove_contract.version().get()),
-        |(p, k, _, _)| get_proxy(p, k),
-    );
+    let proxy = Resource::new(move || (project(), key(), update.version().get(), remove_contract.version().get()), |(p, k, _, _)| get_proxy(p, k));
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -59,23 +56,31 @@ fn Overview(
             <EmptyState title=if proxy.has_contract { "The contract lists no operations" } else { "No contract yet" }>
                 <p>"Upload an OpenAPI 3 contract below to list this API's operations here."</p>
             </EmptyState>
-        }.into_any()
+        }
+        .into_any()
     } else {
-        let rows = proxy.operations.iter().map(|o| view! {
-            <tr>
-                <td><span class=format!("method method-{}", o.method.to_lowercase())>{o.method.clone()}</span></td>
-                <td><code>{format!("{}{}", proxy.context_path, o.path)}</code></td>
-                <td>{o.summary.clone().or(o.operation_id.clone()).unwrap_or_default()}</td>
-            </tr>
-        }).collect_view();
+        let rows = proxy
+            .operations
+            .iter()
+            .map(|o| {
+                view! {
+                    <tr>
+                        <td><span class=format!("method method-{}", o.method.to_lowercase())>{o.method.clone()}</span></td>
+                        <td><code>{format!("{}{}", proxy.context_path, o.path)}</code></td>
+                        <td>{o.summary.clone().or(o.operation_id.clone()).unwrap_or_default()}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
         view! {
             <table class="table" data-testid="operation-list">
                 <thead><tr><th>"Method"</th><th>"Path on the gateway"</th><th>"Summary"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
-        }.into_any()
+        }
+        .into_any()
     };
-    let contract_action = format!("/projects/{project}/proxies/{}/contract", proxy.slug);
+    let contract_action = crate::file_routes::contract_upload(&project, &proxy.slug);
     let question = format!("Delete {} {}? Its endpoint configurations go with it. This cannot be undone.", proxy.name, proxy.version);
     view! {
         <Title text=format!("{} · Gatehouse", proxy.name)/>

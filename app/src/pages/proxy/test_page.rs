@@ -1,7 +1,7 @@
 //! Test: send a request through the real gateway and see status, headers, body and time.
 use super::use_proxy_params;
-use crate::api::deployments::SendTestRequest;
 use crate::api::environments::list_environments;
+use crate::api::try_gateway::SendTestRequest;
 use crate::components::forms::{FieldError, FormError, LoadError};
 use leptos::prelude::*;
 use leptos_meta::Title;

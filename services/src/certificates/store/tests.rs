@@ -1,8 +1,8 @@
 use super::*;
-use crate::certificates::test_pki;
 use crate::model::{KeyAlgorithm, Role};
 use crate::projects::{self, NewProject};
 use crate::testing;
+use testkit::pki as test_pki;
 
 fn master() -> MasterKey {
     MasterKey::parse(&"42".repeat(32)).unwrap()
@@ -80,9 +80,8 @@ async fn viewers_download_but_do_not_change_and_outsiders_see_nothing() {
     let vic = testing::user(&db, "vic@example.test", false).await;
     let eve = testing::user(&db, "eve@example.test", false).await;
     projects::add_member(&db, &ada, "weather", "vic@example.test", Role::Viewer).await.unwrap();
-    let generated = generate_client_pair(&db, &master(), &ada, "weather", GenerateKeyPair { common_name: "dev client".into(), ..Default::default() })
-        .await
-        .unwrap();
+    let generated =
+        generate_client_pair(&db, &master(), &ada, "weather", GenerateKeyPair { common_name: "dev client".into(), ..Default::default() }).await.unwrap();
     assert_eq!(generated.source, "generated");
     assert_eq!(generated.key_type, "ECDSA P-256");
 

@@ -28,7 +28,7 @@ pub(super) fn host_not_covered(url: &url::Url, certs: &[certificate::Model]) -> 
     let mut names = Vec::new();
     for cert in certs {
         let sans: Vec<String> = serde_json::from_str(&cert.subject_alt_names).unwrap_or_default();
-        if crate::proxies::paths::names_cover_host(&sans, &host) {
+        if gateway::certs::names_cover_host(&sans, &host) {
             return None;
         }
         let listed = if sans.is_empty() { "no subject alternative names".to_string() } else { sans.join(", ") };
@@ -91,21 +91,11 @@ pub async fn listing_warnings(db: &DatabaseConnection, environments: &[environme
         if config.url.starts_with("https://") && !config.verify_chain {
             warnings.push(format!("{}: certificate chain verification is off", env.name));
         }
-        let mut ids: Vec<i32> = endpoint_certificate::Entity::find()
-            .filter(endpoint_certificate::Column::EndpointConfigId.eq(config.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|t| t.certificate_id)
-            .collect();
+        let mut ids: Vec<i32> = endpoint_certificate::ids_for(db, config.id).await?;
         if config.mutual_ssl {
             ids.extend(config.client_certificate_id);
         }
-        let soon = certificate::Entity::find()
-            .filter(certificate::Column::Id.is_in(ids))
-            .filter(certificate::Column::NotAfter.lte(horizon))
-            .all(db)
-            .await?;
+        let soon = certificate::Entity::find().filter(certificate::Column::Id.is_in(ids)).filter(certificate::Column::NotAfter.lte(horizon)).all(db).await?;
         for cert in soon {
             let verb = if cert.not_after < time::OffsetDateTime::now_utc() { "expired on" } else { "expires on" };
             warnings.push(format!("{}: \"{}\" {verb} {}", env.name, cert.name, cert.not_after.date()));

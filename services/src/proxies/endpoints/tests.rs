@@ -1,10 +1,10 @@
 use super::*;
-use crate::certificates::test_pki;
 use crate::model::{GenerateKeyPair, NoticeLevel, Role};
 use crate::projects::{self, NewProject};
 use crate::proxies::tests::{project_with_owner, weather};
 use crate::secrets::MasterKey;
 use crate::testing;
+use testkit::pki as test_pki;
 
 fn master() -> MasterKey {
     MasterKey::parse(&"42".repeat(32)).unwrap()
@@ -109,7 +109,8 @@ async fn a_certificate_for_another_host_is_refused_until_the_publisher_accepts_i
     let ca = certificates::upload_endpoint(&s.db, &s.ada, "weather", test_pki::ca("Other CA").cert_pem.as_bytes()).await.unwrap().remove(0);
     save_dev(&s, EndpointSettings { endpoint_certificate_ids: vec![ca.id], ..elsewhere.clone() }).await.unwrap();
     // A self-signed server certificate marked CA still names its host, so it is checked.
-    let own = certificates::upload_endpoint(&s.db, &s.ada, "weather", test_pki::self_signed_ca_server("backend.test").cert_pem.as_bytes()).await.unwrap().remove(0);
+    let own =
+        certificates::upload_endpoint(&s.db, &s.ada, "weather", test_pki::self_signed_ca_server("backend.test").cert_pem.as_bytes()).await.unwrap().remove(0);
     let err = save_dev(&s, EndpointSettings { endpoint_certificate_ids: vec![own.id], ..elsewhere }).await.unwrap_err();
     assert_eq!(err.field(), Some("endpoint_certificate_ids"), "{err}");
 }

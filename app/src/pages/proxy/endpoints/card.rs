@@ -1,6 +1,8 @@
 //! One environment's card on the Endpoints page. Forms cannot nest, so the Save form is an
 //! empty `<form>` whose fields sit anywhere in the card with `form=` pointing at it; that lets
 //! the Add Client Certificate dialog and each certificate's Delete keep their own forms.
+use super::check::CheckConnection;
+use super::drafts::{Draft, Drafts};
 use crate::api::certificates::{DeleteCertificate, GenerateKeyPair};
 use crate::api::endpoints::{CheckEndpoint, SaveEndpoint};
 use crate::components::client_certificate::ClientCertificateTabs;
@@ -10,64 +12,6 @@ use crate::components::forms::{FieldError, FormError};
 use crate::pages::certificates::ExpiryBadge;
 use leptos::prelude::*;
 use services::model::{Certificate, EndpointConfig, NoticeLevel};
-use std::collections::HashMap;
-
-/// What a card's fields hold, saved or not.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Draft {
-    url: String,
-    endpoint_ids: Vec<i32>,
-    verify_hostname: bool,
-    verify_chain: bool,
-    mutual_ssl: bool,
-    client_id: Option<i32>,
-    connect: String,
-    read: String,
-}
-
-impl From<&EndpointConfig> for Draft {
-    fn from(c: &EndpointConfig) -> Self {
-        Draft {
-            url: c.url.clone(),
-            endpoint_ids: c.endpoint_certificate_ids.clone(),
-            verify_hostname: c.verify_hostname,
-            verify_chain: c.verify_chain,
-            mutual_ssl: c.mutual_ssl,
-            client_id: c.client_certificate_id,
-            connect: c.connect_timeout_ms.to_string(),
-            read: c.read_timeout_ms.to_string(),
-        }
-    }
-}
-
-/// Unsaved edits per environment, kept across the cards being read again (after generating a
-/// key pair, say), so a publisher who turned on Mutual SSL and then added a certificate does
-/// not have to turn it on again. Not reactive: the cards read it only when they render.
-#[derive(Clone, Copy)]
-pub struct Drafts(StoredValue<HashMap<String, Draft>>);
-
-impl Default for Drafts {
-    fn default() -> Self {
-        Drafts(StoredValue::new(HashMap::new()))
-    }
-}
-
-impl Drafts {
-    fn current(self, env: &str) -> Option<Draft> {
-        self.0.with_value(|m| m.get(env).cloned())
-    }
-
-    fn edit(self, card: StoredValue<(String, Draft)>, change: impl FnOnce(&mut Draft)) {
-        let (env, saved) = card.get_value();
-        self.0.update_value(|m| change(m.entry(env).or_insert(saved)));
-    }
-
-    fn forget(self, env: &str) {
-        self.0.update_value(|m| {
-            m.remove(env);
-        });
-    }
-}
 
 #[component]
 #[allow(clippy::too_many_arguments)]
@@ -127,10 +71,17 @@ pub fn EndpointCard(
         format!("{mutual} · {trust}")
     };
 
-    let notices = config.notices.iter().map(|n| {
-        let class = match n.level { NoticeLevel::Warning => "notice notice-warning", NoticeLevel::Info => "notice notice-info" };
-        view! { <li class=class>{n.text.clone()}</li> }
-    }).collect_view();
+    let notices = config
+        .notices
+        .iter()
+        .map(|n| {
+            let class = match n.level {
+                NoticeLevel::Warning => "notice notice-warning",
+                NoticeLevel::Info => "notice notice-info",
+            };
+            view! { <li class=class>{n.text.clone()}</li> }
+        })
+        .collect_view();
 
     let endpoint_choices = if endpoint_certificates.is_empty() {
         view! { <p class="muted">"No endpoint certificate uploaded. Over https the gateway then trusts the public root CAs; use Upload Endpoint Certificate above for a self-signed or private-CA backend."</p> }.into_any()
@@ -152,42 +103,50 @@ pub fn EndpointCard(
     };
     let endpoint_choices = endpoint_choices.into_any();
 
-    let client_choices = client_certificates.iter().map(|c| {
-        let cid = c.id;
-        let input_id = id(&format!("client-cert-{cid}"));
-        let view_href = format!("/projects/{project}/certificates/{cid}");
-        let download = format!("/projects/{project}/certificates/{cid}/download");
-        let question = format!("Delete \"{}\"? Its private key is destroyed; this cannot be undone.", c.name);
-        let key_note = if c.has_private_key { c.key_type.clone() } else { format!("{}, no private key", c.key_type) };
-        view! {
-            <div class="choice existing-certificate">
-                <input type="radio" id=input_id.clone() form=form_id.clone() name="client_certificate_id" value=cid checked=draft.client_id == Some(cid)
-                    disabled=!c.has_private_key
-                    on:change=move |_| drafts.edit(card, |d| d.client_id = Some(cid))/>
-                <label for=input_id>
-                    <span>{c.name.clone()}</span>" "<span class="muted small">{key_note}</span>" "<ExpiryBadge cert=c.clone()/>
-                </label>
-                <details class="menu row-menu">
-                    <summary aria-label=format!("More options for {}", c.name)>"⋯"</summary>
-                    <div class="menu-panel menu-right">
-                        <a href=view_href>"View and Download"</a>
-                        <a href=download download=c.pem_file_name()>"Download PEM"</a>
-                        <ConfirmSubmit label="Delete" question confirm="Yes, delete" form=format!("delete-{env}-{cid}")/>
-                    </div>
-                </details>
-            </div>
-        }
-    }).collect_view().into_any();
-    let delete_forms = client_certificates.iter().map(|c| {
-        let (cid, project) = (c.id, project.clone());
-        view! {
-            <ActionForm action=delete attr:id=format!("delete-{env}-{cid}") attr:class="hidden-form">
-                <input type="hidden" name="project" value=project/>
-                <input type="hidden" name="id" value=cid/>
-                <input type="hidden" name="stay" value="1"/>
-            </ActionForm>
-        }
-    }).collect_view().into_any();
+    let client_choices = client_certificates
+        .iter()
+        .map(|c| {
+            let cid = c.id;
+            let input_id = id(&format!("client-cert-{cid}"));
+            let view_href = format!("/projects/{project}/certificates/{cid}");
+            let download = crate::file_routes::certificate_download(&project, cid);
+            let question = format!("Delete \"{}\"? Its private key is destroyed; this cannot be undone.", c.name);
+            let key_note = if c.has_private_key { c.key_type.clone() } else { format!("{}, no private key", c.key_type) };
+            view! {
+                <div class="choice existing-certificate">
+                    <input type="radio" id=input_id.clone() form=form_id.clone() name="client_certificate_id" value=cid checked=draft.client_id == Some(cid)
+                        disabled=!c.has_private_key
+                        on:change=move |_| drafts.edit(card, |d| d.client_id = Some(cid))/>
+                    <label for=input_id>
+                        <span>{c.name.clone()}</span>" "<span class="muted small">{key_note}</span>" "<ExpiryBadge cert=c.clone()/>
+                    </label>
+                    <details class="menu row-menu">
+                        <summary aria-label=format!("More options for {}", c.name)>"⋯"</summary>
+                        <div class="menu-panel menu-right">
+                            <a href=view_href>"View and Download"</a>
+                            <a href=download download=c.pem_file_name()>"Download PEM"</a>
+                            <ConfirmSubmit label="Delete" question confirm="Yes, delete" form=format!("delete-{env}-{cid}")/>
+                        </div>
+                    </details>
+                </div>
+            }
+        })
+        .collect_view()
+        .into_any();
+    let delete_forms = client_certificates
+        .iter()
+        .map(|c| {
+            let (cid, project) = (c.id, project.clone());
+            view! {
+                <ActionForm action=delete attr:id=format!("delete-{env}-{cid}") attr:class="hidden-form">
+                    <input type="hidden" name="project" value=project/>
+                    <input type="hidden" name="id" value=cid/>
+                    <input type="hidden" name="stay" value="1"/>
+                </ActionForm>
+            }
+        })
+        .collect_view()
+        .into_any();
     let dialog = view! {
         <details class="dialog">
             <summary class="button">"Add Client Certificate"</summary>
@@ -196,7 +155,8 @@ pub fn EndpointCard(
                 <ClientCertificateTabs project=project.clone() prefix=env.clone() back=back generate/>
             </div>
         </details>
-    }.into_any();
+    }
+    .into_any();
     let (project_save, proxy_save, env_save) = (project.clone(), proxy.clone(), env.clone());
     let form_accept = form_id.clone();
 
@@ -240,7 +200,8 @@ pub fn EndpointCard(
                         <p class="hint">"When on, the gateway presents the client certificate chosen under Existing Certificates to the backend."</p>
                         <FieldError value field="mutual_ssl"/>
                     </div>
-    }.into_any();
+    }
+    .into_any();
     let existing_and_save = view! {
                     <fieldset class="choices">
                         <legend>"Existing Certificates"</legend>
@@ -298,42 +259,5 @@ pub fn EndpointCard(
             </details>
             {delete_forms}
         </section>
-    }
-}
-
-/// "Check connection": connects to the backend with the saved configuration and shows the
-/// outcome in the gateway's own words.
-#[component]
-fn CheckConnection(project: String, proxy: String, env: String, check: ServerAction<CheckEndpoint>) -> impl IntoView {
-    let pending = check.pending();
-    let result = move || {
-        check.value().get().map(|outcome| match outcome {
-            Ok(report) => {
-                let class = if report.ok { "check-result check-ok" } else { "check-result check-failed" };
-                let chain = report.chain.iter().map(|c| view! {
-                    <li><span>{c.subject.clone()}</span>" · issued by "<span>{c.issuer.clone()}</span>" · until "<span>{c.not_after.clone()}</span></li>
-                }).collect_view();
-                view! {
-                    <div class=class role="status" data-testid="check-result">
-                        {report.code.clone().map(|code| view! { <p><code>{code}</code></p> })}
-                        <p>{report.message.clone()}</p>
-                        {(!report.chain.is_empty()).then(|| view! { <p class="muted small">"Certificate chain presented by the backend:"</p><ul class="chain">{chain}</ul> })}
-                    </div>
-                }.into_any()
-            }
-            Err(e) => view! { <div class="check-result check-failed" role="alert" data-testid="check-result"><p>{e.to_string()}</p></div> }.into_any(),
-        })
-    };
-    view! {
-        <div class="check">
-            <ActionForm action=check attr:class="inline-form">
-                <input type="hidden" name="project" value=project/>
-                <input type="hidden" name="proxy" value=proxy/>
-                <input type="hidden" name="environment" value=env/>
-                <button type="submit" class="button" disabled=pending>{move || if pending.get() { "Checking…" } else { "Check connection" }}</button>
-                <span class="muted small">" Connects to the backend with the saved configuration; nothing needs to be deployed."</span>
-            </ActionForm>
-            <div class="check-slot">{result}</div>
-        </div>
     }
 }

@@ -1,0 +1,38 @@
+//! One environment's listener as the rest of the gateway sees it: its name, its address, its
+//! live route table and the lock that orders changes to it.
+use crate::routes::RouteTable;
+use arc_swap::ArcSwap;
+use prometheus_client::metrics::counter::Counter;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// One environment's listener and what it serves.
+pub struct EnvironmentGateway {
+    pub slug: String,
+    pub name: String,
+    /// Where it listens (the port is the real one when `:0` was asked for).
+    pub addr: SocketAddr,
+    /// The live table. Read by every request; written only under `writer`.
+    pub(crate) routes: ArcSwap<RouteTable>,
+    /// Held while a new table is built from the current one, so two changes never both
+    /// start from the same old table. Owned here: the one lock on the route table's path.
+    pub(crate) writer: std::sync::Mutex<()>,
+    /// Requests that matched no route here.
+    pub(crate) no_route: Counter,
+}
+
+impl EnvironmentGateway {
+    /// Serving no routes yet.
+    pub(crate) fn new(slug: String, name: String, addr: SocketAddr, no_route: Counter) -> Self {
+        EnvironmentGateway { slug, name, addr, routes: ArcSwap::from_pointee(RouteTable::empty()), writer: std::sync::Mutex::new(()), no_route }
+    }
+
+    /// `https://127.0.0.1:8443`: where API consumers call this environment.
+    pub fn base_url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    pub fn routes(&self) -> Arc<RouteTable> {
+        self.routes.load_full()
+    }
+}

@@ -1,0 +1,131 @@
+//! The gateway's errors, in one place: what a deploy's compile can fail with (`Error`, which
+//! the services turn into the publisher's words), and every answer the gateway gives a caller
+//! instead of the backend's (`ErrorKind`, each with its one code and status), written as JSON
+//! `{"error":{"code","message","request_id"}}` so a client (and the console's Test page) can
+//! tell what went wrong.
+use crate::body::Body;
+use bytes::Bytes;
+use http_body_util::{Either, Full};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+
+/// Why the gateway would not take a route or a change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A route that cannot be compiled; `field` names the setting at fault (`url`,
+    /// `client_certificate_id`, `endpoint_certificate_ids`, `certificate`).
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    /// Two routes would be live at the same context path.
+    #[error("{0}")]
+    Conflict(String),
+    /// This process serves no listener for the environment.
+    #[error("the {0} gateway is not running in this process")]
+    NotServed(String),
+    /// TLS set-up that should never fail did.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid { field, message: message.into() }
+    }
+}
+
+/// Every error answer the gateway gives a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No proxy is deployed at the request's path.
+    NoRoute,
+    /// The request's body is larger than the gateway passes on.
+    PayloadTooLarge,
+    /// The request cannot be passed on as it is.
+    BadRequest,
+    UpstreamConnectFailed,
+    UpstreamTlsUnknownIssuer,
+    UpstreamTlsExpired,
+    UpstreamTlsHostnameMismatch,
+    UpstreamTlsClientCertRequired,
+    UpstreamTlsClientCertRejected,
+    UpstreamTlsHandshakeFailed,
+    UpstreamProtocolError,
+    UpstreamTimeout,
+}
+
+impl ErrorKind {
+    /// The stable code callers, metrics and the console see.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::NoRoute => "no_route",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::UpstreamConnectFailed => "upstream_connect_failed",
+            ErrorKind::UpstreamTlsUnknownIssuer => "upstream_tls_unknown_issuer",
+            ErrorKind::UpstreamTlsExpired => "upstream_tls_expired",
+            ErrorKind::UpstreamTlsHostnameMismatch => "upstream_tls_hostname_mismatch",
+            ErrorKind::UpstreamTlsClientCertRequired => "upstream_tls_client_cert_required",
+            ErrorKind::UpstreamTlsClientCertRejected => "upstream_tls_client_cert_rejected",
+            ErrorKind::UpstreamTlsHandshakeFailed => "upstream_tls_handshake_failed",
+            ErrorKind::UpstreamProtocolError => "upstream_protocol_error",
+            ErrorKind::UpstreamTimeout => "upstream_timeout",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorKind::NoRoute => StatusCode::NOT_FOUND,
+            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::UpstreamConnectFailed
+            | ErrorKind::UpstreamTlsUnknownIssuer
+            | ErrorKind::UpstreamTlsExpired
+            | ErrorKind::UpstreamTlsHostnameMismatch
+            | ErrorKind::UpstreamTlsClientCertRequired
+            | ErrorKind::UpstreamTlsClientCertRejected
+            | ErrorKind::UpstreamTlsHandshakeFailed
+            | ErrorKind::UpstreamProtocolError => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+/// The gateway's own answer: the kind's status and code, the message, the request id.
+pub fn respond(kind: ErrorKind, message: &str, request_id: &HeaderValue) -> Response<Body> {
+    let id = request_id.to_str().unwrap_or_default();
+    let body = serde_json::json!({ "error": { "code": kind.code(), "message": message, "request_id": id } });
+    let mut response = Response::new(Either::Right(Full::new(Bytes::from(body.to_string()))));
+    *response.status_mut() = kind.status();
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert("x-request-id", request_id.clone());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    #[test]
+    fn every_code_is_distinct_and_upstream_failures_are_5xx() {
+        use ErrorKind::*;
+        let all = [
+            NoRoute,
+            PayloadTooLarge,
+            BadRequest,
+            UpstreamConnectFailed,
+            UpstreamTlsUnknownIssuer,
+            UpstreamTlsExpired,
+            UpstreamTlsHostnameMismatch,
+            UpstreamTlsClientCertRequired,
+            UpstreamTlsClientCertRejected,
+            UpstreamTlsHandshakeFailed,
+            UpstreamProtocolError,
+            UpstreamTimeout,
+        ];
+        let codes: std::collections::HashSet<_> = all.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), all.len());
+        for kind in all {
+            assert_eq!(kind.code().starts_with("upstream_"), kind.status().is_server_error(), "{kind:?}");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The gateway: Gatehouse's data plane, with no database code. One HTTPS listener per
+//! environment, served on the gateway's own threads (`workers`, `listener`); each
+//! environment's routes are an immutable `RouteTable`, compiled off to the side from plain
+//! `RouteSpec`s (every rustls `ClientConfig` built then, `upstream`) and published with one
+//! atomic swap; a request (`forward`) takes the table current when it starts and finishes on
+//! it, whatever is published meanwhile. Every answer of its own has one kind with one code and
+//! status (`errors`); `metrics` counts what it serves.
+//!
+//! The services drive it through `Control` (deploy, undeploy, restore); the server makes it
+//! first, from each environment's `ListenerSpec`, and hands it to the services.
+mod body;
+pub mod certs;
+mod environment;
+mod errors;
+mod forward;
+mod listener;
+pub mod metrics;
+mod routes;
+pub mod upstream;
+mod workers;
+
+pub use environment::EnvironmentGateway;
+pub use errors::{Error, ErrorKind};
+pub use metrics::Metrics;
+pub use routes::{Route, RouteTable};
+pub use upstream::{ClientIdentity, RouteSpec, UpstreamSettings};
+pub use workers::default_count as default_threads;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The running gateway as the deploy service drives it. Each call compiles what it is given and
+/// swaps it in atomically, or changes nothing and says why.
+pub trait Control: Send + Sync {
+    /// Replaces an environment's whole route table (at start, from what is live).
+    fn replace_all(&self, environment: &str, routes: Vec<RouteSpec>) -> Result<usize, Error>;
+    /// Adds or replaces one proxy's route, leaving the others' compiled routes as they are.
+    fn upsert(&self, environment: &str, route: RouteSpec) -> Result<(), Error>;
+    /// Removes one proxy's route.
+    fn remove(&self, environment: &str, proxy_id: i32) -> Result<(), Error>;
+    /// Where the environment's listener takes calls in this process, such as
+    /// `https://127.0.0.1:8443`; `None` when it has none here.
+    fn base_url(&self, environment: &str) -> Option<String>;
+}
+
+/// What one environment's listener is started with.
+pub struct ListenerSpec {
+    pub slug: String,
+    pub name: String,
+    pub addr: SocketAddr,
+    /// The certificate chain and key the listener presents to callers.
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+#[derive(Clone)]
+pub struct Gateway {
+    environments: Arc<HashMap<String, Arc<EnvironmentGateway>>>,
+    metrics: Arc<Metrics>,
+}
+
+impl Gateway {
+    /// Starts `threads` gateway threads, binds each listener and starts serving it on every
+    /// thread (no routes yet).
+    pub fn start(listeners: Vec<ListenerSpec>, threads: usize) -> Result<Gateway, String> {
+        let metrics = Metrics::new();
+        let workers = workers::Workers::start(threads)?;
+        let mut environments = HashMap::new();
+        for spec in listeners {
+            let ListenerSpec { slug, name, addr, chain, key } = spec;
+            let tls = listener::server_config(chain, key).map_err(|e| format!("the {name} gateway's certificate cannot be used: {e}"))?;
+            let listen_error = |e: std::io::Error| format!("cannot listen on {addr} for the {name} gateway ({}): {e}", variable(&slug));
+            let socket = std::net::TcpListener::bind(addr).map_err(listen_error)?;
+            let bound = socket.local_addr().map_err(|e| e.to_string())?;
+            let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, metrics.no_route(&slug)));
+            let serving = gateway.clone();
+            workers.serve(socket, move |listener| listener::serve(listener, tls.clone(), serving.clone())).map_err(listen_error)?;
+            environments.insert(slug, gateway);
+        }
+        tracing::info!(threads = workers.len(), "gateway threads started");
+        Ok(Gateway { environments: Arc::new(environments), metrics })
+    }
+
+    /// What the gateway has counted, for `/metrics`.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Environments in no particular order.
+    pub fn environments(&self) -> impl Iterator<Item = &Arc<EnvironmentGateway>> {
+        self.environments.values()
+    }
+
+    pub fn get(&self, environment: &str) -> Result<&Arc<EnvironmentGateway>, Error> {
+        self.environments.get(environment).ok_or_else(|| Error::NotServed(environment.to_string()))
+    }
+
+    /// Compiles `specs` into a new route table and swaps it in. If anything fails to compile,
+    /// nothing changes: the old table keeps serving and the error names the proxy.
+    pub fn publish(&self, environment: &str, specs: Vec<RouteSpec>) -> Result<usize, Error> {
+        let gateway = self.get(environment)?;
+        let table = RouteTable::compile(specs, environment, &self.metrics)?;
+        let count = table.len();
+        let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
+        gateway.routes.store(Arc::new(table));
+        tracing::info!(environment, routes = count, "published a new route table");
+        Ok(count)
+    }
+}
+
+impl Control for Gateway {
+    fn replace_all(&self, environment: &str, routes: Vec<RouteSpec>) -> Result<usize, Error> {
+        self.publish(environment, routes)
+    }
+
+    fn upsert(&self, environment: &str, route: RouteSpec) -> Result<(), Error> {
+        let gateway = self.get(environment)?;
+        let (name, path) = (route.name.clone(), route.context_path.clone());
+        // Compiled before taking the writer lock: only the cheap table rebuild is serialized.
+        let route = Route::compile(route, environment, &self.metrics)?;
+        let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let table = gateway.routes.load().with(route)?;
+        gateway.routes.store(Arc::new(table));
+        tracing::info!(environment, proxy = %name, context_path = %path, "route live");
+        Ok(())
+    }
+
+    fn remove(&self, environment: &str, proxy_id: i32) -> Result<(), Error> {
+        let gateway = self.get(environment)?;
+        let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let table = gateway.routes.load().without(proxy_id);
+        gateway.routes.store(Arc::new(table));
+        Ok(())
+    }
+
+    fn base_url(&self, environment: &str) -> Option<String> {
+        self.environments.get(environment).map(|g| g.base_url())
+    }
+}
+
+/// `GATEHOUSE_GATEWAY_<ENVIRONMENT SLUG>_ADDR`.
+pub fn variable(slug: &str) -> String {
+    format!("GATEHOUSE_GATEWAY_{}_ADDR", slug.to_uppercase().replace('-', "_"))
+}
+
+/// Each environment's listen address: the variable when set, else 127.0.0.1:8443 for
+/// Development and 127.0.0.1:9443 for Production; other environments need the variable.
+pub fn addresses(slugs: &[String], lookup: impl Fn(&str) -> Option<String>) -> Result<HashMap<String, SocketAddr>, String> {
+    let mut found = HashMap::new();
+    for slug in slugs {
+        let var = variable(slug);
+        let text = match (lookup(&var).filter(|v| !v.trim().is_empty()), slug.as_str()) {
+            (Some(text), _) => text,
+            (None, "development") => "127.0.0.1:8443".into(),
+            (None, "production") => "127.0.0.1:9443".into(),
+            (None, _) => continue,
+        };
+        let addr = text.trim().parse::<SocketAddr>().map_err(|_| format!("{var} must be host:port, such as 127.0.0.1:8443 (got {text:?})"))?;
+        found.insert(slug.clone(), addr);
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,205 @@
+//! The route table: every live proxy of an environment by context path, each with its compiled
+//! upstream and a connection pool. Routes share a pool only when their TLS configuration is the
+//! same shared one (same trusted certificates, key pair and checks) and their connect timeout is
+//! the same, so pooled connections are never shared between endpoints with different
+//! certificates.
+use crate::body::UpstreamBody;
+use crate::errors::Error;
+use crate::metrics::{Metrics, RouteMetrics};
+use crate::upstream::{compile, RouteSpec, Upstream};
+use bytes::Bytes;
+use hyper::header::HeaderValue;
+use hyper::http::uri::{Authority, Scheme};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::borrow::Borrow;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::time::Duration;
+
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
+
+pub struct Route {
+    pub proxy_id: i32,
+    pub name: String,
+    pub context_path: String,
+    pub upstream: Upstream,
+    /// The backend's authority, sent as the Host header.
+    pub host: HeaderValue,
+    /// The backend URI's scheme and authority, parsed once.
+    pub scheme: Scheme,
+    pub authority: Authority,
+    pub client: Arc<UpstreamClient>,
+    pub metrics: RouteMetrics,
+}
+
+/// A live route, hashed and compared by its context path, so that the table is looked up with
+/// a `&str` and building a table copies no paths.
+#[derive(Clone)]
+struct ByPath(Arc<Route>);
+
+impl PartialEq for ByPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.context_path == other.0.context_path
+    }
+}
+
+impl Eq for ByPath {}
+
+impl Hash for ByPath {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `str` hashes, which `Borrow<str>` requires.
+        self.0.context_path.as_str().hash(state);
+    }
+}
+
+impl Borrow<str> for ByPath {
+    fn borrow(&self) -> &str {
+        &self.0.context_path
+    }
+}
+
+/// Every live route of an environment by context path: a lookup costs one hash per segment of
+/// the request's path, however many proxies are live.
+#[derive(Default)]
+pub struct RouteTable {
+    routes: HashSet<ByPath>,
+}
+
+impl RouteTable {
+    pub fn empty() -> Self {
+        RouteTable::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    pub fn compile(specs: Vec<RouteSpec>, environment: &str, metrics: &Arc<Metrics>) -> Result<RouteTable, Error> {
+        let mut table = RouteTable { routes: HashSet::with_capacity(specs.len()) };
+        for spec in specs {
+            table.insert(Route::compile(spec, environment, metrics)?)?;
+        }
+        Ok(table)
+    }
+
+    /// This table with `route` added, or in place of the same proxy's route; the other routes
+    /// are shared, not compiled again.
+    pub fn with(&self, route: Arc<Route>) -> Result<RouteTable, Error> {
+        let mut table = self.without(route.proxy_id);
+        table.insert(route)?;
+        Ok(table)
+    }
+
+    pub fn without(&self, proxy_id: i32) -> RouteTable {
+        let mut routes = self.routes.clone();
+        routes.retain(|r| r.0.proxy_id != proxy_id);
+        RouteTable { routes }
+    }
+
+    fn insert(&mut self, route: Arc<Route>) -> Result<(), Error> {
+        if let Some(live) = self.routes.get(route.context_path.as_str()) {
+            return Err(Error::Conflict(format!(
+                "{} and {} would both be live at {}: undeploy one of them, or give one another context path",
+                live.0.name, route.name, route.context_path
+            )));
+        }
+        self.routes.insert(ByPath(route));
+        Ok(())
+    }
+
+    /// The route whose context path is the longest prefix of `path` (on a segment boundary),
+    /// and the rest of the path after it ("" or "/…").
+    pub fn find<'a>(&'a self, path: &'a str) -> Option<(&'a Arc<Route>, &'a str)> {
+        // Context paths have no trailing slash, so the candidates are the whole path and each
+        // prefix that ends before a '/', longest first.
+        let mut end = path.len();
+        loop {
+            if let Some(route) = self.routes.get(&path[..end]) {
+                return Some((&route.0, &path[end..]));
+            }
+            end = path[..end].rfind('/').filter(|&i| i > 0)?;
+        }
+    }
+}
+
+impl Route {
+    /// "https://host:port/base": the backend URL that the rest of a request's path is appended to.
+    #[cfg(test)]
+    pub fn origin(&self) -> String {
+        format!("{}://{}{}", self.scheme, self.authority, self.upstream.base_path)
+    }
+
+    /// Compiles one proxy's route: its upstream (TLS configuration included) and its pool.
+    pub fn compile(spec: RouteSpec, environment: &str, metrics: &Arc<Metrics>) -> Result<Arc<Route>, Error> {
+        let upstream = compile(&spec.upstream).map_err(|e| match e {
+            Error::Invalid { field, message } => Error::Invalid { field, message: format!("{} cannot be compiled: {message}", spec.name) },
+            other => other,
+        })?;
+        let client = shared_client(&upstream)?;
+        let metrics = metrics.route(environment, &spec.name);
+        let authority = upstream.authority();
+        let host =
+            HeaderValue::from_str(&authority).map_err(|_| Error::invalid("url", format!("{} has a backend host that cannot be a Host header", spec.name)))?;
+        let unusable = || Error::invalid("url", format!("{} has a backend host that cannot be a URI authority", spec.name));
+        let authority = Authority::from_maybe_shared(Bytes::from(authority)).map_err(|_| unusable())?;
+        let scheme = if upstream.https { Scheme::HTTPS } else { Scheme::HTTP };
+        Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, host, scheme, authority, client, metrics }))
+    }
+}
+
+/// What makes two routes' pools interchangeable: the same shared TLS configuration (by address:
+/// a live client is held by routes that hold that very configuration, so the address cannot be
+/// reused while the entry still upgrades) and the same connect timeout.
+#[derive(PartialEq, Eq, Hash)]
+struct ClientKey {
+    tls: Option<usize>,
+    connect_timeout: Duration,
+}
+
+/// Pools by `ClientKey`, weak: a pool goes when its last route does. Thousands of proxies behind
+/// one backend with one key pair then cost one client, not one each.
+static SHARED_CLIENTS: LazyLock<Mutex<HashMap<ClientKey, Weak<UpstreamClient>>>> = LazyLock::new(Default::default);
+
+fn shared_client(upstream: &Upstream) -> Result<Arc<UpstreamClient>, Error> {
+    let key = ClientKey { tls: upstream.tls.as_ref().map(|c| Arc::as_ptr(c) as usize), connect_timeout: upstream.connect_timeout };
+    let mut shared = SHARED_CLIENTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(client) = shared.get(&key).and_then(Weak::upgrade) {
+        return Ok(client);
+    }
+    let client = Arc::new(client_for(upstream)?);
+    shared.retain(|_, client| client.strong_count() > 0);
+    shared.insert(key, Arc::downgrade(&client));
+    Ok(client)
+}
+
+fn client_for(upstream: &Upstream) -> Result<UpstreamClient, Error> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(upstream.connect_timeout));
+    // hyper-rustls sets ALPN itself from the versions enabled below.
+    let mut tls = match &upstream.tls {
+        Some(config) => (**config).clone(),
+        None => plain_http_placeholder()?,
+    };
+    tls.alpn_protocols.clear();
+    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_all_versions().wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).pool_max_idle_per_host(256).build(connector))
+}
+
+/// An http:// upstream never uses TLS; the connector still wants a configuration.
+fn plain_http_placeholder() -> Result<rustls::ClientConfig, Error> {
+    Ok(rustls::ClientConfig::builder_with_provider(crate::upstream::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Internal(format!("TLS setup failed: {e}")))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth())
+}

@@ -1,0 +1,41 @@
+//! What a deploy hands the gateway: plain data, decided and decrypted by the services before it
+//! gets here. Nothing in it is read from a database.
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// What the gateway compiles for one live proxy.
+pub struct RouteSpec {
+    pub proxy_id: i32,
+    /// For logs and errors: "Weather API v1".
+    pub name: String,
+    pub context_path: String,
+    pub upstream: UpstreamSettings,
+}
+
+/// The client certificate the gateway presents to the backend (Mutual SSL on), key unsealed.
+pub struct ClientIdentity {
+    pub name: String,
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    // Never the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientIdentity").field("name", &self.name).field("chain", &self.chain.len()).finish_non_exhaustive()
+    }
+}
+
+/// One endpoint configuration as the upstream needs it: the URL, the trusted certificates as
+/// DER, the client identity unsealed.
+#[derive(Debug)]
+pub struct UpstreamSettings {
+    pub url: String,
+    /// Each trusted endpoint certificate's name and its certificates.
+    pub trusted: Vec<(String, Vec<CertificateDer<'static>>)>,
+    pub verify_hostname: bool,
+    pub verify_chain: bool,
+    /// Presented only when Mutual SSL is on.
+    pub client: Option<ClientIdentity>,
+    pub connect_timeout_ms: u32,
+    pub read_timeout_ms: u32,
+}

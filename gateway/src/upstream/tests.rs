@@ -1,0 +1,179 @@
+//! Real TLS backends on 127.0.0.1 ports chosen at run time, certificates made now: one test
+//! per error code the gateway can return, and the successful mutual-TLS case.
+use super::*;
+use rustls::ServerConfig;
+use testkit::backend::server_config;
+use testkit::pki::{self as test_pki, TestCert};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+#[derive(Clone, Copy)]
+enum Answer {
+    Http,
+    Garbage,
+    Silent,
+}
+
+/// A backend on a fresh port: TLS with `server` (plain TCP when `None`), then `answer`.
+async fn backend(server: Option<ServerConfig>, answer: Answer) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let acceptor = server.map(|s| tokio_rustls::TlsAcceptor::from(Arc::new(s)));
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let reply: &[u8] = match answer {
+                    Answer::Http => b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    Answer::Garbage => b"hello there\r\n",
+                    Answer::Silent => b"",
+                };
+                let mut buf = [0u8; 2048];
+                match acceptor {
+                    Some(acceptor) => {
+                        let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                        let _ = tls.read(&mut buf).await;
+                        if reply.is_empty() {
+                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                        }
+                        let _ = tls.write_all(reply).await;
+                        let _ = tls.shutdown().await;
+                    }
+                    None => {
+                        let mut tcp = tcp;
+                        let _ = tcp.read(&mut buf).await;
+                        let _ = tcp.write_all(reply).await;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn settings(url: String, trusted: &[&TestCert], client: Option<&TestCert>) -> UpstreamSettings {
+    UpstreamSettings {
+        url,
+        trusted: trusted.iter().map(|c| ("backend CA".to_string(), vec![c.cert_der()])).collect(),
+        verify_hostname: true,
+        verify_chain: true,
+        client: client.map(|c| ClientIdentity { name: "gatehouse-dev".into(), chain: vec![c.cert_der()], key: c.key_der() }),
+        connect_timeout_ms: 2_000,
+        read_timeout_ms: 2_000,
+    }
+}
+
+async fn check(s: UpstreamSettings) -> ConnectionReport {
+    check_connection(&compile(&s).unwrap()).await
+}
+
+#[tokio::test]
+async fn mutual_tls_through_a_private_ca_succeeds_and_shows_the_chain() {
+    let ca = test_pki::ca("Backend CA");
+    let leaf = test_pki::server_leaf(&ca, "localhost");
+    let client = test_pki::ecdsa_client("gatehouse-dev");
+    let port = backend(Some(server_config(&leaf, &[], Some(&client))), Answer::Http).await;
+    let report = check(settings(format!("https://127.0.0.1:{port}/api"), &[&ca], Some(&client))).await;
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.http_status, Some(200));
+    assert!(report.tls_version.starts_with("TLSv1."), "{}", report.tls_version);
+    assert_eq!(report.chain[0].subject, "CN=localhost");
+    // The backend's own (self-signed, pinned) certificate is trusted as well as its CA.
+    let own = test_pki::self_signed_ca_server("localhost");
+    let port = backend(Some(server_config(&own, &[], None)), Answer::Http).await;
+    assert!(check(settings(format!("https://localhost:{port}"), &[&own], None)).await.ok);
+}
+
+#[tokio::test]
+async fn an_unknown_issuer_is_named_with_the_fix() {
+    let ca = test_pki::ca("Backend CA");
+    let leaf = test_pki::server_leaf(&ca, "localhost");
+    let port = backend(Some(server_config(&leaf, &[], None)), Answer::Http).await;
+    let other = test_pki::ca("Some Other CA");
+    let report = check(settings(format!("https://localhost:{port}"), &[&other], None)).await;
+    assert_eq!(report.code(), Some("upstream_tls_unknown_issuer"), "{report:?}");
+    assert!(report.message.contains("issued by CN=Backend CA") && report.message.contains("upload it on the Endpoints page"), "{}", report.message);
+    assert_eq!(report.chain[0].subject, "CN=localhost", "what the backend presented is shown");
+    // With chain verification off the same backend is accepted.
+    let mut off = settings(format!("https://localhost:{port}"), &[&other], None);
+    off.verify_chain = false;
+    assert!(check(off).await.ok);
+}
+
+#[tokio::test]
+async fn an_expired_certificate_and_a_wrong_host_are_told_apart() {
+    let ca = test_pki::ca("Backend CA");
+    let old = test_pki::server_valid(&ca, "localhost", -60, -1);
+    let port = backend(Some(server_config(&old, &[], None)), Answer::Http).await;
+    let report = check(settings(format!("https://localhost:{port}"), &[&ca], None)).await;
+    assert_eq!(report.code(), Some("upstream_tls_expired"), "{report:?}");
+    assert!(report.message.contains("expired on"), "{}", report.message);
+
+    let elsewhere = test_pki::server_valid(&ca, "other.test", -1, 30);
+    let port = backend(Some(server_config(&elsewhere, &[], None)), Answer::Http).await;
+    let report = check(settings(format!("https://localhost:{port}"), &[&ca], None)).await;
+    assert_eq!(report.code(), Some("upstream_tls_hostname_mismatch"), "{report:?}");
+    assert!(report.message.contains("DNS:other.test, not for localhost"), "{}", report.message);
+    let mut lenient = settings(format!("https://localhost:{port}"), &[&ca], None);
+    lenient.verify_hostname = false;
+    assert!(check(lenient).await.ok);
+}
+
+#[tokio::test]
+async fn a_backend_that_wants_a_client_certificate_says_which_fix_applies() {
+    let ca = test_pki::ca("Backend CA");
+    let leaf = test_pki::server_leaf(&ca, "localhost");
+    let trusted_client = test_pki::ecdsa_client("trusted");
+    let port = backend(Some(server_config(&leaf, &[], Some(&trusted_client))), Answer::Http).await;
+    let none = check(settings(format!("https://localhost:{port}"), &[&ca], None)).await;
+    assert_eq!(none.code(), Some("upstream_tls_client_cert_required"), "{none:?}");
+    assert!(none.message.contains("turn on Mutual SSL"), "{}", none.message);
+    let stranger = test_pki::ecdsa_client("stranger");
+    let wrong = check(settings(format!("https://localhost:{port}"), &[&ca], Some(&stranger))).await;
+    assert_eq!(wrong.code(), Some("upstream_tls_client_cert_rejected"), "{wrong:?}");
+    assert!(wrong.message.contains("\"gatehouse-dev\""), "{}", wrong.message);
+}
+
+#[tokio::test]
+async fn connection_handshake_protocol_and_timeout_failures() {
+    let ca = test_pki::ca("Backend CA");
+    // Nothing listening.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+    let refused = check(settings(format!("https://127.0.0.1:{closed}"), &[&ca], None)).await;
+    assert_eq!(refused.code(), Some("upstream_connect_failed"), "{refused:?}");
+    // Plain HTTP where https was configured.
+    let plain = backend(None, Answer::Garbage).await;
+    let handshake = check(settings(format!("https://127.0.0.1:{plain}"), &[&ca], None)).await;
+    assert_eq!(handshake.code(), Some("upstream_tls_handshake_failed"), "{handshake:?}");
+    // Not HTTP at all.
+    let protocol = check(settings(format!("http://127.0.0.1:{plain}"), &[], None)).await;
+    assert_eq!(protocol.code(), Some("upstream_protocol_error"), "{protocol:?}");
+    // Accepts, never answers.
+    let leaf = test_pki::server_leaf(&ca, "localhost");
+    let silent = backend(Some(server_config(&leaf, &[], None)), Answer::Silent).await;
+    let mut quick = settings(format!("https://localhost:{silent}"), &[&ca], None);
+    quick.read_timeout_ms = 300;
+    let timeout = check(quick).await;
+    assert_eq!(timeout.code(), Some("upstream_timeout"), "{timeout:?}");
+    assert_eq!(crate::ErrorKind::UpstreamTimeout.status(), 504);
+    assert!(timeout.message.contains("300 ms"));
+}
+
+#[test]
+fn routes_with_the_same_trust_and_key_pair_share_one_tls_configuration() {
+    let ca = test_pki::ca("Backend CA");
+    let (client, other) = (test_pki::ecdsa_client("gatehouse-dev"), test_pki::ecdsa_client("gatehouse-prod"));
+    let tls = |s: UpstreamSettings| compile(&s).unwrap().tls.unwrap();
+    let first = tls(settings("https://a.test".into(), &[&ca], Some(&client)));
+    let second = tls(settings("https://b.test:8443/api".into(), &[&ca], Some(&client)));
+    assert!(Arc::ptr_eq(&first, &second), "same certificates, key and checks: one configuration");
+    assert!(!Arc::ptr_eq(&first, &tls(settings("https://a.test".into(), &[&ca], Some(&other)))), "another key pair");
+    assert!(!Arc::ptr_eq(&first, &tls(settings("https://a.test".into(), &[&ca], None))), "no client certificate");
+    let lax = UpstreamSettings { verify_hostname: false, ..settings("https://a.test".into(), &[&ca], Some(&client)) };
+    assert!(!Arc::ptr_eq(&first, &tls(lax)), "other verification");
+    // The cache does not keep a configuration alive once no route holds it.
+    drop((first, second));
+    let key = config_key(&settings("https://a.test".into(), &[&ca], Some(&client)));
+    assert!(SHARED_CONFIGS.lock().unwrap().get(&key).and_then(std::sync::Weak::upgrade).is_none());
+}

@@ -1,0 +1,69 @@
+//! Where certificates are used, for the certificate store's "Used by" and for refusing to
+//! delete a certificate in use. Two joined queries: their SQL is the same however many proxies
+//! use a certificate (no list of every place passed back as parameters).
+use crate::entities::{endpoint_certificate, endpoint_config, environment, proxy};
+use crate::Result;
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
+use sea_orm::ConnectionTrait;
+use std::collections::HashMap;
+
+/// By certificate id: "Weather API v1 · Production (endpoint certificate)", sorted; past
+/// `NAMED` places, the rest are counted ("and 995 more").
+pub type CertificateUse = HashMap<i32, Vec<String>>;
+
+const NAMED: usize = 5;
+
+pub async fn certificate_usage(db: &impl ConnectionTrait, certificate_ids: &[i32]) -> Result<CertificateUse> {
+    let mut usage = CertificateUse::new();
+    if certificate_ids.is_empty() {
+        return Ok(usage);
+    }
+    let backend = db.get_database_backend();
+    for is_client in [false, true] {
+        for row in db.query_all(backend.build(&places(is_client, certificate_ids))).await? {
+            let id: i32 = row.try_get("", "certificate_id")?;
+            let (name, version, env): (String, String, String) =
+                (row.try_get("", "proxy_name")?, row.try_get("", "proxy_version")?, row.try_get("", "environment")?);
+            let role = match (is_client, row.try_get::<bool>("", "mutual_ssl")?) {
+                (false, _) => "endpoint certificate",
+                (true, true) => "client certificate",
+                (true, false) => "client certificate, Mutual SSL off",
+            };
+            usage.entry(id).or_default().push(format!("{name} {version} · {env} ({role})"));
+        }
+    }
+    for places in usage.values_mut() {
+        places.sort();
+        if places.len() > NAMED {
+            let more = places.len() - NAMED;
+            places.truncate(NAMED);
+            places.push(format!("and {more} more"));
+        }
+    }
+    Ok(usage)
+}
+
+/// certificate_id, proxy_name, proxy_version, environment and mutual_ssl for each endpoint
+/// configuration that trusts one of `ids` (or, for `is_client`, presents one of them).
+fn places(is_client: bool, ids: &[i32]) -> SelectStatement {
+    use endpoint_certificate::{Column as Trust, Entity as Trusts};
+    use endpoint_config::{Column as Config, Entity as Configs};
+    let certificate = if is_client { Expr::col((Configs, Config::ClientCertificateId)) } else { Expr::col((Trusts, Trust::CertificateId)) };
+    let mut select = Query::select();
+    select
+        .expr_as(certificate.clone(), Alias::new("certificate_id"))
+        .expr_as(Expr::col((proxy::Entity, proxy::Column::Name)), Alias::new("proxy_name"))
+        .expr_as(Expr::col((proxy::Entity, proxy::Column::Version)), Alias::new("proxy_version"))
+        .expr_as(Expr::col((environment::Entity, environment::Column::Name)), Alias::new("environment"))
+        .expr_as(Expr::col((Configs, Config::MutualSsl)), Alias::new("mutual_ssl"));
+    if is_client {
+        select.from(Configs);
+    } else {
+        select.from(Trusts).inner_join(Configs, Expr::col((Configs, Config::Id)).equals((Trusts, Trust::EndpointConfigId)));
+    }
+    select
+        .inner_join(proxy::Entity, Expr::col((proxy::Entity, proxy::Column::Id)).equals((Configs, Config::ProxyId)))
+        .inner_join(environment::Entity, Expr::col((environment::Entity, environment::Column::Id)).equals((Configs, Config::EnvironmentId)))
+        .and_where(certificate.is_in(ids.iter().copied()));
+    select
+}

@@ -1,0 +1,47 @@
+//! At start: deploys the server stopped in the middle of are settled as failed (the gateway
+//! never kept their swap: it starts empty), then what is live in every environment the gateway
+//! serves is published again, so the gateway serves exactly what the database calls live.
+use crate::entities::{deployment, environment};
+use crate::live::live_revisions;
+use crate::model::DeploymentOutcome as Outcome;
+use crate::{revisions, Result, Services};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+/// What an interrupted deploy says in the history.
+pub const INTERRUPTED: &str = "The server stopped before this deploy finished; what was live before it stays live. Deploy again.";
+
+/// Settles interrupted deploys, then publishes what is live. A revision that no longer
+/// compiles is logged and left out; the others serve.
+pub async fn restore(services: &Services) -> Result<usize> {
+    let interrupted = settle_interrupted(&services.db).await?;
+    if interrupted > 0 {
+        tracing::warn!(deployments = interrupted, "deploys interrupted by the last stop were marked failed");
+    }
+    let mut total = 0;
+    for env in environment::Entity::find().all(&services.db).await? {
+        let mut routes = Vec::new();
+        for (proxy_id, rev) in live_revisions(&services.db, env.id).await? {
+            match revisions::decode(&rev).and_then(|s| s.route(proxy_id, &services.master_key)) {
+                Ok(route) => routes.push(route),
+                Err(e) => tracing::error!(environment = %env.slug, proxy_id, revision = rev.number, error = %e, "a live revision could not be restored"),
+            }
+        }
+        match services.gateway.replace_all(&env.slug, routes) {
+            Ok(count) => total += count,
+            Err(gateway::Error::NotServed(_)) => {} // no listener for this environment here
+            Err(e) => tracing::error!(environment = %env.slug, error = %e, "the live routes could not be published"),
+        }
+    }
+    Ok(total)
+}
+
+async fn settle_interrupted(db: &DatabaseConnection) -> Result<u64> {
+    let settled = deployment::Entity::update_many()
+        .col_expr(deployment::Column::Outcome, Expr::value(Outcome::Failed.as_str()))
+        .col_expr(deployment::Column::Message, Expr::value(INTERRUPTED))
+        .filter(deployment::Column::Outcome.eq(Outcome::Pending))
+        .exec(db)
+        .await?;
+    Ok(settled.rows_affected)
+}

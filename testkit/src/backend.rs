@@ -1,0 +1,84 @@
+//! A TLS backend on a fresh 127.0.0.1 port that answers every request with what it received, as
+//! JSON (path, host, forwarding headers, request id, how many client certificates were
+//! presented), after an optional delay; it requires a client certificate issued by (or equal
+//! to) a given one when asked.
+use crate::pki::TestCert;
+use bytes::Bytes;
+use http_body_util::Full;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The crypto provider the tests' TLS uses (as Gatehouse's).
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// A rustls server configuration presenting `leaf` (then `chain_extra`), requiring a client
+/// certificate issued by `client_ca` when given.
+pub fn server_config(leaf: &TestCert, chain_extra: &[&TestCert], client_ca: Option<&TestCert>) -> rustls::ServerConfig {
+    config_trusting(leaf, chain_extra, client_ca.map(TestCert::cert_der))
+}
+
+fn config_trusting(leaf: &TestCert, chain_extra: &[&TestCert], client_ca: Option<CertificateDer<'static>>) -> rustls::ServerConfig {
+    let builder = rustls::ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions().unwrap();
+    let builder = match client_ca {
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(ca).unwrap();
+            builder.with_client_cert_verifier(rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider()).build().unwrap())
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut chain = vec![leaf.cert_der()];
+    chain.extend(chain_extra.iter().map(|c| c.cert_der()));
+    builder.with_single_cert(chain, leaf.key_der()).unwrap()
+}
+
+/// Starts the echo backend (HTTP/2 or HTTP/1.1 by ALPN) and returns its port.
+pub async fn echo(server: &TestCert, client_ca: Option<&TestCert>, delay: Duration) -> u16 {
+    serve(server_config(server, &[], client_ca), delay).await
+}
+
+/// The echo backend, requiring a client certificate issued by (or equal to) the PEM one, such
+/// as a key pair Gatehouse generated.
+pub async fn echo_trusting_pem(server: &TestCert, client_ca_pem: &str) -> u16 {
+    let ca = CertificateDer::from_pem_slice(client_ca_pem.as_bytes()).unwrap();
+    serve(config_trusting(server, &[], Some(ca)), Duration::ZERO).await
+}
+
+async fn serve(mut config: rustls::ServerConfig, delay: Duration) -> u16 {
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let presented = tls.get_ref().1.peer_certificates().map_or(0, <[_]>::len);
+                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| async move {
+                    tokio::time::sleep(delay).await;
+                    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                    let seen = serde_json::json!({
+                        "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(""),
+                        "host": header("host"),
+                        "xff": header("x-forwarded-for"),
+                        "proto": header("x-forwarded-proto"),
+                        "request_id": header("x-request-id"),
+                        "connection": header("connection"),
+                        "client_certificates": presented,
+                    });
+                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(seen.to_string()))))
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    port
+}

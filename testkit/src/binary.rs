@@ -1,0 +1,80 @@
+//! The real `gatehouse` binary on a temporary data directory, every listener on a 127.0.0.1 port
+//! chosen at run time, with the addresses it prints read back: the console's and each
+//! environment's gateway's.
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+pub struct Gatehouse {
+    child: Child,
+    exe: String,
+    pub base: String,
+    /// Each environment's gateway URL, by name ("Development").
+    pub gateways: std::collections::HashMap<String, String>,
+    data: Option<tempfile::TempDir>,
+}
+
+impl Drop for Gatehouse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Gatehouse {
+    /// Stops this server and starts another on the same data directory.
+    pub fn restart(mut self) -> Gatehouse {
+        let data = self.data.take().unwrap();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        start_in(&self.exe, data)
+    }
+}
+
+pub const ADMIN_EMAIL: &str = "root@example.test";
+pub const ADMIN_PASSWORD: &str = "a long admin password";
+
+/// Starts `exe` (a test's `env!("CARGO_BIN_EXE_gatehouse")`) on a fresh data directory.
+pub fn start(exe: &str) -> Gatehouse {
+    start_in(exe, tempfile::tempdir().unwrap())
+}
+
+fn start_in(exe: &str, data: tempfile::TempDir) -> Gatehouse {
+    let mut child = Command::new(exe)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GATEHOUSE_DATA_DIR", data.path())
+        .env("GATEHOUSE_PORTAL_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_DEVELOPMENT_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_PRODUCTION_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("GATEHOUSE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start gatehouse");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut gateways = std::collections::HashMap::new();
+    let base = loop {
+        let line = lines.next().expect("gatehouse exited before printing its address").unwrap();
+        if let Some(rest) = line.strip_prefix("Gatehouse gateway (") {
+            if let Some((name, url)) = rest.split_once("): ") {
+                gateways.insert(name.to_string(), url.trim().to_string());
+            }
+        }
+        if let Some(url) = line.strip_prefix("Gatehouse console: ") {
+            break url.trim().to_string();
+        }
+    };
+    // The gateway lines come right after the console line.
+    while gateways.len() < 2 {
+        let line = lines.next().expect("gatehouse exited before printing its gateways").unwrap();
+        if let Some((name, url)) = line.strip_prefix("Gatehouse gateway (").and_then(|rest| rest.split_once("): ")) {
+            gateways.insert(name.to_string(), url.trim().to_string());
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Gatehouse { child, exe: exe.to_string(), base, gateways, data: Some(data) }
+}
