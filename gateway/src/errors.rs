@@ -54,6 +54,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, for the tests and documentation that list them.
+    pub const ALL: [ErrorKind; 12] = [
+        ErrorKind::NoRoute,
+        ErrorKind::PayloadTooLarge,
+        ErrorKind::BadRequest,
+        ErrorKind::UpstreamConnectFailed,
+        ErrorKind::UpstreamTlsUnknownIssuer,
+        ErrorKind::UpstreamTlsExpired,
+        ErrorKind::UpstreamTlsHostnameMismatch,
+        ErrorKind::UpstreamTlsClientCertRequired,
+        ErrorKind::UpstreamTlsClientCertRejected,
+        ErrorKind::UpstreamTlsHandshakeFailed,
+        ErrorKind::UpstreamProtocolError,
+        ErrorKind::UpstreamTimeout,
+    ];
+
     /// The stable code callers, metrics and the console see.
     pub fn code(self) -> &'static str {
         match self {
@@ -107,24 +123,9 @@ mod tests {
 
     #[test]
     fn every_code_is_distinct_and_upstream_failures_are_5xx() {
-        use ErrorKind::*;
-        let all = [
-            NoRoute,
-            PayloadTooLarge,
-            BadRequest,
-            UpstreamConnectFailed,
-            UpstreamTlsUnknownIssuer,
-            UpstreamTlsExpired,
-            UpstreamTlsHostnameMismatch,
-            UpstreamTlsClientCertRequired,
-            UpstreamTlsClientCertRejected,
-            UpstreamTlsHandshakeFailed,
-            UpstreamProtocolError,
-            UpstreamTimeout,
-        ];
-        let codes: std::collections::HashSet<_> = all.iter().map(|k| k.code()).collect();
-        assert_eq!(codes.len(), all.len());
-        for kind in all {
+        let codes: std::collections::HashSet<_> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), ErrorKind::ALL.len());
+        for kind in ErrorKind::ALL {
             assert_eq!(kind.code().starts_with("upstream_"), kind.status().is_server_error(), "{kind:?}");
         }
     }
