@@ -4,6 +4,7 @@
 mod card;
 mod check;
 mod drafts;
+mod fields;
 
 use super::{use_proxy_params, ProxyRefresh};
 use crate::api::endpoints::endpoints_view;
