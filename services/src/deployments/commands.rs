@@ -106,10 +106,15 @@ pub async fn undeploy(services: &Services, actor: &Actor, project: &str, proxy: 
         ),
         Err(e) => (Outcome::Failed, format!("{} {} was not undeployed from {}: {e}. It stays live.", found.proxy.name, found.proxy.version, env.name)),
     };
-    let row = settle(db, actor, &found, row, outcome, &message, elapsed_ms).await?;
-    match removed {
-        Ok(()) => Ok(describe(row, &found.proxy.name, &env, None, Some(actor.name.clone()))),
-        Err(_) => Err(Error::Conflict(message)),
+    let settled = settle(db, actor, &found, row, outcome, &message, elapsed_ms).await;
+    match (removed, settled) {
+        (Ok(()), Ok(row)) => Ok(describe(row, &found.proxy.name, &env, None, Some(actor.name.clone()))),
+        (Ok(()), Err(e)) => {
+            put_back(services, &found, &env).await;
+            Err(e)
+        }
+        (Err(_), Ok(_)) => Err(Error::Conflict(message)),
+        (Err(_), Err(e)) => Err(e),
     }
 }
 
@@ -178,7 +183,8 @@ async fn go_live(
     }
 }
 
-/// Serves again what the database still calls live (the swap's record could not be written).
+/// Serves again what the database still calls live, when the record of a deploy's or an
+/// undeploy's swap could not be written.
 async fn put_back(services: &Services, found: &Found, env: &environment::Model) {
     let previous = match live_revision(&services.db, found.proxy.id, env.id).await {
         Ok(previous) => previous,
