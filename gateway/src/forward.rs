@@ -9,7 +9,7 @@ use crate::upstream::{classify, diagnose, UpstreamError};
 use bytes::Bytes;
 use http_body_util::{Either, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, COOKIE, HOST, SET_COOKIE};
 use hyper::http::uri::{Parts, PathAndQuery};
 use hyper::{Request, Response, Uri, Version};
 use std::sync::Arc;
@@ -47,6 +47,60 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
     for name in HOP_BY_HOP {
         headers.remove(name);
+    }
+}
+
+/// The console's session cookie by both the names it may have (`__Host-` when the portal is on
+/// TLS). Whoever deploys a proxy must never see it: a console user who calls an API through the
+/// gateway on the same host would otherwise hand their session to that API's backend.
+const CONSOLE_COOKIES: [&[u8]; 2] = [crate::CONSOLE_SESSION_COOKIE.as_bytes(), b"__Host-gatehouse_session"];
+
+/// Whether a `name=value` pair (from `Cookie`, or the start of a `Set-Cookie`) is the console's.
+fn is_console_cookie(pair: &[u8]) -> bool {
+    let name = pair.split(|b| *b == b'=').next().unwrap_or_default().trim_ascii();
+    CONSOLE_COOKIES.contains(&name)
+}
+
+/// Removes the console's session cookie from what a caller sends a backend; other cookies pass.
+fn strip_console_cookie(headers: &mut HeaderMap) {
+    // Most requests carry no cookie: one lookup, nothing else.
+    if !headers.contains_key(COOKIE) {
+        return;
+    }
+    let mut removed = false;
+    let mut kept: Vec<&[u8]> = Vec::new();
+    for value in headers.get_all(COOKIE) {
+        for pair in value.as_bytes().split(|b| *b == b';').map(<[u8]>::trim_ascii).filter(|p| !p.is_empty()) {
+            if is_console_cookie(pair) {
+                removed = true;
+            } else {
+                kept.push(pair);
+            }
+        }
+    }
+    if !removed {
+        return;
+    }
+    let rest = kept.join(&b"; "[..]);
+    headers.remove(COOKIE);
+    if let Ok(value) = HeaderValue::from_bytes(&rest) {
+        if !rest.is_empty() {
+            headers.insert(COOKIE, value);
+        }
+    }
+}
+
+/// Drops any `Set-Cookie` of the console's session cookie from a backend's answer, so no backend
+/// can set or overwrite a console user's session.
+fn drop_console_set_cookie(headers: &mut HeaderMap) {
+    let planted = |v: &HeaderValue| is_console_cookie(v.as_bytes().split(|b| *b == b';').next().unwrap_or_default());
+    if !headers.get_all(SET_COOKIE).iter().any(planted) {
+        return;
+    }
+    let kept: Vec<HeaderValue> = headers.get_all(SET_COOKIE).iter().filter(|v| !planted(v)).cloned().collect();
+    headers.remove(SET_COOKIE);
+    for value in kept {
+        headers.append(SET_COOKIE, value);
     }
 }
 
@@ -100,6 +154,7 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &He
     let (mut parts, body) = req.into_parts();
     let original_host = parts.headers.get(HOST).cloned().or_else(|| parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
     strip_hop_by_hop(&mut parts.headers);
+    strip_console_cookie(&mut parts.headers);
     let forwarded_for = match parts.headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(earlier) => {
             HeaderValue::from_maybe_shared(Bytes::from(format!("{earlier}, {}", peer_ip.to_str().unwrap_or_default()))).unwrap_or_else(|_| peer_ip.clone())
@@ -126,6 +181,7 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &He
         Ok(Ok(response)) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
+            drop_console_set_cookie(&mut parts.headers);
             parts.headers.insert(X_REQUEST_ID, request_id.clone());
             return Response::from_parts(parts, Either::Left(body));
         }
@@ -182,6 +238,31 @@ mod tests {
 
     /// hyper's HTTP/2 server spawns one task per stream holding this future, copying it as it
     /// goes: rare paths (the fresh-connection probe) must stay boxed, out of its size.
+    #[test]
+    fn the_console_session_cookie_never_reaches_a_backend_nor_comes_back_from_one() {
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("theirs=1; gatehouse_session=secret"));
+        headers.append(COOKIE, HeaderValue::from_static(" __Host-gatehouse_session=s2 ;other=2"));
+        strip_console_cookie(&mut headers);
+        let sent: Vec<_> = headers.get_all(COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
+        assert_eq!(sent, ["theirs=1; other=2"]);
+        let mut only = HeaderMap::new();
+        only.insert(COOKIE, HeaderValue::from_static("gatehouse_session=secret"));
+        strip_console_cookie(&mut only);
+        assert!(only.get(COOKIE).is_none(), "no empty Cookie header is left");
+        let mut untouched = HeaderMap::new();
+        untouched.insert(COOKIE, HeaderValue::from_static("gatehouse_sessions=1;a=b"));
+        strip_console_cookie(&mut untouched);
+        assert_eq!(untouched[COOKIE], "gatehouse_sessions=1;a=b", "other names, even similar ones, pass as sent");
+
+        let mut answer = HeaderMap::new();
+        answer.append(SET_COOKIE, HeaderValue::from_static("gatehouse_session=planted; Path=/; HttpOnly"));
+        answer.append(SET_COOKIE, HeaderValue::from_static("theirs=1; Path=/"));
+        drop_console_set_cookie(&mut answer);
+        let set: Vec<_> = answer.get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
+        assert_eq!(set, ["theirs=1; Path=/"]);
+    }
+
     #[test]
     fn a_request_future_stays_small() {
         let size = future_size::<Request<Incoming>, Arc<RouteTable>, &'static HeaderValue, &'static EnvironmentGateway, _, _>(handle);

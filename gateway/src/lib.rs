@@ -31,6 +31,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// The name of the console's session cookie. The portal names its cookie with this; the gateway
+/// removes it from every request it forwards and from every answer a backend sends back.
+pub const CONSOLE_SESSION_COOKIE: &str = "gatehouse_session";
+
 /// The running gateway as the deploy service drives it. Each call compiles what it is given and
 /// swaps it in atomically, or changes nothing and says why.
 pub trait Control: Send + Sync {

@@ -15,7 +15,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-pub const SESSION_COOKIE: &str = "gatehouse_session";
+pub const SESSION_COOKIE: &str = gateway::CONSOLE_SESSION_COOKIE;
 
 pub fn state(services: Services) -> Result<AppState, String> {
     // Leptos' own settings (site root, output name) come from the LEPTOS_* variables that

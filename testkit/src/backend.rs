@@ -71,8 +71,16 @@ async fn serve(mut config: rustls::ServerConfig, delay: Duration) -> u16 {
                         "request_id": header("x-request-id"),
                         "connection": header("connection"),
                         "client_certificates": presented,
+                        "cookie": header("cookie"),
                     });
-                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(seen.to_string()))))
+                    // A backend that sets a cookie when asked to, to test what the gateway
+                    // lets back.
+                    let set_cookie = req.headers().get("x-echo-set-cookie").cloned();
+                    let mut response = hyper::Response::new(Full::new(Bytes::from(seen.to_string())));
+                    if let Some(value) = set_cookie {
+                        response.headers_mut().insert(hyper::header::SET_COOKIE, value);
+                    }
+                    Ok::<_, Infallible>(response)
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
                     .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
