@@ -19,6 +19,10 @@ use std::time::Instant;
 const HOP_BY_HOP: [&str; 9] =
     ["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 
+/// Headers some backends (IIS, Symfony, Zend) take as the request's real path: a caller could
+/// use them to reach a backend path outside the proxy's base path, so they never pass.
+const REWRITE_HEADERS: [&str; 2] = ["x-original-url", "x-rewrite-url"];
+
 // Header names made once, not parsed from a string on every request.
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -46,6 +50,17 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
         headers.remove(name);
     }
     for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+/// Removes `REWRITE_HEADERS` from a caller's request.
+fn strip_rewrite_headers(headers: &mut HeaderMap) {
+    // One pass over the names; almost no request carries them.
+    if !headers.keys().any(|name| REWRITE_HEADERS.contains(&name.as_str())) {
+        return;
+    }
+    for name in REWRITE_HEADERS {
         headers.remove(name);
     }
 }
@@ -155,6 +170,7 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &He
     let original_host = parts.headers.get(HOST).cloned().or_else(|| parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
     strip_hop_by_hop(&mut parts.headers);
     strip_console_cookie(&mut parts.headers);
+    strip_rewrite_headers(&mut parts.headers);
     let forwarded_for = match parts.headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(earlier) => {
             HeaderValue::from_maybe_shared(Bytes::from(format!("{earlier}, {}", peer_ip.to_str().unwrap_or_default()))).unwrap_or_else(|_| peer_ip.clone())

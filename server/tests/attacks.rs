@@ -8,12 +8,9 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use testkit::{backend, pki};
 
-/// A publisher deploys a proxy to their own backend, then lures a console user into calling it
-/// through the gateway on the same host: the console's session cookie must not arrive there, and
-/// the backend must not be able to plant one.
-#[tokio::test]
-async fn a_backend_never_sees_nor_sets_the_console_session_cookie() {
-    let gh = start();
+/// A proxy "Collector" at /collect, deployed to Development, in front of a testkit echo backend
+/// (which reports the headers it got); and a caller that trusts the gateway's certificate.
+async fn collector(gh: &harness::Gatehouse) -> (Client, String) {
     let client = Client::new();
     let admin = token(&client, &gh.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let call = |method: M, path: &str, body: Option<Value>| {
@@ -35,12 +32,20 @@ async fn a_backend_never_sees_nor_sets_the_console_session_cookie() {
     assert_eq!(call(M::PUT, "/projects/evil/proxies/collector-v1/endpoints/development", Some(settings)).await.unwrap().status(), StatusCode::OK);
     let res = call(M::POST, "/projects/evil/proxies/collector-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-
     let envs: Value = call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
     let pem = envs[0]["gateway_certificate_pem"].as_str().unwrap();
-    let victim =
+    let caller =
         Client::builder().tls_built_in_root_certs(false).add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()).build().unwrap();
-    let dev = &gh.gateways["Development"];
+    (caller, gh.gateways["Development"].clone())
+}
+
+/// A publisher deploys a proxy to their own backend, then lures a console user into calling it
+/// through the gateway on the same host: the console's session cookie must not arrive there, and
+/// the backend must not be able to plant one.
+#[tokio::test]
+async fn a_backend_never_sees_nor_sets_the_console_session_cookie() {
+    let gh = start();
+    let (victim, dev) = collector(&gh).await;
     let res = victim
         .get(format!("{dev}/collect/x"))
         .header("cookie", "theme=dark; gatehouse_session=the-admins-session; __Host-gatehouse_session=another")
@@ -56,4 +61,20 @@ async fn a_backend_never_sees_nor_sets_the_console_session_cookie() {
     let res = victim.get(format!("{dev}/collect/y")).header("cookie", "theme=dark").header("x-echo-set-cookie", "cart=3; Path=/").send().await.unwrap();
     assert_eq!(res.headers()["set-cookie"], "cart=3; Path=/");
     assert_eq!(res.json::<Value>().await.unwrap()["cookie"], "theme=dark");
+}
+
+/// A caller names another path in `X-Original-URL` / `X-Rewrite-URL`, which some backends take
+/// as the real one: neither reaches the backend.
+#[tokio::test]
+async fn rewrite_headers_from_a_caller_never_reach_the_backend() {
+    let gh = start();
+    let (caller, dev) = collector(&gh).await;
+    let res = caller.get(format!("{dev}/collect/public")).header("x-original-url", "/admin").header("x-rewrite-url", "/admin").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!(
+        (seen["path"].as_str(), seen["x_original_url"].as_str(), seen["x_rewrite_url"].as_str()),
+        (Some("/collect/public"), Some(""), Some("")),
+        "{seen}"
+    );
 }

@@ -72,6 +72,8 @@ async fn serve(mut config: rustls::ServerConfig, delay: Duration) -> u16 {
                         "connection": header("connection"),
                         "client_certificates": presented,
                         "cookie": header("cookie"),
+                        "x_original_url": header("x-original-url"),
+                        "x_rewrite_url": header("x-rewrite-url"),
                     });
                     // A backend that sets a cookie when asked to, to test what the gateway
                     // lets back.
