@@ -6,8 +6,11 @@
 use crate::body::Body;
 use bytes::Bytes;
 use http_body_util::{Either, Full};
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
+
+/// The header that carries a request's id, to the backend and back to the caller.
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Why the gateway would not take a route or a change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -113,7 +116,7 @@ pub fn respond(kind: ErrorKind, message: &str, request_id: &HeaderValue) -> Resp
     let mut response = Response::new(Either::Right(Full::new(Bytes::from(body.to_string()))));
     *response.status_mut() = kind.status();
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response.headers_mut().insert("x-request-id", request_id.clone());
+    response.headers_mut().insert(X_REQUEST_ID, request_id.clone());
     response
 }
 

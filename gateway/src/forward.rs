@@ -3,7 +3,7 @@
 //! code and fix.
 use crate::body::{Body, MAX_REQUEST_BODY};
 use crate::environment::EnvironmentGateway;
-use crate::errors::{respond, ErrorKind};
+use crate::errors::{respond, ErrorKind, X_REQUEST_ID};
 use crate::routes::{Route, RouteTable};
 use crate::upstream::{classify, diagnose, UpstreamError};
 use bytes::Bytes;
@@ -27,18 +27,13 @@ const REWRITE_HEADERS: [&str; 2] = ["x-original-url", "x-rewrite-url"];
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
-const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 fn is_hop_by_hop(name: &HeaderName) -> bool {
     HOP_BY_HOP.contains(&name.as_str())
 }
 
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // Most messages carry none (HTTP/2 forbids them): one pass over the names, no lookups.
-    if !headers.keys().any(is_hop_by_hop) {
-        return;
-    }
-    // Plus whatever the Connection header itself names.
+/// Removes the hop-by-hop headers, and whatever the Connection header itself names.
+fn remove_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
         .get_all(CONNECTION)
         .iter()
@@ -54,14 +49,42 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// Removes `REWRITE_HEADERS` from a caller's request.
-fn strip_rewrite_headers(headers: &mut HeaderMap) {
-    // One pass over the names; almost no request carries them.
-    if !headers.keys().any(|name| REWRITE_HEADERS.contains(&name.as_str())) {
-        return;
+/// Removes from a caller's request what no backend may get: hop-by-hop headers, the rewrite
+/// headers, the console's session cookie. Most requests carry none of them (HTTP/2 forbids the
+/// hop-by-hop ones), so one pass over the header names decides, and nothing else is looked up.
+fn clean_request(headers: &mut HeaderMap) {
+    let (mut hop, mut rewrite, mut cookie) = (false, false, false);
+    for name in headers.keys() {
+        hop |= is_hop_by_hop(name);
+        rewrite |= REWRITE_HEADERS.contains(&name.as_str());
+        cookie |= name == COOKIE;
     }
-    for name in REWRITE_HEADERS {
-        headers.remove(name);
+    if hop {
+        remove_hop_by_hop(headers);
+    }
+    if rewrite {
+        for name in REWRITE_HEADERS {
+            headers.remove(name);
+        }
+    }
+    if cookie {
+        strip_console_cookie(headers);
+    }
+}
+
+/// Removes from a backend's answer the hop-by-hop headers and any `Set-Cookie` of the console's
+/// session, deciding in one pass over the header names.
+fn clean_response(headers: &mut HeaderMap) {
+    let (mut hop, mut set_cookie) = (false, false);
+    for name in headers.keys() {
+        hop |= is_hop_by_hop(name);
+        set_cookie |= name == SET_COOKIE;
+    }
+    if hop {
+        remove_hop_by_hop(headers);
+    }
+    if set_cookie {
+        drop_console_set_cookie(headers);
     }
 }
 
@@ -78,10 +101,6 @@ fn is_console_cookie(pair: &[u8]) -> bool {
 
 /// Removes the console's session cookie from what a caller sends a backend; other cookies pass.
 fn strip_console_cookie(headers: &mut HeaderMap) {
-    // Most requests carry no cookie: one lookup, nothing else.
-    if !headers.contains_key(COOKIE) {
-        return;
-    }
     let mut removed = false;
     let mut kept: Vec<&[u8]> = Vec::new();
     for value in headers.get_all(COOKIE) {
@@ -168,9 +187,7 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &He
     let upstream = &route.upstream;
     let (mut parts, body) = req.into_parts();
     let original_host = parts.headers.get(HOST).cloned().or_else(|| parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
-    strip_hop_by_hop(&mut parts.headers);
-    strip_console_cookie(&mut parts.headers);
-    strip_rewrite_headers(&mut parts.headers);
+    clean_request(&mut parts.headers);
     let forwarded_for = match parts.headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
         Some(earlier) => {
             HeaderValue::from_maybe_shared(Bytes::from(format!("{earlier}, {}", peer_ip.to_str().unwrap_or_default()))).unwrap_or_else(|_| peer_ip.clone())
@@ -196,8 +213,7 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &He
     let failure = match sent {
         Ok(Ok(response)) => {
             let (mut parts, body) = response.into_parts();
-            strip_hop_by_hop(&mut parts.headers);
-            drop_console_set_cookie(&mut parts.headers);
+            clean_response(&mut parts.headers);
             parts.headers.insert(X_REQUEST_ID, request_id.clone());
             return Response::from_parts(parts, Either::Left(body));
         }

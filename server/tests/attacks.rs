@@ -2,7 +2,7 @@
 //! rest; this file holds what has landed.
 mod harness;
 
-use harness::{start, token, ADMIN_EMAIL, ADMIN_PASSWORD};
+use harness::{start, trusting, Api};
 use reqwest::{Client, Method as M, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -11,32 +11,21 @@ use testkit::{backend, pki};
 /// A proxy "Collector" at /collect, deployed to Development, in front of a testkit echo backend
 /// (which reports the headers it got); and a caller that trusts the gateway's certificate.
 async fn collector(gh: &harness::Gatehouse) -> (Client, String) {
-    let client = Client::new();
-    let admin = token(&client, &gh.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let call = |method: M, path: &str, body: Option<Value>| {
-        let mut req = client.request(method, format!("{}/api/v1{path}", gh.base)).bearer_auth(&admin);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        req.send()
-    };
+    let api = Api::admin(gh).await;
     let server = pki::self_signed_server("localhost");
     let port = backend::echo(&server, None, Duration::ZERO).await;
-    assert_eq!(call(M::POST, "/projects", Some(json!({"name": "Evil"}))).await.unwrap().status(), StatusCode::CREATED);
-    let res = call(M::POST, "/projects/evil/certificates", Some(json!({"kind": "endpoint", "certificate_pem": server.cert_pem}))).await.unwrap();
+    assert_eq!(api.call(M::POST, "/projects", Some(json!({"name": "Evil"}))).await.unwrap().status(), StatusCode::CREATED);
+    let res = api.call(M::POST, "/projects/evil/certificates", Some(json!({"kind": "endpoint", "certificate_pem": server.cert_pem}))).await.unwrap();
     let endpoint_id = res.json::<Value>().await.unwrap()[0]["id"].clone();
     let url = format!("https://127.0.0.1:{port}/collect");
     let proxy = json!({"name": "Collector", "version": "v1", "context_path": "/collect", "backend_url": url});
-    assert_eq!(call(M::POST, "/projects/evil/proxies", Some(proxy)).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(api.call(M::POST, "/projects/evil/proxies", Some(proxy)).await.unwrap().status(), StatusCode::CREATED);
     let settings = json!({"url": url, "endpoint_certificate_ids": [endpoint_id]});
-    assert_eq!(call(M::PUT, "/projects/evil/proxies/collector-v1/endpoints/development", Some(settings)).await.unwrap().status(), StatusCode::OK);
-    let res = call(M::POST, "/projects/evil/proxies/collector-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
+    assert_eq!(api.call(M::PUT, "/projects/evil/proxies/collector-v1/endpoints/development", Some(settings)).await.unwrap().status(), StatusCode::OK);
+    let res = api.call(M::POST, "/projects/evil/proxies/collector-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let envs: Value = call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
-    let pem = envs[0]["gateway_certificate_pem"].as_str().unwrap();
-    let caller =
-        Client::builder().tls_built_in_root_certs(false).add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()).build().unwrap();
-    (caller, gh.gateways["Development"].clone())
+    let envs: Value = api.call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
+    (trusting(envs[0]["gateway_certificate_pem"].as_str().unwrap()), gh.gateways["Development"].clone())
 }
 
 /// A publisher deploys a proxy to their own backend, then lures a console user into calling it

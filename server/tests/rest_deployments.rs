@@ -4,7 +4,7 @@
 //! is live survives a restart.
 mod harness;
 
-use harness::{start, token, ADMIN_EMAIL, ADMIN_PASSWORD};
+use harness::{start, token, trusting, Api, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::{Client, Method as M, StatusCode};
 use serde_json::{json, Value};
 use testkit::backend::echo_trusting_pem as mutual_tls_backend;
@@ -43,10 +43,7 @@ async fn deploy_is_live_when_it_answers_and_survives_a_restart() {
     // Clients of the gateway trust its listener certificate, from GET /environments.
     let envs: Value = call(M::GET, &gh.base, "/environments", None).await.unwrap().json().await.unwrap();
     let pem = envs[0]["gateway_certificate_pem"].as_str().unwrap().to_string();
-    let consumer = |pem: &str| {
-        Client::builder().tls_built_in_root_certs(false).add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()).build().unwrap()
-    };
-    let api = consumer(&pem);
+    let api = trusting(&pem);
     let dev = gh.gateways["Development"].clone();
     assert_eq!(api.get(format!("{dev}/weather/v1/current")).send().await.unwrap().status(), StatusCode::NOT_FOUND, "nothing is live before a deploy");
 
@@ -107,53 +104,43 @@ async fn deploy_is_live_when_it_answers_and_survives_a_restart() {
 #[tokio::test]
 async fn promote_with_the_targets_certificate_then_roll_back_and_undeploy() {
     let gh = start();
-    let client = Client::new();
-    let admin = token(&client, &gh.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let call = |method: M, path: &str, body: Option<Value>| {
-        let mut req = client.request(method, format!("{}/api/v1{path}", gh.base)).bearer_auth(&admin);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        req.send()
-    };
+    let api = Api::admin(&gh).await;
     let server = pki::self_signed_server("localhost");
-    call(M::POST, "/projects", Some(json!({"name": "Weather"}))).await.unwrap();
-    let res = call(M::POST, "/projects/weather/certificates", Some(json!({"kind": "endpoint", "certificate_pem": server.cert_pem}))).await.unwrap();
+    api.call(M::POST, "/projects", Some(json!({"name": "Weather"}))).await.unwrap();
+    let res = api.call(M::POST, "/projects/weather/certificates", Some(json!({"kind": "endpoint", "certificate_pem": server.cert_pem}))).await.unwrap();
     let endpoint_id = res.json::<Value>().await.unwrap()[0]["id"].clone();
     let mut pems = Vec::new();
     for name in ["gw-dev", "gw-prod"] {
-        let res = call(M::POST, "/projects/weather/certificates", Some(json!({"kind": "client", "generate": {"common_name": name}}))).await.unwrap();
+        let res = api.call(M::POST, "/projects/weather/certificates", Some(json!({"kind": "client", "generate": {"common_name": name}}))).await.unwrap();
         let id = res.json::<Value>().await.unwrap()[0]["id"].as_i64().unwrap();
-        pems.push((id, call(M::GET, &format!("/projects/weather/certificates/{id}/pem"), None).await.unwrap().text().await.unwrap()));
+        pems.push((id, api.call(M::GET, &format!("/projects/weather/certificates/{id}/pem"), None).await.unwrap().text().await.unwrap()));
     }
     // Development's backend trusts only gw-dev, Production's only gw-prod.
     let dev_port = mutual_tls_backend(&server, &pems[0].1).await;
     let prod_port = mutual_tls_backend(&server, &pems[1].1).await;
     let proxy = json!({"name": "Weather API", "version": "v1", "context_path": "/weather/v1", "backend_url": format!("https://127.0.0.1:{dev_port}/dev")});
-    call(M::POST, "/projects/weather/proxies", Some(proxy)).await.unwrap();
+    api.call(M::POST, "/projects/weather/proxies", Some(proxy)).await.unwrap();
     for (env, port, path, client_id) in [("development", dev_port, "dev", Some(pems[0].0)), ("production", prod_port, "prod", None)] {
         let settings = json!({"url": format!("https://127.0.0.1:{port}/{path}"), "endpoint_certificate_ids": [endpoint_id], "mutual_ssl": client_id.is_some(), "client_certificate_id": client_id});
-        let res = call(M::PUT, &format!("/projects/weather/proxies/weather-api-v1/endpoints/{env}"), Some(settings)).await.unwrap();
+        let res = api.call(M::PUT, &format!("/projects/weather/proxies/weather-api-v1/endpoints/{env}"), Some(settings)).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
     }
-    let envs: Value = call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
-    let consumer = |pem: &str| {
-        Client::builder().tls_built_in_root_certs(false).add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()).build().unwrap()
-    };
-    let dev_api = consumer(envs[0]["gateway_certificate_pem"].as_str().unwrap());
-    let prod_api = consumer(envs[1]["gateway_certificate_pem"].as_str().unwrap());
+    let envs: Value = api.call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
+    let dev_api = trusting(envs[0]["gateway_certificate_pem"].as_str().unwrap());
+    let prod_api = trusting(envs[1]["gateway_certificate_pem"].as_str().unwrap());
     let (dev, prod) = (gh.gateways["Development"].clone(), gh.gateways["Production"].clone());
 
-    let res = call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
+    let res = api.call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     // Promote to Production, choosing gw-prod for it: Production's backend accepts it.
-    let res = call(
-        M::POST,
-        "/projects/weather/proxies/weather-api-v1/promotions",
-        Some(json!({"from": "development", "to": "production", "client_certificate_id": pems[1].0})),
-    )
-    .await
-    .unwrap();
+    let res = api
+        .call(
+            M::POST,
+            "/projects/weather/proxies/weather-api-v1/promotions",
+            Some(json!({"from": "development", "to": "production", "client_certificate_id": pems[1].0})),
+        )
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let promoted: Value = res.json().await.unwrap();
     assert_eq!(promoted["revision"], 2);
@@ -165,33 +152,35 @@ async fn promote_with_the_targets_certificate_then_roll_back_and_undeploy() {
 
     // A new Development revision, then a rollback to revision 1.
     let moved = json!({"url": format!("https://127.0.0.1:{dev_port}/dev2"), "endpoint_certificate_ids": [endpoint_id], "mutual_ssl": true, "client_certificate_id": pems[0].0});
-    call(M::PUT, "/projects/weather/proxies/weather-api-v1/endpoints/development", Some(moved)).await.unwrap();
-    let listed: Value = call(M::GET, "/projects/weather/proxies/weather-api-v1", None).await.unwrap().json().await.unwrap();
+    api.call(M::PUT, "/projects/weather/proxies/weather-api-v1/endpoints/development", Some(moved)).await.unwrap();
+    let listed: Value = api.call(M::GET, "/projects/weather/proxies/weather-api-v1", None).await.unwrap().json().await.unwrap();
     assert!(
         listed["warnings"].as_array().unwrap().iter().any(|w| w == "Development: the live revision 1 differs from the saved configuration (Backend URL)"),
         "{listed}"
     );
-    let overview: Value = call(M::GET, "/projects/weather/proxies/weather-api-v1/revisions", None).await.unwrap().json().await.unwrap();
+    let overview: Value = api.call(M::GET, "/projects/weather/proxies/weather-api-v1/revisions", None).await.unwrap().json().await.unwrap();
     assert_eq!(overview[0]["changes"][0]["field"], "Backend URL", "{overview}");
     assert!(overview[0]["invoke_url"].as_str().unwrap().ends_with("/weather/v1"));
-    call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
+    api.call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
     let seen: Value = dev_api.get(format!("{dev}/weather/v1/x")).send().await.unwrap().json().await.unwrap();
     assert_eq!(seen["path"], "/dev2/x");
-    let res = call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development", "revision": 1}))).await.unwrap();
+    let res =
+        api.call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development", "revision": 1}))).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let seen: Value = dev_api.get(format!("{dev}/weather/v1/x")).send().await.unwrap().json().await.unwrap();
     assert_eq!(seen["path"], "/dev/x", "rolled back");
     // Production's revision cannot be redeployed into Development.
-    let res = call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development", "revision": 2}))).await.unwrap();
+    let res =
+        api.call(M::POST, "/projects/weather/proxies/weather-api-v1/deployments", Some(json!({"environment": "development", "revision": 2}))).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Undeploy removes the route.
-    let res = call(M::DELETE, "/projects/weather/proxies/weather-api-v1/deployments/production", None).await.unwrap();
+    let res = api.call(M::DELETE, "/projects/weather/proxies/weather-api-v1/deployments/production", None).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = prod_api.get(format!("{prod}/weather/v1/x")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let proxy: Value = call(M::GET, "/projects/weather/proxies/weather-api-v1", None).await.unwrap().json().await.unwrap();
+    let proxy: Value = api.call(M::GET, "/projects/weather/proxies/weather-api-v1", None).await.unwrap().json().await.unwrap();
     assert_eq!(proxy["environments"][1]["state"], "not_deployed");
-    let log: Value = call(M::GET, "/projects/weather/proxies/weather-api-v1/activity", None).await.unwrap().json().await.unwrap();
+    let log: Value = api.call(M::GET, "/projects/weather/proxies/weather-api-v1/activity", None).await.unwrap().json().await.unwrap();
     assert_eq!(log["items"][0]["action"], "deployment.undeployed");
 }

@@ -9,6 +9,36 @@ pub fn start() -> Gatehouse {
     testkit::binary::start(env!("CARGO_BIN_EXE_gatehouse"))
 }
 
+/// The REST API of one Gatehouse, called as the administrator.
+pub struct Api {
+    client: Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    pub async fn admin(gh: &Gatehouse) -> Api {
+        let client = Client::new();
+        let token = token(&client, &gh.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        Api { client, base: gh.base.clone(), token }
+    }
+
+    /// `method` `/api/v1{path}`, with `body` as JSON when given.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> reqwest::Result<reqwest::Response> {
+        let mut req = self.client.request(method, format!("{}/api/v1{path}", self.base)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await
+    }
+}
+
+/// A caller of the gateway that trusts exactly the listener certificate `pem` (as
+/// GET /environments gives it).
+pub fn trusting(pem: &str) -> Client {
+    Client::builder().tls_built_in_root_certs(false).add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()).build().unwrap()
+}
+
 pub async fn token(client: &Client, base: &str, email: &str, password: &str) -> String {
     let res = client.post(format!("{base}/api/v1/tokens")).json(&json!({"email": email, "password": password, "name": "test"})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);

@@ -24,7 +24,13 @@ pub(super) async fn pending(
         revision_id: Set(revision_id),
         action: Set(action),
         outcome: Set(Outcome::Pending),
-        message: Set(String::new()),
+        message: Set(format!(
+            "{} in progress: the gateway has not swapped it in yet.",
+            match action {
+                Action::Deploy => "Deploy",
+                Action::Undeploy => "Undeploy",
+            }
+        )),
         elapsed_ms: Set(0),
         deployed_by: Set(Some(actor.id)),
         deployed_at: Set(time::OffsetDateTime::now_utc()),
