@@ -83,22 +83,36 @@ class Gatehouse:
     # --- REST ---------------------------------------------------------------------------------
 
     def call(self, method: str, path: str, body=None, expect=(200, 201, 204)):
-        """One REST call on this thread's kept-alive connection; the parsed JSON (or text)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = http.client.HTTPConnection(*self.portal, timeout=120)
+        """One REST call on this thread's kept-alive connection; the parsed JSON (or text).
+
+        The portal closes a kept-alive connection that has been idle for its header timeout
+        (GATEHOUSE_HEADER_TIMEOUT, as HAProxy's http-keep-alive timeout defaults to its
+        http-request one), as the load phases between REST calls can last longer: a call that
+        finds its reused connection closed before anything was answered is sent once more on a
+        new one, as urllib3 does."""
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         data = json.dumps(body) if body is not None else None
-        try:
-            conn.request(method, f"/api/v1{path}", body=data, headers=headers)
-            res = conn.getresponse()
-            raw = res.read()
-        except (OSError, http.client.HTTPException):
-            self._local.conn = None
-            conn.close()
-            raise
+        for attempt in (1, 2):
+            conn = getattr(self._local, "conn", None)
+            reused = conn is not None
+            if conn is None:
+                conn = self._local.conn = http.client.HTTPConnection(*self.portal, timeout=120)
+            try:
+                conn.request(method, f"/api/v1{path}", body=data, headers=headers)
+                res = conn.getresponse()
+                raw = res.read()
+                break
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                self._local.conn = None
+                conn.close()
+                if not reused or attempt == 2:
+                    raise
+            except (OSError, http.client.HTTPException):
+                self._local.conn = None
+                conn.close()
+                raise
         text = raw.decode(errors="replace")
         if res.status not in expect:
             raise BenchError(f"{method} /api/v1{path} answered {res.status}: {text[:300]}")

@@ -1,5 +1,6 @@
 //! One environment's listener as the rest of the gateway sees it: its name, its address, its
 //! live route table and the lock that orders changes to it.
+use crate::metrics::Metrics;
 use crate::routes::RouteTable;
 use arc_swap::ArcSwap;
 use prometheus_client::metrics::counter::Counter;
@@ -19,12 +20,22 @@ pub struct EnvironmentGateway {
     pub(crate) writer: std::sync::Mutex<()>,
     /// Requests that matched no route here.
     pub(crate) no_route: Counter,
+    /// Connections closed as they came because the listener was at its cap.
+    pub(crate) connections_refused: Counter,
 }
 
 impl EnvironmentGateway {
     /// Serving no routes yet.
-    pub(crate) fn new(slug: String, name: String, addr: SocketAddr, no_route: Counter) -> Self {
-        EnvironmentGateway { slug, name, addr, routes: ArcSwap::from_pointee(RouteTable::empty()), writer: std::sync::Mutex::new(()), no_route }
+    pub(crate) fn new(slug: String, name: String, addr: SocketAddr, metrics: &Metrics) -> Self {
+        EnvironmentGateway {
+            no_route: metrics.no_route(&slug),
+            connections_refused: metrics.connections_refused(&slug),
+            slug,
+            name,
+            addr,
+            routes: ArcSwap::from_pointee(RouteTable::empty()),
+            writer: std::sync::Mutex::new(()),
+        }
     }
 
     /// `https://127.0.0.1:8443`: where API consumers call this environment.

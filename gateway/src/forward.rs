@@ -4,6 +4,8 @@
 use crate::body::{Body, MAX_REQUEST_BODY};
 use crate::environment::EnvironmentGateway;
 use crate::errors::{respond, ErrorKind, X_REQUEST_ID};
+use crate::forwarded::{self, Peer};
+use crate::paths;
 use crate::routes::{Route, RouteTable};
 use crate::upstream::{classify, diagnose, UpstreamError};
 use bytes::Bytes;
@@ -22,11 +24,6 @@ const HOP_BY_HOP: [&str; 9] =
 /// Headers some backends (IIS, Symfony, Zend) take as the request's real path: a caller could
 /// use them to reach a backend path outside the proxy's base path, so they never pass.
 const REWRITE_HEADERS: [&str; 2] = ["x-original-url", "x-rewrite-url"];
-
-// Header names made once, not parsed from a string on every request.
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 fn is_hop_by_hop(name: &HeaderName) -> bool {
     HOP_BY_HOP.contains(&name.as_str())
@@ -52,12 +49,14 @@ fn remove_hop_by_hop(headers: &mut HeaderMap) {
 /// Removes from a caller's request what no backend may get: hop-by-hop headers, the rewrite
 /// headers, the console's session cookie. Most requests carry none of them (HTTP/2 forbids the
 /// hop-by-hop ones), so one pass over the header names decides, and nothing else is looked up.
-fn clean_request(headers: &mut HeaderMap) {
-    let (mut hop, mut rewrite, mut cookie) = (false, false, false);
+/// Says whether the caller sent forwarding headers of its own (`forwarded`).
+fn clean_request(headers: &mut HeaderMap) -> bool {
+    let (mut hop, mut rewrite, mut cookie, mut forwarding) = (false, false, false, false);
     for name in headers.keys() {
         hop |= is_hop_by_hop(name);
         rewrite |= REWRITE_HEADERS.contains(&name.as_str());
         cookie |= name == COOKIE;
+        forwarding |= forwarded::is_forwarding(name);
     }
     if hop {
         remove_hop_by_hop(headers);
@@ -70,6 +69,7 @@ fn clean_request(headers: &mut HeaderMap) {
     if cookie {
         strip_console_cookie(headers);
     }
+    forwarding
 }
 
 /// Removes from a backend's answer the hop-by-hop headers and any `Set-Cookie` of the console's
@@ -91,7 +91,7 @@ fn clean_response(headers: &mut HeaderMap) {
 /// The console's session cookie by both the names it may have (`__Host-` when the portal is on
 /// TLS). Whoever deploys a proxy must never see it: a console user who calls an API through the
 /// gateway on the same host would otherwise hand their session to that API's backend.
-const CONSOLE_COOKIES: [&[u8]; 2] = [crate::CONSOLE_SESSION_COOKIE.as_bytes(), b"__Host-gatehouse_session"];
+const CONSOLE_COOKIES: [&[u8]; 2] = [crate::CONSOLE_SESSION_COOKIE.as_bytes(), crate::CONSOLE_SECURE_SESSION_COOKIE.as_bytes()];
 
 /// Whether a `name=value` pair (from `Cookie`, or the start of a `Set-Cookie`) is the console's.
 fn is_console_cookie(pair: &[u8]) -> bool {
@@ -149,21 +149,24 @@ fn next_request_id() -> HeaderValue {
     HeaderValue::from_maybe_shared(Bytes::from(id)).unwrap_or(HeaderValue::from_static("0"))
 }
 
-/// One request on a connection from `peer`; `peer_ip` is its address as a header value, worked
-/// out once per connection.
-pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer_ip: &HeaderValue, gateway: &EnvironmentGateway) -> Response<Body> {
+/// One request on a connection from `peer` (worked out once per connection).
+pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: &Peer, gateway: &EnvironmentGateway) -> Response<Body> {
     let started = Instant::now();
     let request_id = next_request_id();
     let id = request_id.to_str().unwrap_or_default();
     // A clone of the URI shares its bytes: the path stays readable after `req` moves on.
     let uri = req.uri().clone();
-    let path = uri.path();
+    let path = match paths::normalise(uri.path()) {
+        Ok(path) => path,
+        Err(refused) => return respond(ErrorKind::BadRequest, refused.message(), &request_id),
+    };
+    let path = path.as_ref();
     let Some((route, rest)) = table.find(path) else {
         gateway.no_route.inc();
         return respond(ErrorKind::NoRoute, &format!("no API proxy is deployed at {path} in the {} environment", gateway.name), &request_id);
     };
     let method = req.method().clone();
-    let response = forward(req, route, rest, peer_ip, (&request_id, id)).await;
+    let response = forward(req, route, rest, peer, (&request_id, id)).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     route.metrics.answered(status, elapsed);
@@ -177,7 +180,7 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer_ip: &He
 }
 
 /// `request_id` is the id as a header value and as text, both made once in `handle`.
-async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &HeaderValue, request_id: (&HeaderValue, &str)) -> Response<Body> {
+async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: &Peer, request_id: (&HeaderValue, &str)) -> Response<Body> {
     let (request_id, id) = request_id;
     let too_big = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > MAX_REQUEST_BODY);
     if too_big {
@@ -187,19 +190,9 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer_ip: &He
     let upstream = &route.upstream;
     let (mut parts, body) = req.into_parts();
     let original_host = parts.headers.get(HOST).cloned().or_else(|| parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
-    clean_request(&mut parts.headers);
-    let forwarded_for = match parts.headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(earlier) => {
-            HeaderValue::from_maybe_shared(Bytes::from(format!("{earlier}, {}", peer_ip.to_str().unwrap_or_default()))).unwrap_or_else(|_| peer_ip.clone())
-        }
-        None => peer_ip.clone(),
-    };
+    let forwarding = clean_request(&mut parts.headers);
     let headers = &mut parts.headers;
-    headers.insert(X_FORWARDED_FOR, forwarded_for);
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
-    if let Some(host) = original_host {
-        headers.insert(X_FORWARDED_HOST, host);
-    }
+    peer.set(headers, original_host, forwarding);
     headers.insert(X_REQUEST_ID, request_id.clone());
     headers.insert(HOST, route.host.clone());
     parts.uri = match backend_uri(route, rest, parts.uri.query()) {
@@ -268,8 +261,6 @@ mod tests {
         std::mem::size_of::<F>()
     }
 
-    /// hyper's HTTP/2 server spawns one task per stream holding this future, copying it as it
-    /// goes: rare paths (the fresh-connection probe) must stay boxed, out of its size.
     #[test]
     fn the_console_session_cookie_never_reaches_a_backend_nor_comes_back_from_one() {
         let mut headers = HeaderMap::new();
@@ -295,9 +286,11 @@ mod tests {
         assert_eq!(set, ["theirs=1; Path=/"]);
     }
 
+    /// hyper's HTTP/2 server spawns one task per stream holding this future, copying it as it
+    /// goes: rare paths (the fresh-connection probe) must stay boxed, out of its size.
     #[test]
     fn a_request_future_stays_small() {
-        let size = future_size::<Request<Incoming>, Arc<RouteTable>, &'static HeaderValue, &'static EnvironmentGateway, _, _>(handle);
+        let size = future_size::<Request<Incoming>, Arc<RouteTable>, &'static Peer, &'static EnvironmentGateway, _, _>(handle);
         // 2,032 bytes when written; 7,144 with the probe inline.
         assert!(size <= 2560, "a request's future is {size} bytes; box what made it grow");
     }

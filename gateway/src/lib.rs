@@ -10,21 +10,25 @@
 //! first, from each environment's `ListenerSpec`, and hands it to the services.
 mod body;
 pub mod certs;
+pub mod connections;
 mod environment;
 mod errors;
 mod forward;
+mod forwarded;
 mod listener;
 pub mod metrics;
+mod paths;
 mod routes;
 pub mod upstream;
 mod workers;
 
+pub use connections::{Limits, Stop};
 pub use environment::EnvironmentGateway;
 pub use errors::{Error, ErrorKind};
+pub use forwarded::TrustedProxies;
 pub use metrics::Metrics;
 pub use routes::{Route, RouteTable};
 pub use upstream::{ClientIdentity, RouteSpec, UpstreamSettings};
-pub use workers::default_count as default_threads;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::collections::HashMap;
@@ -34,6 +38,8 @@ use std::sync::Arc;
 /// The name of the console's session cookie. The portal names its cookie with this; the gateway
 /// removes it from every request it forwards and from every answer a backend sends back.
 pub const CONSOLE_SESSION_COOKIE: &str = "gatehouse_session";
+/// Its name when the console is reached over https (`Secure`, host-only, `Path=/`).
+pub const CONSOLE_SECURE_SESSION_COOKIE: &str = "__Host-gatehouse_session";
 
 /// The running gateway as the deploy service drives it. Each call compiles what it is given and
 /// swaps it in atomically, or changes nothing and says why.
@@ -59,32 +65,57 @@ pub struct ListenerSpec {
     pub key: PrivateKeyDer<'static>,
 }
 
+/// How the gateway runs: its threads, whose forwarding headers it believes, and the bounds on
+/// callers' connections.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub threads: usize,
+    pub trusted_proxies: TrustedProxies,
+    pub limits: Limits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { threads: workers::default_count(), trusted_proxies: TrustedProxies::default(), limits: Limits::default() }
+    }
+}
+
 #[derive(Clone)]
 pub struct Gateway {
     environments: Arc<HashMap<String, Arc<EnvironmentGateway>>>,
     metrics: Arc<Metrics>,
+    /// Each listener's connections, for a stop to wait on.
+    admissions: Vec<connections::Admission>,
 }
 
 impl Gateway {
-    /// Starts `threads` gateway threads, binds each listener and starts serving it on every
-    /// thread (no routes yet).
-    pub fn start(listeners: Vec<ListenerSpec>, threads: usize) -> Result<Gateway, String> {
+    /// Starts the gateway threads, binds each listener and starts serving it on every thread
+    /// (no routes yet). `stop` ends them.
+    pub fn start(listeners: Vec<ListenerSpec>, settings: &Settings, stop: Stop) -> Result<Gateway, String> {
         let metrics = Metrics::new();
-        let workers = workers::Workers::start(threads)?;
+        let workers = workers::Workers::start(settings.threads)?;
         let mut environments = HashMap::new();
+        let mut admissions = Vec::new();
         for spec in listeners {
             let ListenerSpec { slug, name, addr, chain, key } = spec;
             let tls = listener::server_config(chain, key).map_err(|e| format!("the {name} gateway's certificate cannot be used: {e}"))?;
             let listen_error = |e: std::io::Error| format!("cannot listen on {addr} for the {name} gateway ({}): {e}", variable(&slug));
             let socket = std::net::TcpListener::bind(addr).map_err(listen_error)?;
             let bound = socket.local_addr().map_err(|e| e.to_string())?;
-            let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, metrics.no_route(&slug)));
-            let serving = gateway.clone();
-            workers.serve(socket, move |listener| listener::serve(listener, tls.clone(), serving.clone())).map_err(listen_error)?;
+            let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, &metrics));
+            let serving = listener::Serving::new(tls, gateway.clone(), settings.trusted_proxies.clone(), settings.limits.clone(), stop.clone());
+            admissions.push(serving.admission.clone());
+            workers.serve(socket, move |listener| listener::serve(listener, serving.clone())).map_err(listen_error)?;
             environments.insert(slug, gateway);
         }
         tracing::info!(threads = workers.len(), "gateway threads started");
-        Ok(Gateway { environments: Arc::new(environments), metrics })
+        Ok(Gateway { environments: Arc::new(environments), metrics, admissions })
+    }
+
+    /// Each listener's count of open connections, for a stop to wait on
+    /// (`connections::drained`).
+    pub fn admissions(&self) -> &[connections::Admission] {
+        &self.admissions
     }
 
     /// What the gateway has counted, for `/metrics`.

@@ -1,8 +1,12 @@
 //! Accepting API consumers: TLS (HTTP/2 or HTTP/1.1 by ALPN), then hyper serving each
-//! connection; every request reads the route table current when it starts. Runs on each
-//! gateway thread (`workers`), which accepts and serves its connections itself.
+//! connection within the listener's bounds (`connections`); every request reads the route
+//! table current when it starts. Runs on each gateway thread (`workers`), which accepts and
+//! serves its connections itself.
+use crate::connections::{self, Activity, Admission, Limits, Stop};
 use crate::environment::EnvironmentGateway;
 use crate::forward;
+use crate::forwarded::{Peer, TrustedProxies};
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
@@ -10,8 +14,6 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<Arc<ServerConfig>, rustls::Error> {
     let mut config = ServerConfig::builder_with_provider(crate::upstream::provider())
@@ -22,23 +24,55 @@ pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'st
     Ok(Arc::new(config))
 }
 
-pub async fn serve(listener: TcpListener, tls: Arc<ServerConfig>, gateway: Arc<EnvironmentGateway>) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+/// What every connection of one listener is served with, made once when it starts.
+pub struct Serving {
+    pub tls: Arc<ServerConfig>,
+    pub gateway: Arc<EnvironmentGateway>,
+    pub trusted: TrustedProxies,
+    pub limits: Limits,
+    pub admission: Admission,
+    pub stop: Stop,
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+}
+
+impl Serving {
+    pub fn new(tls: Arc<ServerConfig>, gateway: Arc<EnvironmentGateway>, trusted: TrustedProxies, limits: Limits, stop: Stop) -> Arc<Serving> {
+        let admission = Admission::new(limits.max_connections);
+        let (http1, http2) = (limits.http1(), limits.http2());
+        Arc::new(Serving { tls, gateway, trusted, limits, admission, stop, http1, http2 })
+    }
+}
+
+pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(serving.tls.clone());
     loop {
-        let (tcp, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = serving.stop.stopped() => return,
+        };
+        let (tcp, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors, say: back off a little rather than spin.
-                tracing::warn!(environment = %gateway.slug, error = %e, "gateway accept failed");
+                tracing::warn!(environment = %serving.gateway.slug, error = %e, "gateway accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
+        // At the cap the connection is closed at once: callers see a refusal, not a hang, and
+        // the ones already served go on.
+        let Some(permit) = serving.admission.admit() else {
+            serving.gateway.connections_refused.inc();
+            continue;
+        };
         let acceptor = acceptor.clone();
-        let gateway = gateway.clone();
+        let serving = serving.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let _ = tcp.set_nodelay(true);
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+            let activity = Activity::new();
+            let stream = match tokio::time::timeout(serving.limits.header_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(stream)) => stream,
                 Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "gateway TLS handshake failed"),
                 Err(_) => return tracing::debug!(%peer, "gateway TLS handshake timed out"),
@@ -46,18 +80,26 @@ pub async fn serve(listener: TcpListener, tls: Arc<ServerConfig>, gateway: Arc<E
             // ALPN already said which protocol the client speaks: serve that one directly, rather
             // than sniff the first bytes of every connection for the HTTP/2 preface.
             let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            let peer_ip = hyper::header::HeaderValue::from_str(&peer.ip().to_string()).unwrap_or(hyper::header::HeaderValue::from_static("unknown"));
+            let caller = Arc::new(Peer::new(peer.ip(), &serving.trusted));
+            let gateway = serving.gateway.clone();
+            let requests = activity.clone();
             let service = hyper::service::service_fn(move |req| {
+                let busy = requests.busy();
                 let table = gateway.routes();
                 let gateway = gateway.clone();
-                let peer_ip = peer_ip.clone();
-                async move { Ok::<_, Infallible>(forward::handle(req, table, &peer_ip, &gateway).await) }
+                let caller = caller.clone();
+                async move {
+                    let response = forward::handle(req, table, &caller, &gateway).await;
+                    drop(busy);
+                    Ok::<_, Infallible>(response)
+                }
             });
             let io = TokioIo::new(stream);
+            let (limits, stop) = (&serving.limits, &serving.stop);
             let served = if h2 {
-                hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(io, service).await
+                connections::drive(serving.http2.serve_connection(io, service), &activity, limits, stop).await
             } else {
-                hyper::server::conn::http1::Builder::new().serve_connection(io, service).await
+                connections::drive(serving.http1.serve_connection(io, service), &activity, limits, stop).await
             };
             if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "gateway connection ended with an error");

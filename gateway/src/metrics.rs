@@ -47,6 +47,7 @@ pub struct Metrics {
     duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
     upstream_errors: Family<ErrorLabels, Counter>,
     no_route: Family<EnvironmentLabels, Counter>,
+    connections_refused: Family<EnvironmentLabels, Counter>,
 }
 
 impl Metrics {
@@ -60,7 +61,9 @@ impl Metrics {
         registry.register("request_duration_seconds", "Time to the backend's response head (or the gateway's error)", duration.clone());
         registry.register("upstream_errors", "Calls to a backend that failed, by the gateway's error code", upstream_errors.clone());
         registry.register("no_route", "Requests that matched no deployed proxy", no_route.clone());
-        Arc::new(Metrics { registry, requests, duration, upstream_errors, no_route })
+        let connections_refused = Family::<EnvironmentLabels, Counter>::default();
+        registry.register("connections_refused", "Connections closed as accepted because the listener had its most open", connections_refused.clone());
+        Arc::new(Metrics { registry, requests, duration, upstream_errors, no_route, connections_refused })
     }
 
     /// The counters of one route. Each series is registered the first time the route answers
@@ -77,6 +80,10 @@ impl Metrics {
 
     pub fn no_route(&self, environment: &str) -> Counter {
         self.no_route.get_or_create_owned(&EnvironmentLabels { environment: environment.into() })
+    }
+
+    pub fn connections_refused(&self, environment: &str) -> Counter {
+        self.connections_refused.get_or_create_owned(&EnvironmentLabels { environment: environment.into() })
     }
 
     /// The text exposition format.

@@ -41,7 +41,7 @@ async fn gateway() -> (Gateway, String, reqwest::Client) {
         chain: vec![identity.cert_der()],
         key: identity.key_der(),
     };
-    let gateway = Gateway::start(vec![listener], 2).unwrap();
+    let gateway = Gateway::start(vec![listener], &Settings { threads: 2, ..Settings::default() }, Stop::default()).unwrap();
     let base = gateway.base_url("development").unwrap();
     let client = reqwest::Client::builder()
         .tls_built_in_root_certs(false)

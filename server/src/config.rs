@@ -3,6 +3,7 @@
 use services::secrets::MasterKey;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug)]
 pub struct Config {
@@ -10,10 +11,15 @@ pub struct Config {
     pub database_url: String,
     pub master_key: MasterKeySource,
     pub portal_addr: SocketAddr,
+    /// GATEHOUSE_PUBLIC_URL: where people reach the console, when a TLS proxy is in front of it.
+    /// An https:// one makes the session cookie `Secure` with the `__Host-` prefix.
+    pub public_url: Option<String>,
     /// GATEHOUSE_ADMIN_EMAIL and GATEHOUSE_ADMIN_PASSWORD: the first admin, created unattended.
     pub admin: Option<(String, String)>,
-    /// GATEHOUSE_GATEWAY_THREADS: the gateway's threads (one per core by default).
-    pub gateway_threads: usize,
+    /// GATEHOUSE_GATEWAY_THREADS (the gateway's threads, one per core by default),
+    /// GATEHOUSE_TRUSTED_PROXIES, and the connection bounds (`limits`), which the portal's
+    /// listener keeps too.
+    pub gateway: gateway::Settings,
 }
 
 #[derive(Debug)]
@@ -36,6 +42,11 @@ fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    /// Whether the console is reached over https, so its cookies can be `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -58,6 +69,17 @@ impl Config {
         };
 
         let portal_addr = parse_addr("GATEHOUSE_PORTAL_ADDR", get("GATEHOUSE_PORTAL_ADDR"), "127.0.0.1:3000")?;
+        let public_url = match get("GATEHOUSE_PUBLIC_URL") {
+            None => None,
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/').to_string();
+                let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+                if !host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace)) {
+                    return Err(bad("GATEHOUSE_PUBLIC_URL", format!("'{url}' is not an http:// or https:// URL, such as https://console.example.com")));
+                }
+                Some(url)
+            }
+        };
 
         let admin = match (get("GATEHOUSE_ADMIN_EMAIL"), get("GATEHOUSE_ADMIN_PASSWORD")) {
             (None, None) => None,
@@ -72,16 +94,36 @@ impl Config {
             }
         };
 
-        let gateway_threads = match get("GATEHOUSE_GATEWAY_THREADS") {
-            None => gateway::default_threads(),
-            Some(text) => match text.trim().parse::<usize>() {
-                Ok(n @ 1..=1024) => n,
-                _ => return Err(bad("GATEHOUSE_GATEWAY_THREADS", format!("'{text}' is not a thread count from 1 to 1024"))),
-            },
-        };
+        let mut gateway = gateway::Settings::default();
+        if let Some(text) = get("GATEHOUSE_GATEWAY_THREADS") {
+            gateway.threads =
+                number(&text, 1..=1024).ok_or_else(|| bad("GATEHOUSE_GATEWAY_THREADS", format!("'{text}' is not a thread count from 1 to 1024")))?;
+        }
+        if let Some(text) = get("GATEHOUSE_TRUSTED_PROXIES") {
+            gateway.trusted_proxies = gateway::TrustedProxies::parse(&text).map_err(|p| bad("GATEHOUSE_TRUSTED_PROXIES", p))?;
+        }
+        let limits = &mut gateway.limits;
+        for (var, limit) in [
+            ("GATEHOUSE_HEADER_TIMEOUT", &mut limits.header_timeout),
+            ("GATEHOUSE_IDLE_TIMEOUT", &mut limits.idle_timeout),
+            ("GATEHOUSE_DRAIN_TIMEOUT", &mut limits.drain_timeout),
+        ] {
+            if let Some(text) = get(var) {
+                let seconds = number(&text, 1..=3600).ok_or_else(|| bad(var, format!("'{text}' is not a number of seconds from 1 to 3600")))?;
+                *limit = Duration::from_secs(seconds as u64);
+            }
+        }
+        if let Some(text) = get("GATEHOUSE_MAX_CONNECTIONS") {
+            limits.max_connections = number(&text, 1..=1_000_000)
+                .ok_or_else(|| bad("GATEHOUSE_MAX_CONNECTIONS", format!("'{text}' is not a connection count from 1 to 1000000")))?;
+        }
 
-        Ok(Config { data_dir, database_url, master_key, portal_addr, admin, gateway_threads })
+        Ok(Config { data_dir, database_url, master_key, portal_addr, public_url, admin, gateway })
     }
+}
+
+fn number(text: &str, range: std::ops::RangeInclusive<usize>) -> Option<usize> {
+    text.trim().parse::<usize>().ok().filter(|n| range.contains(n))
 }
 
 pub fn parse_addr(var: &'static str, value: Option<String>, default: &str) -> Result<SocketAddr, ConfigError> {
@@ -107,7 +149,9 @@ mod tests {
         assert!(c.database_url.starts_with("sqlite://./data/gatehouse.db"));
         assert!(matches!(c.master_key, MasterKeySource::File(p) if p.ends_with("master.key")));
         assert!(c.admin.is_none());
-        assert!(c.gateway_threads >= 1);
+        assert!(c.gateway.threads >= 1);
+        assert_eq!(c.gateway.limits, gateway::Limits::default());
+        assert_eq!(c.gateway.trusted_proxies, gateway::TrustedProxies::default());
     }
 
     #[test]
@@ -120,6 +164,12 @@ mod tests {
             (&[("GATEHOUSE_ADMIN_EMAIL", "a@b.c"), ("GATEHOUSE_ADMIN_PASSWORD", "short")], "GATEHOUSE_ADMIN_PASSWORD"),
             (&[("GATEHOUSE_GATEWAY_THREADS", "0")], "GATEHOUSE_GATEWAY_THREADS"),
             (&[("GATEHOUSE_GATEWAY_THREADS", "many")], "GATEHOUSE_GATEWAY_THREADS"),
+            (&[("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/33")], "GATEHOUSE_TRUSTED_PROXIES"),
+            (&[("GATEHOUSE_HEADER_TIMEOUT", "0")], "GATEHOUSE_HEADER_TIMEOUT"),
+            (&[("GATEHOUSE_IDLE_TIMEOUT", "1m")], "GATEHOUSE_IDLE_TIMEOUT"),
+            (&[("GATEHOUSE_DRAIN_TIMEOUT", "-1")], "GATEHOUSE_DRAIN_TIMEOUT"),
+            (&[("GATEHOUSE_MAX_CONNECTIONS", "0")], "GATEHOUSE_MAX_CONNECTIONS"),
+            (&[("GATEHOUSE_PUBLIC_URL", "console.example.com")], "GATEHOUSE_PUBLIC_URL"),
         ];
         for (vars, var) in cases {
             let err = config(vars).unwrap_err();
@@ -137,9 +187,15 @@ mod tests {
             ("GATEHOUSE_ADMIN_EMAIL", "root@example.test"),
             ("GATEHOUSE_ADMIN_PASSWORD", "a long password"),
             ("GATEHOUSE_GATEWAY_THREADS", "3"),
+            ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8"),
+            ("GATEHOUSE_HEADER_TIMEOUT", "2"),
+            ("GATEHOUSE_MAX_CONNECTIONS", "500"),
         ])
         .unwrap();
-        assert_eq!(c.gateway_threads, 3);
+        assert_eq!(c.gateway.threads, 3);
+        assert!(c.gateway.trusted_proxies.contains("10.1.1.1".parse().unwrap()));
+        assert_eq!(c.gateway.limits.header_timeout, Duration::from_secs(2));
+        assert_eq!(c.gateway.limits.max_connections, 500);
         assert_eq!(c.portal_addr.port(), 4000);
         assert!(c.database_url.contains("/tmp/gh/gatehouse.db"));
         assert!(matches!(c.master_key, MasterKeySource::Env(_)));

@@ -4,6 +4,7 @@
 mod config;
 mod console_forms;
 mod csrf;
+mod listen;
 mod portal;
 mod rest;
 
@@ -36,6 +37,12 @@ fn main() -> ExitCode {
         }
     };
     init_tracing();
+    // Each caller's connection is a file descriptor: take as many as the hard limit allows (the
+    // soft limit is often 1,024), so GATEHOUSE_MAX_CONNECTIONS, not the OS, is what caps them.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {
@@ -59,8 +66,7 @@ fn init_tracing() {
 }
 
 async fn run(config: Config) -> Result<(), String> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| format!("cannot create the data directory {} (GATEHOUSE_DATA_DIR): {e}", config.data_dir.display()))?;
+    data_dir(&config.data_dir)?;
     let master_key = match &config.master_key {
         MasterKeySource::Env(key) => key.clone(),
         MasterKeySource::File(path) => MasterKey::load_or_create(path)?,
@@ -71,7 +77,8 @@ async fn run(config: Config) -> Result<(), String> {
     let slugs: Vec<String> = services::environments::list(&db).await.map_err(|e| e.to_string())?.into_iter().map(|e| e.slug).collect();
     let gateway_addrs = gateway::addresses(&slugs, |name| std::env::var(name).ok())?;
     let listeners = services::environments::listeners(&db, &master_key, &gateway_addrs).await.map_err(|e| e.to_string())?;
-    let gateway = gateway::Gateway::start(listeners, config.gateway_threads)?;
+    let stop = gateway::Stop::default();
+    let gateway = gateway::Gateway::start(listeners, &config.gateway, stop.clone())?;
     let services = Services::new(db, master_key, std::sync::Arc::new(gateway.clone()));
 
     if let Some((email, password)) = &config.admin {
@@ -94,7 +101,7 @@ async fn run(config: Config) -> Result<(), String> {
     }
     release_freed_memory();
 
-    let app = portal::router(portal::state(services.clone())?, gateway.metrics().clone());
+    let app = portal::router(portal::state(services.clone())?, gateway.metrics().clone(), config.secure_cookies());
     println!("Gatehouse console: {base}");
     let mut listeners: Vec<_> = gateway.environments().collect();
     listeners.sort_by_key(|g| g.addr.port());
@@ -103,14 +110,44 @@ async fn run(config: Config) -> Result<(), String> {
     }
     if auth::needs_setup(&services.db).await.map_err(|e| e.to_string())? {
         let secret = services.setup.issue();
-        println!("First run: create the administrator at {base}/setup?token={secret}");
+        let console = config.public_url.as_deref().unwrap_or(&base);
+        println!("First run: create the administrator at {console}/setup?token={secret}");
     }
     tokio::spawn(portal::delete_expired_sessions(services.clone()));
 
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("the console stopped: {e}"))
+    let limits = config.gateway.limits;
+    let portal = listen::portal(listener, app, limits.clone(), stop.clone());
+    shutdown_signal().await;
+    // Stop taking connections everywhere; what is in flight finishes (within the drain timeout).
+    stop.stop();
+    let mut listeners = gateway.admissions().to_vec();
+    listeners.push(portal);
+    let cut = gateway::connections::drained(&listeners, limits.drain_timeout + std::time::Duration::from_secs(1)).await;
+    if cut > 0 {
+        tracing::warn!(connections = cut, "connections still open at the end of the drain timeout were closed");
+    }
+    Ok(())
+}
+
+/// Creates the data directory readable by this user only (0700): it holds the database and the
+/// master key. One that exists with wider permissions is used, with a warning saying so.
+fn data_dir(path: &std::path::Path) -> Result<(), String> {
+    let problem = |e: std::io::Error| format!("cannot create the data directory {} (GATEHOUSE_DATA_DIR): {e}", path.display());
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        if !path.exists() {
+            builder.mode(0o700);
+            return builder.create(path).map_err(problem);
+        }
+        let mode = std::fs::metadata(path).map_err(problem)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(path = %path.display(), mode = format!("{:o}", mode & 0o777), "the data directory may be read by other users: chmod 700 it");
+        }
+    }
+    builder.create(path).map_err(problem)
 }
 
 async fn shutdown_signal() {
@@ -129,5 +166,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: no new connections; finishing the requests in flight");
 }

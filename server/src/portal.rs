@@ -16,6 +16,10 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub const SESSION_COOKIE: &str = gateway::CONSOLE_SESSION_COOKIE;
+/// The name when the console is reached over https: the browser then keeps the cookie only if
+/// it is `Secure`, for the whole host (`Path=/`) and for no other (no `Domain`), so neither a
+/// plain-HTTP page nor a sibling subdomain can set or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = gateway::CONSOLE_SECURE_SESSION_COOKIE;
 
 pub fn state(services: Services) -> Result<AppState, String> {
     // Leptos' own settings (site root, output name) come from the LEPTOS_* variables that
@@ -24,7 +28,8 @@ pub fn state(services: Services) -> Result<AppState, String> {
     Ok(AppState { leptos_options, services })
 }
 
-pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>) -> Router {
+/// `secure_cookies`: the console is reached over https (GATEHOUSE_PUBLIC_URL).
+pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>, secure_cookies: bool) -> Router {
     let console = crate::console_forms::routes()
         .leptos_routes(&state, generate_route_list(App), {
             let options = state.leptos_options.clone();
@@ -32,7 +37,7 @@ pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>) -> Rou
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(crate::csrf::refuse_cross_site))
-        .layer(session_layer(&state.services));
+        .layer(session_layer(&state.services, secure_cookies));
 
     // Prometheus scrapes without a session or token, as is usual; the portal listens on
     // loopback unless GATEHOUSE_PORTAL_ADDR says otherwise.
@@ -63,13 +68,15 @@ pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>) -> Rou
     )
 }
 
-fn session_layer(services: &Services) -> SessionManagerLayer<DbSessionStore> {
+fn session_layer(services: &Services, secure: bool) -> SessionManagerLayer<DbSessionStore> {
     SessionManagerLayer::new(DbSessionStore::new(services.db.clone()))
-        .with_name(SESSION_COOKIE)
+        .with_name(if secure { SECURE_SESSION_COOKIE } else { SESSION_COOKIE })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        // The portal listens on loopback over plain HTTP; put TLS in front of it to expose it.
-        .with_secure(false)
+        .with_path("/")
+        // The portal itself speaks plain HTTP: Secure only when a TLS proxy in front of it is
+        // what people reach (GATEHOUSE_PUBLIC_URL=https://…).
+        .with_secure(secure)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)))
         // Saved only when changed: saving on every request would let a slow request write back
         // a stale copy (a flash message another request already took would come back).

@@ -2,15 +2,21 @@
 //! rest; this file holds what has landed.
 mod harness;
 
-use harness::{start, trusting, Api};
+use harness::{start, start_with, trusting, Api};
 use reqwest::{Client, Method as M, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
-use testkit::{backend, pki};
+use testkit::{backend, pki, raw};
 
 /// A proxy "Collector" at /collect, deployed to Development, in front of a testkit echo backend
 /// (which reports the headers it got); and a caller that trusts the gateway's certificate.
 async fn collector(gh: &harness::Gatehouse) -> (Client, String) {
+    let (caller, dev, _) = collector_with_pem(gh).await;
+    (caller, dev)
+}
+
+/// `collector`, and the gateway's certificate (PEM) for raw connections.
+async fn collector_with_pem(gh: &harness::Gatehouse) -> (Client, String, String) {
     let api = Api::admin(gh).await;
     let server = pki::self_signed_server("localhost");
     let port = backend::echo(&server, None, Duration::ZERO).await;
@@ -25,7 +31,8 @@ async fn collector(gh: &harness::Gatehouse) -> (Client, String) {
     let res = api.call(M::POST, "/projects/evil/proxies/collector-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let envs: Value = api.call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
-    (trusting(envs[0]["gateway_certificate_pem"].as_str().unwrap()), gh.gateways["Development"].clone())
+    let pem = envs[0]["gateway_certificate_pem"].as_str().unwrap().to_string();
+    (trusting(&pem), gh.gateways["Development"].clone(), pem)
 }
 
 /// A publisher deploys a proxy to their own backend, then lures a console user into calling it
@@ -66,4 +73,281 @@ async fn rewrite_headers_from_a_caller_never_reach_the_backend() {
         (Some("/collect/public"), Some(""), Some("")),
         "{seen}"
     );
+}
+
+/// The status line and the JSON body of a raw HTTP/1.1 answer.
+fn parse_answer(answer: &str) -> (String, Value) {
+    let status = answer.lines().next().unwrap_or_default().to_string();
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// A caller climbs out of the proxy's context path with dot segments, plain or encoded, or hides
+/// a separator in an escape: the path is resolved before routing (so `/collect/../../admin` is
+/// `/admin`, which no proxy serves) or refused; the backend never sees a path outside its base.
+#[tokio::test]
+async fn dot_segments_and_encoded_separators_never_leave_the_backends_base_path() {
+    let gh = start();
+    let (_, dev, pem) = collector_with_pem(&gh).await;
+    let config = raw::client_config(&pem, &[b"http/1.1"]);
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    for climb in ["/collect/../../admin", "/collect/%2e%2e/%2E%2E/admin", "/collect/./.%2e/admin"] {
+        let (status, body) = parse_answer(&raw::exchange(&dev, &config, get(climb).as_bytes()).await);
+        assert!(status.contains(" 404 "), "{climb}: {status}");
+        assert_eq!(body["error"]["code"], "no_route", "{climb}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("at /admin "), "routed as /admin: {body}");
+    }
+    let (status, body) = parse_answer(&raw::exchange(&dev, &config, get("/collect/a/../b/./c").as_bytes()).await);
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(body["path"], "/collect/b/c", "resolved within the context path: {body}");
+    for hidden in ["/collect/..%2f..%2fadmin", "/collect/%5c..%5cadmin", "/collect/a%00.json"] {
+        let (status, body) = parse_answer(&raw::exchange(&dev, &config, get(hidden).as_bytes()).await);
+        assert!(status.contains(" 400 "), "{hidden}: {status}");
+        assert_eq!(body["error"]["code"], "bad_request", "{hidden}: {body}");
+    }
+}
+
+/// Request smuggling: Content-Length and Transfer-Encoding together, with a second request
+/// hidden where one reading of the first one's body ends. The gateway reads the chunked body
+/// only, never passes a Content-Length on, and closes the connection after its one answer, so
+/// the hidden request is never served.
+#[tokio::test]
+async fn content_length_with_transfer_encoding_cannot_smuggle_a_second_request() {
+    let gh = start();
+    let (_, dev, pem) = collector_with_pem(&gh).await;
+    let config = raw::client_config(&pem, &[b"http/1.1"]);
+    let hidden = "GET /collect/smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let request = format!(
+        "POST /collect/first HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{hidden}",
+        5 + hidden.len()
+    );
+    let answer = raw::exchange(&dev, &config, request.as_bytes()).await;
+    assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "one answer, then the connection closes: {answer}");
+    let (status, body) = parse_answer(&answer);
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(body["path"], "/collect/first");
+    assert!(body["headers"].get("content-length").is_none(), "no Content-Length reaches the backend: {body}");
+    assert!(!answer.contains("smuggled"));
+}
+
+/// A caller forges the forwarding headers (its address, the host, the scheme, a prefix) that
+/// backends use for access rules and links: the backend gets the gateway's own instead. Only a
+/// caller in GATEHOUSE_TRUSTED_PROXIES has its chain kept, with this hop appended.
+#[tokio::test]
+async fn forged_forwarding_headers_are_replaced_unless_the_caller_is_a_trusted_proxy() {
+    let forged = [
+        ("x-forwarded-for", "10.0.0.1"),
+        ("x-forwarded-host", "admin.internal"),
+        ("x-forwarded-proto", "http"),
+        ("x-forwarded-prefix", "/admin"),
+        ("x-real-ip", "10.0.0.1"),
+        ("forwarded", "for=10.0.0.1;host=admin.internal"),
+    ];
+    let send = |caller: Client, url: String| async move {
+        let mut req = caller.get(url);
+        for (name, value) in forged {
+            req = req.header(name, value);
+        }
+        let seen: Value = req.send().await.unwrap().json().await.unwrap();
+        seen["headers"].clone()
+    };
+
+    let gh = start();
+    let (caller, dev) = collector(&gh).await;
+    let host = dev.trim_start_matches("https://").to_string();
+    let seen = send(caller, format!("{dev}/collect/x")).await;
+    assert_eq!(seen["x-forwarded-for"], "127.0.0.1", "{seen}");
+    assert_eq!(seen["x-forwarded-host"], host.as_str());
+    assert_eq!(seen["x-forwarded-proto"], "https");
+    assert_eq!(seen["forwarded"], format!("for=127.0.0.1;proto=https;host=\"{host}\""));
+    assert!(seen.get("x-real-ip").is_none() && seen.get("x-forwarded-prefix").is_none(), "{seen}");
+
+    let behind = start_with(&[("GATEHOUSE_TRUSTED_PROXIES", "127.0.0.0/8")]);
+    let (caller, dev) = collector(&behind).await;
+    let seen = send(caller, format!("{dev}/collect/x")).await;
+    assert_eq!(seen["x-forwarded-for"], "10.0.0.1, 127.0.0.1", "{seen}");
+    assert_eq!(seen["x-forwarded-host"], "admin.internal");
+    assert!(seen["forwarded"].as_str().unwrap().starts_with("for=10.0.0.1;host=admin.internal, for=127.0.0.1;proto=https"), "{seen}");
+}
+
+/// Slowloris: thousands of connections that each send half a request head (over TLS to the
+/// gateway, in clear to the portal) or never finish the TLS handshake, or open HTTP/2 and send
+/// nothing. Other callers are served all the while, and every slow connection is closed once
+/// the header timeout (2 s here) has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_connections_are_closed_and_other_callers_are_served_meanwhile() {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+    rlimit::increase_nofile_limit(u64::MAX).unwrap();
+    let gh = start_with(&[("GATEHOUSE_HEADER_TIMEOUT", "2")]);
+    let (caller, dev, pem) = collector_with_pem(&gh).await;
+    let h1 = raw::client_config(&pem, &[b"http/1.1"]);
+    let h2 = raw::client_config(&pem, &[b"h2"]);
+    let half = b"GET /collect/x HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
+
+    let opened = std::time::Instant::now();
+    let mut tls_slow = Vec::new();
+    for _ in 0..1000 {
+        let (h1, dev) = (h1.clone(), dev.clone());
+        tls_slow.push(tokio::spawn(async move {
+            let mut stream = raw::tls(&dev, &h1).await;
+            stream.write_all(half).await.unwrap();
+            stream.flush().await.unwrap();
+            stream
+        }));
+    }
+    let mut tls_slow: Vec<_> = futures_join(tls_slow).await;
+    let mut plain_slow = Vec::new();
+    for _ in 0..1000 {
+        let mut portal = TcpStream::connect(raw::address(&gh.base)).await.unwrap();
+        portal.write_all(half).await.unwrap();
+        plain_slow.push(portal);
+    }
+    for _ in 0..200 {
+        // TCP only: the TLS handshake never starts.
+        plain_slow.push(TcpStream::connect(raw::address(&dev)).await.unwrap());
+    }
+    let mut silent_h2 = Vec::new();
+    for _ in 0..50 {
+        silent_h2.push(raw::tls(&dev, &h2).await);
+    }
+    let held = opened.elapsed();
+
+    // Everybody else is served meanwhile, by the gateway and the portal.
+    let started = std::time::Instant::now();
+    let res = caller.get(format!("{dev}/collect/ok")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(reqwest::get(format!("{}/signin", gh.base)).await.unwrap().status(), StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_secs(2), "callers waited {:?} behind the slow connections", started.elapsed());
+
+    // And every slow connection is closed: 2 s from its opening, whatever the time it took to
+    // open them all.
+    let bound = Duration::from_secs(4) + held;
+    let closed = futures_join(tls_slow.drain(..).map(|mut s| tokio::spawn(async move { raw::closed_within(&mut s, bound).await })).collect()).await;
+    assert!(closed.iter().all(|c| *c), "{} half-sent TLS requests still open", closed.iter().filter(|c| !**c).count());
+    let closed = futures_join(plain_slow.drain(..).map(|mut s| tokio::spawn(async move { raw::closed_within(&mut s, bound).await })).collect()).await;
+    assert!(closed.iter().all(|c| *c), "{} half-sent portal requests or unfinished handshakes still open", closed.iter().filter(|c| !**c).count());
+    let closed = futures_join(silent_h2.drain(..).map(|mut s| tokio::spawn(async move { raw::closed_within(&mut s, bound).await })).collect()).await;
+    assert!(closed.iter().all(|c| *c), "{} silent HTTP/2 connections still open", closed.iter().filter(|c| !**c).count());
+}
+
+/// Every task's result, in order.
+async fn futures_join<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+/// A service manager stops Gatehouse (SIGTERM) while requests are in flight: every request
+/// already sent is answered in full, then the process exits cleanly; new connections are no
+/// longer taken.
+#[tokio::test]
+async fn a_stop_under_load_finishes_every_request_already_sent() {
+    let mut gh = start();
+    let (caller, dev) = collector(&gh).await;
+    let mut sent = Vec::new();
+    for i in 0..40 {
+        let request = caller.get(format!("{dev}/collect/{i}")).header("x-echo-delay-ms", "1500").send();
+        sent.push(tokio::spawn(request));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    gh.terminate();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(tokio::net::TcpStream::connect(raw::address(&dev)).await.is_err(), "no new connection is taken once stopping");
+    for (i, request) in sent.into_iter().enumerate() {
+        let res = request.await.unwrap().unwrap_or_else(|e| panic!("request {i} failed: {e}"));
+        assert_eq!(res.status(), StatusCode::OK, "request {i}");
+        assert_eq!(res.json::<Value>().await.unwrap()["path"], format!("/collect/{i}"));
+    }
+    let status = gh.exited_within(Duration::from_secs(10)).expect("gatehouse still running 10 s after SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
+
+/// "Billion laughs": a 13 KB OpenAPI contract whose YAML aliases stand for billions of values,
+/// sent by any signed-in user who can make a project. Before, one took the process from 82 MB
+/// to 556 MB; now it is refused with a message saying why, and memory stays where it was.
+#[tokio::test]
+async fn a_contract_that_yaml_aliases_blow_up_is_refused_and_memory_stays_flat() {
+    let gh = start();
+    let api = Api::admin(&gh).await;
+    assert_eq!(api.call(M::POST, "/projects", Some(json!({"name": "Laughs"}))).await.unwrap().status(), StatusCode::CREATED);
+    let mut bomb = String::from("openapi: 3.0.0\ninfo: {title: lol, version: '1'}\npaths: {}\nl0: &l0 [");
+    bomb.push_str(&vec!["\"lol lol lol lol lol lol lol lol lol lol lol lol lol lol lol lol lol lol\""; 120].join(","));
+    bomb.push_str("]\n");
+    for level in 1..=12 {
+        let prev = level - 1;
+        let refs = vec![format!("*l{prev}"); 40].join(",");
+        bomb.push_str(&format!("l{level}: &l{level} [{refs}]\n"));
+    }
+    assert!(bomb.len() < 16 * 1024, "{} bytes", bomb.len());
+    let before = gh.rss_kib();
+    let proxy = json!({"name": "Lol", "version": "v1", "context_path": "/lol", "backend_url": "https://127.0.0.1:1/", "contract": bomb});
+    let res = api.call(M::POST, "/projects/laughs/proxies", Some(proxy)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("too many values") && message.contains("aliases"), "{body}");
+    let grown = gh.rss_kib().saturating_sub(before);
+    assert!(grown < 20 * 1024, "memory grew by {grown} KiB");
+    // Nothing half-stored: no proxy was made.
+    let listed: Value = api.call(M::GET, "/projects/laughs/proxies", None).await.unwrap().json().await.unwrap();
+    assert_eq!(listed["total"], 0, "{listed}");
+}
+
+/// Another user on the machine reads the data directory or the master key (which unseals every
+/// private key in the database): the directory is made 0700, the key 0600, and a key file
+/// others may read stops the start with the fix.
+#[test]
+fn the_data_directory_and_master_key_are_for_this_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("new").join("data");
+    let gh = start_with(&[("GATEHOUSE_DATA_DIR", data.to_str().unwrap())]);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    let key = data.join("master.key");
+    assert_eq!(mode(&key), 0o600);
+    drop(gh);
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .env_clear()
+        .env("GATEHOUSE_DATA_DIR", &data)
+        .env("GATEHOUSE_PORTAL_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_DEVELOPMENT_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_PRODUCTION_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("may be read by other users") && said.contains("chmod 600"), "{said}");
+}
+
+/// The console's session cookie sent over plain HTTP, or set by a sibling subdomain: behind a
+/// TLS proxy (GATEHOUSE_PUBLIC_URL=https://…) the cookie is `Secure` and `__Host-` (host-only,
+/// `Path=/`), which the browser only keeps from https and never lets another host set.
+#[tokio::test]
+async fn behind_https_the_session_cookie_is_secure_and_host_only() {
+    async fn session_cookie(gh: &harness::Gatehouse) -> String {
+        let page = reqwest::get(format!("{}/signin", gh.base)).await.unwrap().text().await.unwrap();
+        let action = page.split("action=\"").skip(1).filter_map(|rest| rest.split('"').next()).find(|a| a.contains("sign_in")).expect("the sign-in form");
+        let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let form = [("email", harness::ADMIN_EMAIL), ("password", harness::ADMIN_PASSWORD)];
+        let res = client.post(format!("{}{action}", gh.base)).form(&form).send().await.unwrap();
+        let cookies: Vec<String> = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+        cookies.into_iter().find(|c| c.contains("gatehouse_session=")).unwrap_or_else(|| panic!("no session cookie: {:?}", res.headers()))
+    }
+    let behind_tls = start_with(&[("GATEHOUSE_PUBLIC_URL", "https://console.example.test")]);
+    let cookie = session_cookie(&behind_tls).await;
+    assert!(cookie.starts_with("__Host-gatehouse_session="), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "Path=/", "SameSite=Lax"] {
+        assert!(cookie.split("; ").any(|a| a == attribute), "{attribute} missing: {cookie}");
+    }
+    assert!(!cookie.contains("Domain="), "{cookie}");
+
+    let local = start();
+    let cookie = session_cookie(&local).await;
+    assert!(cookie.starts_with("gatehouse_session=") && !cookie.contains("Secure"), "plain HTTP on loopback: {cookie}");
 }

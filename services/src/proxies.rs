@@ -75,7 +75,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, project: &str, new: 
     let context_path = paths::context_path("context_path", &new.context_path)?;
     let description = description(&new.description)?;
     let url = paths::backend_url("backend_url", &new.backend_url)?;
-    let (contract, operations) = read_contract(new.contract.as_deref())?;
+    let (contract, operations) = read_contract(new.contract.as_deref()).await?;
     let txn = db.begin().await?;
     if proxy::Entity::find().filter(proxy::Column::ProjectId.eq(access.project.id)).filter(proxy::Column::Slug.eq(slug.as_str())).one(&txn).await?.is_some() {
         return Err(Error::invalid("slug", format!("the slug \"{slug}\" is taken by another proxy in this project: choose another")));
@@ -150,7 +150,7 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, project: &str, key: 
                 model.operations = Set("[]".into());
             }
         } else {
-            let (contract, operations) = read_contract(Some(text))?;
+            let (contract, operations) = read_contract(Some(text)).await?;
             changed.push(format!("contract ({} operations)", operations.len()));
             model.contract = Set(contract);
             model.operations = Set(serde_json::to_string(&operations).unwrap_or_else(|_| "[]".into()));
@@ -230,9 +230,9 @@ fn description(raw: &str) -> Result<String> {
     Ok(d.to_string())
 }
 
-fn read_contract(text: Option<&str>) -> Result<(Option<String>, Vec<Operation>)> {
+async fn read_contract(text: Option<&str>) -> Result<(Option<String>, Vec<Operation>)> {
     match text {
-        Some(t) if !t.trim().is_empty() => Ok((Some(t.to_string()), contract::operations(t)?)),
+        Some(t) if !t.trim().is_empty() => Ok((Some(t.to_string()), contract::read(t.to_string()).await?)),
         _ => Ok((None, Vec::new())),
     }
 }

@@ -32,9 +32,14 @@ impl MasterKey {
     }
 
     /// Reads `path`, or creates it with a new random key, readable only by this user.
+    /// The key in `path`, or a new one written there (mode 0600). A key file that others may
+    /// read is refused: whoever reads it can unseal every private key in the database.
     pub fn load_or_create(path: &Path) -> Result<MasterKey, String> {
         match std::fs::read_to_string(path) {
-            Ok(text) => MasterKey::parse(&text).map_err(|e| format!("{} {e}", path.display())),
+            Ok(text) => {
+                refuse_if_shared(path)?;
+                MasterKey::parse(&text).map_err(|e| format!("{} {e}", path.display()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -55,6 +60,26 @@ impl MasterKey {
     }
 }
 
+#[cfg(unix)]
+fn refuse_if_shared(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{} may be read by other users (mode {:o}): run `chmod 600 {}` (and check who could have copied it)",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_if_shared(_: &Path) -> Result<(), String> {
+    Ok(())
+}
+
 fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -67,6 +92,20 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let made = MasterKey::load_or_create(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(MasterKey::load_or_create(&path).unwrap().bytes(), made.bytes());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = MasterKey::load_or_create(&path).err().unwrap();
+        assert!(err.contains("may be read by other users (mode 644)") && err.contains("chmod 600"), "{err}");
+    }
 
     #[test]
     fn parses_hex_and_base64_and_refuses_the_rest() {

@@ -61,8 +61,15 @@ async fn serve(mut config: rustls::ServerConfig, delay: Duration) -> u16 {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };
                 let presented = tls.get_ref().1.peer_certificates().map_or(0, <[_]>::len);
                 let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| async move {
-                    tokio::time::sleep(delay).await;
+                    // A caller may ask for a slower answer, to keep a request in flight.
+                    let asked = req.headers().get("x-echo-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).map(Duration::from_millis);
+                    tokio::time::sleep(asked.unwrap_or(delay)).await;
                     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                    let mut headers = serde_json::Map::new();
+                    for name in req.headers().keys() {
+                        let values: Vec<&str> = req.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+                        headers.insert(name.to_string(), values.join(", ").into());
+                    }
                     let seen = serde_json::json!({
                         "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(""),
                         "host": header("host"),
@@ -74,6 +81,7 @@ async fn serve(mut config: rustls::ServerConfig, delay: Duration) -> u16 {
                         "cookie": header("cookie"),
                         "x_original_url": header("x-original-url"),
                         "x_rewrite_url": header("x-rewrite-url"),
+                        "headers": headers,
                     });
                     // A backend that sets a cookie when asked to, to test what the gateway
                     // lets back.

@@ -11,6 +11,8 @@ pub struct Gatehouse {
     /// Each environment's gateway URL, by name ("Development").
     pub gateways: std::collections::HashMap<String, String>,
     data: Option<tempfile::TempDir>,
+    /// Variables set on top of the defaults, kept for a restart.
+    env: Vec<(String, String)>,
 }
 
 impl Drop for Gatehouse {
@@ -26,7 +28,34 @@ impl Gatehouse {
         let data = self.data.take().unwrap();
         let _ = self.child.kill();
         let _ = self.child.wait();
-        start_in(&self.exe, data)
+        start_in(&self.exe, data, &self.env)
+    }
+
+    /// The process's resident memory, in KiB (VmRSS).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS in /proc/<pid>/status");
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// Sends SIGTERM, as a service manager stops it.
+    pub fn terminate(&self) {
+        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits up to `bound` for the process to exit; its status, or `None` if it is still running.
+    pub fn exited_within(&mut self, bound: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= until {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
 
@@ -35,10 +64,16 @@ pub const ADMIN_PASSWORD: &str = "a long admin password";
 
 /// Starts `exe` (a test's `env!("CARGO_BIN_EXE_gatehouse")`) on a fresh data directory.
 pub fn start(exe: &str) -> Gatehouse {
-    start_in(exe, tempfile::tempdir().unwrap())
+    start_with(exe, &[])
 }
 
-fn start_in(exe: &str, data: tempfile::TempDir) -> Gatehouse {
+/// As `start`, with more environment variables (or other values for the defaults).
+pub fn start_with(exe: &str, env: &[(&str, &str)]) -> Gatehouse {
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+    start_in(exe, tempfile::tempdir().unwrap(), &env)
+}
+
+fn start_in(exe: &str, data: tempfile::TempDir, env: &[(String, String)]) -> Gatehouse {
     let mut child = Command::new(exe)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -49,6 +84,7 @@ fn start_in(exe: &str, data: tempfile::TempDir) -> Gatehouse {
         .env("GATEHOUSE_ADMIN_EMAIL", ADMIN_EMAIL)
         .env("GATEHOUSE_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().cloned())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -76,5 +112,5 @@ fn start_in(exe: &str, data: tempfile::TempDir) -> Gatehouse {
     }
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Gatehouse { child, exe: exe.to_string(), base, gateways, data: Some(data) }
+    Gatehouse { child, exe: exe.to_string(), base, gateways, data: Some(data), env: env.to_vec() }
 }

@@ -147,6 +147,11 @@ fn client_required(ctx: &Context) -> String {
     format!("the backend at {} requires a client certificate and none was presented: turn on Mutual SSL on the Endpoints page and choose the client certificate under Existing Certificates", ctx.host)
 }
 
+/// `"a", "b"`.
+fn quoted(names: &[String]) -> String {
+    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+}
+
 fn classify_certificate(problem: &CertificateError, peer: Option<&PeerProblem>, ctx: &Context) -> UpstreamError {
     if let CertificateError::Other(other) = problem {
         if let Some(inner) = other.0.downcast_ref::<PeerProblem>() {
@@ -157,14 +162,18 @@ fn classify_certificate(problem: &CertificateError, peer: Option<&PeerProblem>, 
     let described = peer.and_then(|p| p.peer.as_ref());
     let issuer = described.map_or_else(|| "an issuer".to_string(), |p| p.issuer.clone());
     let (kind, message) = match problem {
+        CertificateError::UnknownIssuer | CertificateError::BadSignature if described.is_some_and(|p| p.subject == p.issuer) => {
+            let trusted = if ctx.trusted.is_empty() { "no endpoint certificate".to_string() } else { quoted(&ctx.trusted) };
+            (
+                ErrorKind::UpstreamTlsUnknownIssuer,
+                format!("the backend's certificate for {host} is self-signed ({issuer}), and this endpoint trusts {trusted}: upload the backend's certificate as an endpoint certificate on the Endpoints page"),
+            )
+        }
         CertificateError::UnknownIssuer | CertificateError::BadSignature => {
             let trusted = if ctx.trusted.is_empty() {
                 "which is not a publicly trusted CA: upload the backend's certificate (or the CA that issued it) with Upload Endpoint Certificate on the Endpoints page".to_string()
             } else {
-                format!(
-                    "which is not among this endpoint's certificates ({}): upload it on the Endpoints page",
-                    ctx.trusted.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
-                )
+                format!("which is not among this endpoint's certificates ({}): upload it on the Endpoints page", quoted(&ctx.trusted))
             };
             (ErrorKind::UpstreamTlsUnknownIssuer, format!("the backend's certificate for {host} was issued by {issuer}, {trusted}"))
         }

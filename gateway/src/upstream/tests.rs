@@ -99,6 +99,19 @@ async fn an_unknown_issuer_is_named_with_the_fix() {
     let mut off = settings(format!("https://localhost:{port}"), &[&other], None);
     off.verify_chain = false;
     assert!(check(off).await.ok);
+
+    // A self-signed CA certificate presented as the backend's own (webpki: CaUsedAsEndEntity)
+    // is an unknown issuer too, with the fix in words, not a library's error name.
+    let own = test_pki::self_signed_ca_server("localhost");
+    let port = backend(Some(server_config(&own, &[], None)), Answer::Http).await;
+    let report = check(settings(format!("https://localhost:{port}"), &[&other], None)).await;
+    assert_eq!(report.code(), Some("upstream_tls_unknown_issuer"), "{report:?}");
+    assert!(
+        report.message.contains("is self-signed") && report.message.contains("upload the backend's certificate as an endpoint certificate"),
+        "{}",
+        report.message
+    );
+    assert!(!report.message.contains("CaUsedAsEndEntity"), "{}", report.message);
 }
 
 #[tokio::test]

@@ -34,6 +34,19 @@ fn refuse(problem: CertificateError, end_entity: &CertificateDer<'_>) -> rustls:
     rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(PeerProblem { problem, peer }))))
 }
 
+/// A backend that presents a CA certificate as its own (what most self-signed certificates
+/// are) fails webpki's path building with `CaUsedAsEndEntity`, before any issuer is looked at.
+/// Unpinned, it is as untrusted as an unknown issuer, and the fix is the same: upload that
+/// certificate as an endpoint certificate (pinned, it is accepted).
+fn untrusted_ca_as_unknown_issuer(problem: CertificateError) -> CertificateError {
+    match &problem {
+        CertificateError::Other(other) if matches!(other.0.downcast_ref::<webpki::Error>(), Some(webpki::Error::CaUsedAsEndEntity)) => {
+            CertificateError::UnknownIssuer
+        }
+        _ => problem,
+    }
+}
+
 #[derive(Debug)]
 pub struct EndpointVerifier {
     /// `None` when chain verification is off.
@@ -120,7 +133,7 @@ impl ServerCertVerifier for EndpointVerifier {
                 {
                     Ok(ServerCertVerified::assertion())
                 }
-                Err(rustls::Error::InvalidCertificate(problem)) => Err(refuse(problem, end_entity)),
+                Err(rustls::Error::InvalidCertificate(problem)) => Err(refuse(untrusted_ca_as_unknown_issuer(problem), end_entity)),
                 Err(other) => Err(other),
             },
             // Chain verification off: any certificate, but the name still when asked.

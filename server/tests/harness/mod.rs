@@ -9,6 +9,11 @@ pub fn start() -> Gatehouse {
     testkit::binary::start(env!("CARGO_BIN_EXE_gatehouse"))
 }
 
+/// `start` with more environment variables.
+pub fn start_with(env: &[(&str, &str)]) -> Gatehouse {
+    testkit::binary::start_with(env!("CARGO_BIN_EXE_gatehouse"), env)
+}
+
 /// The REST API of one Gatehouse, called as the administrator.
 pub struct Api {
     client: Client,

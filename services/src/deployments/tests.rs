@@ -264,7 +264,10 @@ async fn people_who_may_only_look_cannot_deploy_and_nothing_deploys_without_a_ga
     assert!(s.gateway.serving("development").is_empty());
 
     // A process whose gateway has no Development listener.
-    let elsewhere = Services { gateway: Arc::new(gateway::Gateway::start(Vec::new(), 1).unwrap()), ..s.services.clone() };
+    let elsewhere = Services {
+        gateway: Arc::new(gateway::Gateway::start(Vec::new(), &gateway::Settings { threads: 1, ..Default::default() }, gateway::Stop::default()).unwrap()),
+        ..s.services.clone()
+    };
     let no_gateway = deploy(&elsewhere, &s.ada, "weather", "weather-api-v1", "development").await.unwrap_err();
     assert!(no_gateway.to_string().contains("the development gateway is not running in this process"), "{no_gateway}");
 }

@@ -1,0 +1,262 @@
+//! Every connection a listener takes, the gateway's and the portal's, is bounded: so many open
+//! at once per listener (`Admission`), a time to send a request's head, a time a connection may
+//! sit with no request in flight (`drive`), HTTP/2 streams and resets capped, and a stop that
+//! lets requests in flight finish (HTTP/2 GOAWAY, HTTP/1.1 `Connection: close`) within a bound.
+//! A slow or idle caller then costs a little memory for a few seconds, never a listener.
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulConnection;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+
+/// The bounds, the same for every listener (`GATEHOUSE_HEADER_TIMEOUT` and the others).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// To finish the TLS handshake, to send a request's whole head, and on a kept-alive
+    /// HTTP/1.1 connection to send the next request's head.
+    pub header_timeout: Duration,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once per listener; one more is closed as soon as it is accepted.
+    pub max_connections: usize,
+    /// Streams one HTTP/2 connection may have open at once.
+    pub h2_max_streams: u32,
+    /// How long a stop waits for requests in flight before it closes what is left.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            h2_max_streams: 128,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Streams an HTTP/2 client may reset before the server has answered them, at once: the
+/// "rapid reset" attack opens and cancels streams to make the server start work it never has
+/// to finish. Past this the connection is closed.
+const H2_MAX_PENDING_RESETS: usize = 20;
+/// An HTTP/2 connection with requests in flight is pinged when it has sent nothing for this
+/// long, and closed when the ping is not answered in as long again: a peer that vanished does
+/// not hold its streams open.
+const H2_PING_INTERVAL: Duration = Duration::from_secs(20);
+
+impl Limits {
+    /// The HTTP/1.1 server settings, made once per listener.
+    pub fn http1(&self) -> http1::Builder {
+        let mut builder = http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(self.header_timeout);
+        builder
+    }
+
+    /// The HTTP/2 server settings, made once per listener.
+    pub fn http2(&self) -> http2::Builder<TokioExecutor> {
+        let mut builder = http2::Builder::new(TokioExecutor::new());
+        builder
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(self.h2_max_streams)
+            .max_pending_accept_reset_streams(H2_MAX_PENDING_RESETS)
+            .keep_alive_interval(H2_PING_INTERVAL)
+            .keep_alive_timeout(H2_PING_INTERVAL);
+        builder
+    }
+
+    /// HTTP/1.1 and cleartext HTTP/2 by the first bytes, for the portal.
+    pub fn auto(&self) -> auto::Builder<TokioExecutor> {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(self.header_timeout);
+        let mut h2 = builder.http2();
+        h2.timer(TokioTimer::new())
+            .max_concurrent_streams(self.h2_max_streams)
+            .max_pending_accept_reset_streams(H2_MAX_PENDING_RESETS)
+            .keep_alive_interval(H2_PING_INTERVAL)
+            .keep_alive_timeout(H2_PING_INTERVAL);
+        builder
+    }
+}
+
+/// How many connections one listener has open, against its cap. Shared by every thread that
+/// accepts on the listener.
+#[derive(Clone)]
+pub struct Admission {
+    permits: Arc<Semaphore>,
+    max: usize,
+}
+
+impl Admission {
+    pub fn new(max: usize) -> Admission {
+        let max = max.clamp(1, Semaphore::MAX_PERMITS);
+        Admission { permits: Arc::new(Semaphore::new(max)), max }
+    }
+
+    /// A place for one more connection, held as long as it is open; `None` at the cap.
+    pub fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        self.permits.clone().try_acquire_owned().ok()
+    }
+
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.max - self.permits.available_permits()
+    }
+}
+
+/// After a stop: waits until every listener in `admissions` has no connection open, or `bound`
+/// has passed. Says how many were still open.
+pub async fn drained(admissions: &[Admission], bound: Duration) -> usize {
+    let until = tokio::time::Instant::now() + bound;
+    loop {
+        let open: usize = admissions.iter().map(Admission::open).sum();
+        if open == 0 || tokio::time::Instant::now() >= until {
+            return open;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The stop every listener and connection watches: `stop()` once, and each accept loop ends
+/// and each connection finishes what it has in flight and closes.
+#[derive(Clone)]
+pub struct Stop {
+    sender: Arc<watch::Sender<bool>>,
+}
+
+impl Default for Stop {
+    fn default() -> Self {
+        Stop { sender: Arc::new(watch::Sender::new(false)) }
+    }
+}
+
+impl Stop {
+    pub fn stop(&self) {
+        self.sender.send_replace(true);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.sender.borrow()
+    }
+
+    /// Resolves once `stop()` has been called (at once if it already was).
+    pub async fn stopped(&self) {
+        let mut receiver = self.sender.subscribe();
+        let _ = receiver.wait_for(|stopped| *stopped).await;
+    }
+}
+
+/// What one connection is doing, for its idle timeout: requests in flight and when the last one
+/// ended. A request holds a `Busy` from its start until its answer's head is ready.
+pub struct Activity {
+    opened: Instant,
+    in_flight: AtomicU32,
+    started: AtomicU32,
+    /// When the connection last had nothing in flight, in milliseconds since `opened`.
+    quiet_since: AtomicU64,
+}
+
+impl Activity {
+    pub fn new() -> Arc<Activity> {
+        Arc::new(Activity { opened: Instant::now(), in_flight: AtomicU32::new(0), started: AtomicU32::new(0), quiet_since: AtomicU64::new(0) })
+    }
+
+    pub fn busy(self: &Arc<Self>) -> Busy {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.started.store(1, Ordering::Relaxed);
+        Busy(self.clone())
+    }
+
+    /// When the connection is to be closed if nothing happens meanwhile, or `None` if that is
+    /// now. A connection that never sent a request gets the header timeout, not the idle one.
+    fn deadline(&self, limits: &Limits, now: Instant) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
+            return Some(now + limits.idle_timeout);
+        }
+        let quiet_since = self.opened + Duration::from_millis(self.quiet_since.load(Ordering::Relaxed));
+        let allowed = if self.started.load(Ordering::Relaxed) == 0 { limits.header_timeout } else { limits.idle_timeout };
+        Some(quiet_since + allowed).filter(|deadline| *deadline > now)
+    }
+}
+
+pub struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        if activity.in_flight.fetch_sub(1, Ordering::Relaxed) == 1 {
+            activity.quiet_since.store(activity.opened.elapsed().as_millis() as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Serves `connection` to its end: closed gracefully when it has been idle too long or when
+/// `stop` is called, and then given at most the drain timeout to finish. A connection that
+/// never sent a request is dropped at once: an HTTP/2 one still waiting for the client's
+/// preface cannot take a GOAWAY.
+pub async fn drive<C: GracefulConnection>(connection: C, activity: &Activity, limits: &Limits, stop: &Stop) -> Result<(), C::Error> {
+    let mut connection = pin!(connection);
+    let mut deadline = activity.opened + limits.header_timeout;
+    let stopped = stop.stopped();
+    let mut stopped = pin!(stopped);
+    let bound = loop {
+        tokio::select! {
+            ended = connection.as_mut() => return ended,
+            () = tokio::time::sleep_until(deadline.into()) => match activity.deadline(limits, Instant::now()) {
+                Some(later) => deadline = later,
+                // Nothing in flight: whatever is left to say goes at once.
+                None => break IDLE_CLOSE,
+            },
+            () = stopped.as_mut() => break limits.drain_timeout,
+        }
+    };
+    if activity.started.load(Ordering::Relaxed) == 0 {
+        return Ok(());
+    }
+    connection.as_mut().graceful_shutdown();
+    match tokio::time::timeout(bound, connection).await {
+        Ok(ended) => ended,
+        // Dropped: whatever was still open is cut.
+        Err(_) => Ok(()),
+    }
+}
+
+/// How long an idle connection's graceful close (an HTTP/2 GOAWAY) may take.
+const IDLE_CLOSE: Duration = Duration::from_secs(1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_is_idle_only_with_nothing_in_flight() {
+        let limits = Limits { header_timeout: Duration::from_secs(2), idle_timeout: Duration::from_secs(5), ..Limits::default() };
+        let activity = Activity::new();
+        let opened = activity.opened;
+        // No request yet: the header timeout.
+        assert_eq!(activity.deadline(&limits, opened), Some(opened + Duration::from_secs(2)));
+        assert_eq!(activity.deadline(&limits, opened + Duration::from_secs(2)), None);
+        let busy = activity.busy();
+        let later = opened + Duration::from_secs(30);
+        assert_eq!(activity.deadline(&limits, later), Some(later + Duration::from_secs(5)), "never idle while a request is in flight");
+        drop(busy);
+        let quiet = activity.deadline(&limits, Instant::now()).expect("idle only from the end of the last request");
+        assert!(quiet > Instant::now() + Duration::from_secs(4));
+    }
+
+    #[test]
+    fn admission_counts_open_connections_against_the_cap() {
+        let admission = Admission::new(2);
+        let first = admission.admit().unwrap();
+        let _second = admission.admit().unwrap();
+        assert!(admission.admit().is_none());
+        assert_eq!(admission.open(), 2);
+        drop(first);
+        assert!(admission.admit().is_some());
+    }
+}
