@@ -351,3 +351,52 @@ async fn behind_https_the_session_cookie_is_secure_and_host_only() {
     let cookie = session_cookie(&local).await;
     assert!(cookie.starts_with("gatehouse_session=") && !cookie.contains("Secure"), "plain HTTP on loopback: {cookie}");
 }
+
+/// 3,000 parallel guesses at the administrator's password, the right one sent into the middle
+/// of them. Before, every guess got its own thread and argon2's 19 MiB at once, and all were let
+/// in before the first failure was counted. Now the checks run one per core, an account takes
+/// at most five checks failed or in flight, so the right password is refused too, and memory
+/// stays bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_parallel_password_guesses_neither_exhausts_memory_nor_slips_past_the_lock_out() {
+    rlimit::increase_nofile_limit(u64::MAX).unwrap();
+    let gh = start();
+    let pid = gh.pid();
+    let before = gh.rss_kib();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        std::thread::spawn(move || {
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(testkit::binary::rss_kib(pid), std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let client = Client::new();
+    let url = format!("{}/api/v1/tokens", gh.base);
+    let guess = |password: String| {
+        let request = client.post(&url).json(&json!({"email": harness::ADMIN_EMAIL, "password": password, "name": "guess"}));
+        tokio::spawn(async move { request.send().await.map(|res| res.status()) })
+    };
+    let mut burst: Vec<_> = (0..1500).map(|i| guess(format!("guess number {i}"))).collect();
+    let right = guess(harness::ADMIN_PASSWORD.to_string());
+    burst.extend((1500..3000).map(|i| guess(format!("guess number {i}"))));
+    let mut answered = std::collections::HashMap::new();
+    for status in futures_join(burst).await {
+        *answered.entry(status.expect("every guess is answered")).or_insert(0) += 1;
+    }
+    let right = right.await.unwrap().unwrap();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    sampler.join().unwrap();
+    assert_eq!(right, StatusCode::TOO_MANY_REQUESTS, "the right password slipped in among the guesses: {answered:?}");
+    let checked = answered.get(&StatusCode::UNAUTHORIZED).copied().unwrap_or(0);
+    assert!(checked <= 5, "{checked} guesses were checked: {answered:?}");
+    assert_eq!(checked + answered.get(&StatusCode::TOO_MANY_REQUESTS).copied().unwrap_or(0), 3000, "{answered:?}");
+    let grown = peak.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(before);
+    assert!(grown < 150 * 1024, "memory grew by {grown} KiB during the burst");
+    // And the account stays locked for now, whatever the password.
+    let later = client.post(&url).json(&json!({"email": harness::ADMIN_EMAIL, "password": harness::ADMIN_PASSWORD, "name": "x"})).send().await.unwrap();
+    assert_eq!(later.status(), StatusCode::TOO_MANY_REQUESTS);
+}

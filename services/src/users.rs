@@ -1,6 +1,6 @@
 //! User administration: admins list, create and remove users and grant admin rights.
 use crate::auth::login::{normalize_email, validate_email};
-use crate::auth::{hash_password, validate_password, Actor};
+use crate::auth::{hash_bounded, validate_password, Actor};
 use crate::entities::user;
 use crate::model::{Page, User};
 use crate::{Error, Result};
@@ -35,10 +35,11 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewUser) -> Res
     if find_by_email(db, &email).await?.is_some() {
         return Err(Error::Invalid { field: Some("email".into()), message: format!("{email} already has an account") });
     }
+    let password_hash = hash_bounded(new.password.clone()).await?;
     let created = user::ActiveModel {
         email: Set(email),
         name: Set(name.to_string()),
-        password_hash: Set(hash_password(&new.password)?),
+        password_hash: Set(password_hash),
         is_admin: Set(new.is_admin),
         created_at: Set(time::OffsetDateTime::now_utc()),
         ..Default::default()

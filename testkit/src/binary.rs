@@ -33,9 +33,11 @@ impl Gatehouse {
 
     /// The process's resident memory, in KiB (VmRSS).
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS in /proc/<pid>/status");
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+        rss_kib(self.child.id())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends SIGTERM, as a service manager stops it.
@@ -57,6 +59,12 @@ impl Gatehouse {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
+}
+
+/// A process's resident memory, in KiB (VmRSS); 0 once it has gone.
+pub fn rss_kib(pid: u32) -> u64 {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return 0 };
+    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kib| kib.parse().ok()).unwrap_or(0)
 }
 
 pub const ADMIN_EMAIL: &str = "root@example.test";

@@ -22,7 +22,8 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use super::guard;
     let services = guard::services()?;
-    let actor = services::auth::sign_in(&services.db, &services.throttle, &email, &password).await?;
+    let address = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|info| info.0.ip());
+    let actor = services::auth::sign_in(&services.db, &services.throttle, &email, &password, address).await?;
     guard::sign_in_session(&actor).await?;
     leptos_axum::redirect("/projects");
     Ok(())

@@ -1,32 +1,31 @@
-use super::password::{decoy_hash, verify_password};
+use super::password::{decoy_hash, verify_bounded};
 use super::{Actor, LoginThrottle};
 use crate::entities::user;
 use crate::{Error, Result};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use std::net::IpAddr;
 
 pub const MIN_PASSWORD_LEN: usize = 10;
 
-/// Checks an email and password. A wrong email and a wrong password give the same error and
-/// take the same time; repeated failures for one email are throttled.
-pub async fn sign_in(db: &DatabaseConnection, throttle: &LoginThrottle, email: &str, password: &str) -> Result<Actor> {
+/// Checks an email and password from `address` (the client's, when known). A wrong email and a
+/// wrong password give the same error and take the same time; attempts are throttled per
+/// email and per address, counted from when they start.
+pub async fn sign_in(db: &DatabaseConnection, throttle: &LoginThrottle, email: &str, password: &str, address: Option<IpAddr>) -> Result<Actor> {
     let email = normalize_email(email);
-    if email.is_empty() || password.is_empty() {
+    if email.is_empty() || password.is_empty() || password.len() > 1024 {
         return Err(Error::BadCredentials);
     }
-    throttle.check(&email).map_err(|retry_after_secs| Error::Throttled { retry_after_secs })?;
+    let attempt = throttle.begin(&email, address).map_err(|retry_after_secs| Error::Throttled { retry_after_secs })?;
     let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
     let hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_string());
-    let password = password.to_string();
-    // argon2 is CPU-bound for tens of milliseconds: keep it off the async workers.
-    let matches =
-        tokio::task::spawn_blocking(move || verify_password(&hash, &password)).await.map_err(|e| Error::Internal(format!("password check failed: {e}")))?;
+    let matches = verify_bounded(hash, password.to_string()).await?;
     match found {
         Some(user) if matches => {
-            throttle.record_success(&email);
+            attempt.succeeded();
             Ok(Actor::from(user))
         }
         _ => {
-            throttle.record_failure(&email);
+            attempt.failed();
             Err(Error::BadCredentials)
         }
     }
@@ -69,9 +68,9 @@ mod tests {
         let db = testing::db().await;
         let throttle = LoginThrottle::default();
         let ada = testing::user(&db, "ada@example.test", false).await;
-        assert_eq!(sign_in(&db, &throttle, " ADA@example.test ", "password123").await.unwrap(), ada);
-        let wrong_password = sign_in(&db, &throttle, "ada@example.test", "nope").await.unwrap_err();
-        let wrong_email = sign_in(&db, &throttle, "who@example.test", "password123").await.unwrap_err();
+        assert_eq!(sign_in(&db, &throttle, " ADA@example.test ", "password123", None).await.unwrap(), ada);
+        let wrong_password = sign_in(&db, &throttle, "ada@example.test", "nope", None).await.unwrap_err();
+        let wrong_email = sign_in(&db, &throttle, "who@example.test", "password123", None).await.unwrap_err();
         assert_eq!(wrong_password, Error::BadCredentials);
         assert_eq!(wrong_email.to_string(), wrong_password.to_string());
     }
@@ -82,9 +81,9 @@ mod tests {
         let throttle = LoginThrottle::default();
         testing::user(&db, "ada@example.test", false).await;
         for _ in 0..5 {
-            let _ = sign_in(&db, &throttle, "ada@example.test", "guess").await;
+            let _ = sign_in(&db, &throttle, "ada@example.test", "guess", None).await;
         }
-        let err = sign_in(&db, &throttle, "ada@example.test", "password123").await.unwrap_err();
+        let err = sign_in(&db, &throttle, "ada@example.test", "password123", None).await.unwrap_err();
         assert!(matches!(err, Error::Throttled { retry_after_secs } if retry_after_secs > 0), "{err:?}");
     }
 

@@ -2,7 +2,8 @@
 //! administrator. It is reachable only through a one-time link printed on the server console,
 //! or skipped when GATEHOUSE_ADMIN_EMAIL / GATEHOUSE_ADMIN_PASSWORD are set.
 use super::login::{validate_email, validate_password};
-use super::{hash_password, Actor};
+use super::password::hash_bounded;
+use super::Actor;
 use crate::entities::user;
 use crate::{Error, Result};
 use rand::RngCore;
@@ -75,7 +76,7 @@ async fn insert_admin_if_none(db: &DatabaseConnection, admin: FirstAdmin) -> Res
     }
     let email = validate_email("email", &admin.email)?;
     validate_password("password", &admin.password)?;
-    let hash = hash_password(&admin.password)?;
+    let hash = hash_bounded(admin.password.clone()).await?;
     let txn = db.begin().await?;
     if user::Entity::find().count(&txn).await? > 0 {
         return Err(Error::Conflict("Gatehouse is already set up: sign in instead".into()));
