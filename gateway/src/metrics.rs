@@ -13,20 +13,25 @@ use std::time::Duration;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     environment: String,
+    proxy_id: i32,
     proxy: String,
     /// "2xx", "4xx", …
     status: String,
 }
 
+/// A proxy's series are told apart by its id (two proxies may share a name across projects);
+/// the name, escaped by the encoder, is there for people.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     environment: String,
+    proxy_id: i32,
     proxy: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ErrorLabels {
     environment: String,
+    proxy_id: i32,
     proxy: String,
     code: String,
 }
@@ -69,12 +74,12 @@ impl Metrics {
     /// The counters of one route. Each series is registered the first time the route answers
     /// with it, then kept by the route: a request only increments, and the thousands of live
     /// routes that are never called cost no series (about 1.5 KB a route when made up front).
-    pub fn route(self: &Arc<Self>, environment: &str, proxy: &str) -> RouteMetrics {
+    pub fn route(self: &Arc<Self>, environment: &str, proxy_id: i32, proxy: &str) -> RouteMetrics {
         RouteMetrics {
             metrics: self.clone(),
             by_class: Default::default(),
             duration: OnceLock::new(),
-            labels: RouteLabels { environment: environment.into(), proxy: proxy.into() },
+            labels: RouteLabels { environment: environment.into(), proxy_id, proxy: proxy.into() },
         }
     }
 
@@ -108,7 +113,12 @@ impl RouteMetrics {
         const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
         let class = usize::from((status / 100).clamp(1, 5) - 1);
         let counter = self.by_class[class].get_or_init(|| {
-            let labels = RequestLabels { environment: self.labels.environment.clone(), proxy: self.labels.proxy.clone(), status: CLASSES[class].into() };
+            let labels = RequestLabels {
+                environment: self.labels.environment.clone(),
+                proxy_id: self.labels.proxy_id,
+                proxy: self.labels.proxy.clone(),
+                status: CLASSES[class].into(),
+            };
             self.metrics.requests.get_or_create_owned(&labels)
         });
         counter.inc();
@@ -117,7 +127,8 @@ impl RouteMetrics {
     }
 
     pub fn upstream_error(&self, code: &str) {
-        let labels = ErrorLabels { environment: self.labels.environment.clone(), proxy: self.labels.proxy.clone(), code: code.into() };
+        let labels =
+            ErrorLabels { environment: self.labels.environment.clone(), proxy_id: self.labels.proxy_id, proxy: self.labels.proxy.clone(), code: code.into() };
         self.metrics.upstream_errors.get_or_create(&labels).inc();
     }
 }

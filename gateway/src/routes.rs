@@ -144,7 +144,7 @@ impl Route {
             other => other,
         })?;
         let client = shared_client(&upstream)?;
-        let metrics = metrics.route(environment, &spec.name);
+        let metrics = metrics.route(environment, spec.proxy_id, &spec.name);
         let authority = upstream.authority();
         let host =
             HeaderValue::from_str(&authority).map_err(|_| Error::invalid("url", format!("{} has a backend host that cannot be a Host header", spec.name)))?;

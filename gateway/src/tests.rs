@@ -85,10 +85,10 @@ async fn routes_by_longest_prefix_over_mutual_tls_with_forwarding_headers() {
     assert!(body["error"]["request_id"].as_str().is_some_and(|id| id.len() == 32));
 
     let text = gw.metrics.render();
-    assert!(text.contains(r#"gatehouse_gateway_requests_total{environment="development",proxy="Weather v1",status="2xx"} 1"#), "{text}");
-    assert!(text.contains(r#"gatehouse_gateway_requests_total{environment="development",proxy="Weather",status="2xx"} 1"#), "{text}");
+    assert!(text.contains(r#"gatehouse_gateway_requests_total{environment="development",proxy_id="1",proxy="Weather v1",status="2xx"} 1"#), "{text}");
+    assert!(text.contains(r#"gatehouse_gateway_requests_total{environment="development",proxy_id="1",proxy="Weather",status="2xx"} 1"#), "{text}");
     assert!(text.contains(r#"gatehouse_gateway_no_route_total{environment="development"} 1"#), "{text}");
-    assert!(text.contains(r#"gatehouse_gateway_request_duration_seconds_count{environment="development",proxy="Weather"} 1"#), "{text}");
+    assert!(text.contains(r#"gatehouse_gateway_request_duration_seconds_count{environment="development",proxy_id="1",proxy="Weather"} 1"#), "{text}");
 }
 
 #[tokio::test]
@@ -149,7 +149,10 @@ async fn upstream_failures_come_back_as_codes_with_their_fix() {
         assert!(!body["error"]["message"].as_str().unwrap().is_empty());
     }
     let text = gw.metrics.render();
-    assert!(text.contains(r#"gatehouse_gateway_upstream_errors_total{environment="development",proxy="Slow",code="upstream_timeout"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"gatehouse_gateway_upstream_errors_total{environment="development",proxy_id="1",proxy="Slow",code="upstream_timeout"} 1"#),
+        "{text}"
+    );
 }
 
 #[tokio::test]

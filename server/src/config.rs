@@ -14,6 +14,10 @@ pub struct Config {
     /// GATEHOUSE_PUBLIC_URL: where people reach the console, when a TLS proxy is in front of it.
     /// An https:// one makes the session cookie `Secure` with the `__Host-` prefix.
     pub public_url: Option<String>,
+    /// GATEHOUSE_METRICS_TOKEN: the bearer token that reads /metrics on the portal.
+    pub metrics_token: Option<String>,
+    /// GATEHOUSE_METRICS_ADDR: a listener of its own for /metrics, open to whoever reaches it.
+    pub metrics_addr: Option<SocketAddr>,
     /// GATEHOUSE_ADMIN_EMAIL and GATEHOUSE_ADMIN_PASSWORD: the first admin, created unattended.
     pub admin: Option<(String, String)>,
     /// GATEHOUSE_GATEWAY_THREADS (the gateway's threads, one per core by default),
@@ -81,6 +85,17 @@ impl Config {
             }
         };
 
+        let metrics_token = match get("GATEHOUSE_METRICS_TOKEN") {
+            Some(token) if token.trim().len() < 16 || token.trim().chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                return Err(bad("GATEHOUSE_METRICS_TOKEN", "must be at least 16 characters, without spaces (such as the output of `openssl rand -hex 32`)"));
+            }
+            token => token.map(|t| t.trim().to_string()),
+        };
+        let metrics_addr = match get("GATEHOUSE_METRICS_ADDR") {
+            Some(text) => Some(parse_addr("GATEHOUSE_METRICS_ADDR", Some(text), "127.0.0.1:9100")?),
+            None => None,
+        };
+
         let admin = match (get("GATEHOUSE_ADMIN_EMAIL"), get("GATEHOUSE_ADMIN_PASSWORD")) {
             (None, None) => None,
             (Some(_), None) => return Err(bad("GATEHOUSE_ADMIN_PASSWORD", "is missing: set it together with GATEHOUSE_ADMIN_EMAIL")),
@@ -118,7 +133,7 @@ impl Config {
                 .ok_or_else(|| bad("GATEHOUSE_MAX_CONNECTIONS", format!("'{text}' is not a connection count from 1 to 1000000")))?;
         }
 
-        Ok(Config { data_dir, database_url, master_key, portal_addr, public_url, admin, gateway })
+        Ok(Config { data_dir, database_url, master_key, portal_addr, public_url, metrics_token, metrics_addr, admin, gateway })
     }
 }
 
@@ -170,6 +185,8 @@ mod tests {
             (&[("GATEHOUSE_DRAIN_TIMEOUT", "-1")], "GATEHOUSE_DRAIN_TIMEOUT"),
             (&[("GATEHOUSE_MAX_CONNECTIONS", "0")], "GATEHOUSE_MAX_CONNECTIONS"),
             (&[("GATEHOUSE_PUBLIC_URL", "console.example.com")], "GATEHOUSE_PUBLIC_URL"),
+            (&[("GATEHOUSE_METRICS_TOKEN", "short")], "GATEHOUSE_METRICS_TOKEN"),
+            (&[("GATEHOUSE_METRICS_ADDR", "9100")], "GATEHOUSE_METRICS_ADDR"),
         ];
         for (vars, var) in cases {
             let err = config(vars).unwrap_err();

@@ -101,7 +101,19 @@ async fn run(config: Config) -> Result<(), String> {
     }
     release_freed_memory();
 
-    let app = portal::router(portal::state(services.clone())?, gateway.metrics().clone(), config.secure_cookies());
+    let access = match &config.metrics_token {
+        Some(token) => portal::MetricsAccess::Token(token.as_str().into()),
+        None => portal::MetricsAccess::Closed,
+    };
+    let app = portal::router(portal::state(services.clone())?, gateway.metrics().clone(), config.secure_cookies(), access);
+    let metrics_socket = match config.metrics_addr {
+        Some(addr) => {
+            let socket = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (GATEHOUSE_METRICS_ADDR): {e}"))?;
+            println!("Gatehouse metrics: http://{}/metrics", socket.local_addr().map_err(|e| e.to_string())?);
+            Some(socket)
+        }
+        None => None,
+    };
     println!("Gatehouse console: {base}");
     let mut listeners: Vec<_> = gateway.environments().collect();
     listeners.sort_by_key(|g| g.addr.port());
@@ -116,13 +128,16 @@ async fn run(config: Config) -> Result<(), String> {
     tokio::spawn(portal::delete_expired_sessions(services.clone()));
 
     let limits = config.gateway.limits;
-    let portal = listen::portal(listener, app, limits.clone(), stop.clone());
+    let mut listening = gateway.admissions().to_vec();
+    if let Some(socket) = metrics_socket {
+        let scrape = axum::Router::new().route("/metrics", portal::metrics_route(gateway.metrics().clone(), portal::MetricsAccess::Open));
+        listening.push(listen::portal(socket, scrape, limits.clone(), stop.clone()));
+    }
+    listening.push(listen::portal(listener, app, limits.clone(), stop.clone()));
     shutdown_signal().await;
     // Stop taking connections everywhere; what is in flight finishes (within the drain timeout).
     stop.stop();
-    let mut listeners = gateway.admissions().to_vec();
-    listeners.push(portal);
-    let cut = gateway::connections::drained(&listeners, limits.drain_timeout + std::time::Duration::from_secs(1)).await;
+    let cut = gateway::connections::drained(&listening, limits.drain_timeout + std::time::Duration::from_secs(1)).await;
     if cut > 0 {
         tracing::warn!(connections = cut, "connections still open at the end of the drain timeout were closed");
     }

@@ -28,8 +28,52 @@ pub fn state(services: Services) -> Result<AppState, String> {
     Ok(AppState { leptos_options, services })
 }
 
-/// `secure_cookies`: the console is reached over https (GATEHOUSE_PUBLIC_URL).
-pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>, secure_cookies: bool) -> Router {
+/// Who may read `/metrics`.
+#[derive(Clone)]
+pub enum MetricsAccess {
+    /// Anybody who can reach the address: the metrics' own listener (GATEHOUSE_METRICS_ADDR).
+    Open,
+    /// Callers with this bearer token (GATEHOUSE_METRICS_TOKEN).
+    Token(std::sync::Arc<str>),
+    /// Nobody, here.
+    Closed,
+}
+
+/// `/metrics` in the Prometheus text format, for those `access` lets in. Backend names, proxy
+/// counts and error rates are not for anonymous callers of the console.
+pub fn metrics_route<S: Clone + Send + Sync + 'static>(metrics: std::sync::Arc<gateway::Metrics>, access: MetricsAccess) -> axum::routing::MethodRouter<S> {
+    use axum::response::IntoResponse;
+    axum::routing::get(move |headers: axum::http::HeaderMap| {
+        let (metrics, access) = (metrics.clone(), access.clone());
+        async move {
+            let allowed = match &access {
+                MetricsAccess::Open => true,
+                MetricsAccess::Token(token) => {
+                    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+                    same_secret(sent.as_bytes(), token.as_bytes())
+                }
+                MetricsAccess::Closed => {
+                    let why = "metrics are served on GATEHOUSE_METRICS_ADDR, or here to callers with GATEHOUSE_METRICS_TOKEN as a bearer token";
+                    return (axum::http::StatusCode::NOT_FOUND, why).into_response();
+                }
+            };
+            if !allowed {
+                return (axum::http::StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "send GATEHOUSE_METRICS_TOKEN as a bearer token")
+                    .into_response();
+            }
+            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render()).into_response()
+        }
+    })
+}
+
+/// Compares two secrets in time that depends on their length only.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+/// `secure_cookies`: the console is reached over https (GATEHOUSE_PUBLIC_URL); `access`: who
+/// may read `/metrics` on the portal.
+pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>, secure_cookies: bool, access: MetricsAccess) -> Router {
     let console = crate::console_forms::routes()
         .leptos_routes(&state, generate_route_list(App), {
             let options = state.leptos_options.clone();
@@ -39,12 +83,7 @@ pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>, secure
         .layer(axum::middleware::from_fn(crate::csrf::refuse_cross_site))
         .layer(session_layer(&state.services, secure_cookies));
 
-    // Prometheus scrapes without a session or token, as is usual; the portal listens on
-    // loopback unless GATEHOUSE_PORTAL_ADDR says otherwise.
-    let scrape = axum::routing::get(move || {
-        let metrics = metrics.clone();
-        async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render()) }
-    });
+    let scrape = metrics_route(metrics, access);
     Router::new().route("/metrics", scrape).nest("/api/v1", crate::rest::router(state.clone())).merge(console).with_state(state).layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

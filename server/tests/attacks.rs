@@ -400,3 +400,25 @@ async fn a_burst_of_parallel_password_guesses_neither_exhausts_memory_nor_slips_
     let later = client.post(&url).json(&json!({"email": harness::ADMIN_EMAIL, "password": harness::ADMIN_PASSWORD, "name": "x"})).send().await.unwrap();
     assert_eq!(later.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Anybody who reaches the console reads /metrics (every proxy's name, traffic and errors), and
+/// a publisher names a proxy to break the exposition format or a log line: /metrics is not
+/// served without GATEHOUSE_METRICS_TOKEN or GATEHOUSE_METRICS_ADDR, and names with quotes,
+/// backslashes or control characters are refused.
+#[tokio::test]
+async fn metrics_are_not_for_anonymous_callers_and_names_cannot_break_out_of_a_label() {
+    let gh = start();
+    let res = reqwest::get(format!("{}/metrics", gh.base)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("GATEHOUSE_METRICS_TOKEN"));
+    let api = Api::admin(&gh).await;
+    for name in ["Evil\" } 1\nfake_metric{a=\"", "back\\slash", "tab\there"] {
+        let res = api.call(M::POST, "/projects", Some(json!({"name": name}))).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+    }
+    assert_eq!(api.call(M::POST, "/projects", Some(json!({"name": "Plain"}))).await.unwrap().status(), StatusCode::CREATED);
+    let proxy = json!({"name": "x\"y", "version": "v1", "context_path": "/x", "backend_url": "https://127.0.0.1:1/"});
+    let res = api.call(M::POST, "/projects/plain/proxies", Some(proxy)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("double quotes, backslashes or control characters"));
+}

@@ -4,7 +4,7 @@
 //! is live survives a restart.
 mod harness;
 
-use harness::{start, token, trusting, Api, ADMIN_EMAIL, ADMIN_PASSWORD};
+use harness::{start, start_with, token, trusting, Api, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::{Client, Method as M, StatusCode};
 use serde_json::{json, Value};
 use testkit::backend::echo_trusting_pem as mutual_tls_backend;
@@ -12,7 +12,8 @@ use testkit::pki;
 
 #[tokio::test]
 async fn deploy_is_live_when_it_answers_and_survives_a_restart() {
-    let gh = start();
+    const METRICS_TOKEN: &str = "a-metrics-token-for-tests";
+    let gh = start_with(&[("GATEHOUSE_METRICS_TOKEN", METRICS_TOKEN), ("GATEHOUSE_METRICS_ADDR", "127.0.0.1:0")]);
     let client = Client::new();
     let admin = token(&client, &gh.base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let call = |method: M, base: &str, path: &str, body: Option<Value>| {
@@ -61,9 +62,21 @@ async fn deploy_is_live_when_it_answers_and_survives_a_restart() {
     let res = api.get(format!("{dev}/weather/v1/h2")).send().await.unwrap();
     assert_eq!(res.version(), reqwest::Version::HTTP_2);
     assert_eq!(res.status(), StatusCode::OK);
-    // Prometheus metrics on the portal address count it.
-    let metrics = client.get(format!("{}/metrics", gh.base)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains(r#"gatehouse_gateway_requests_total{environment="development",proxy="Weather API v1",status="2xx"} 2"#), "{metrics}");
+    // Prometheus metrics count it, by proxy id: on the portal with the metrics token, on the
+    // metrics address without; never for anonymous callers of the portal.
+    let metrics = client.get(format!("{}/metrics", gh.base)).bearer_auth(METRICS_TOKEN).send().await.unwrap().text().await.unwrap();
+    let counted = r#",proxy="Weather API v1",status="2xx"} 2"#;
+    assert!(
+        metrics.lines().any(|l| l.starts_with(r#"gatehouse_gateway_requests_total{environment="development",proxy_id=""#) && l.ends_with(counted)),
+        "{metrics}"
+    );
+    let open = client.get(gh.metrics.clone().unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(open.contains(counted), "{open}");
+    assert_eq!(client.get(format!("{}/metrics", gh.base)).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        client.get(format!("{}/metrics", gh.base)).bearer_auth("a-guessed-token-of-some-length").send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     // The listing shows it deployed.
     let proxy: Value = call(M::GET, &gh.base, "/projects/weather/proxies/weather-api-v1", None).await.unwrap().json().await.unwrap();
     assert_eq!(proxy["environments"][0]["state"], "deployed");

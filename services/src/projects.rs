@@ -99,6 +99,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewProject) -> 
     if name.chars().count() > 100 {
         return Err(Error::invalid("name", "the name is longer than 100 characters"));
     }
+    crate::slug::plain_name("name", name)?;
     let slug = match new.slug.trim() {
         "" => slug::derive(name),
         typed => typed.to_string(),

@@ -208,6 +208,7 @@ fn name(field: &str, raw: &str) -> Result<String> {
     if name.chars().count() > 100 {
         return Err(Error::invalid(field, "the name is longer than 100 characters"));
     }
+    crate::slug::plain_name(field, name)?;
     Ok(name.to_string())
 }
 

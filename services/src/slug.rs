@@ -3,6 +3,15 @@ use crate::Error;
 
 pub const MAX_LEN: usize = 48;
 
+/// Refuses in a display name what would have to be escaped wherever it is written (metrics
+/// labels, log lines, HTML attributes, CSV): quotes, backslashes and control characters.
+pub fn plain_name(field: &str, name: &str) -> Result<(), Error> {
+    if name.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+        return Err(Error::invalid(field, "a name cannot contain double quotes, backslashes or control characters"));
+    }
+    Ok(())
+}
+
 /// `"Weather & Maps API"` → `"weather-maps-api"`.
 pub fn derive(name: &str) -> String {
     let mut slug = String::new();

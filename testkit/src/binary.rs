@@ -10,6 +10,8 @@ pub struct Gatehouse {
     pub base: String,
     /// Each environment's gateway URL, by name ("Development").
     pub gateways: std::collections::HashMap<String, String>,
+    /// The metrics listener's URL, when GATEHOUSE_METRICS_ADDR is set.
+    pub metrics: Option<String>,
     data: Option<tempfile::TempDir>,
     /// Variables set on top of the defaults, kept for a restart.
     env: Vec<(String, String)>,
@@ -100,8 +102,12 @@ fn start_in(exe: &str, data: tempfile::TempDir, env: &[(String, String)]) -> Gat
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let mut gateways = std::collections::HashMap::new();
+    let mut metrics = None;
     let base = loop {
         let line = lines.next().expect("gatehouse exited before printing its address").unwrap();
+        if let Some(url) = line.strip_prefix("Gatehouse metrics: ") {
+            metrics = Some(url.trim().to_string());
+        }
         if let Some(rest) = line.strip_prefix("Gatehouse gateway (") {
             if let Some((name, url)) = rest.split_once("): ") {
                 gateways.insert(name.to_string(), url.trim().to_string());
@@ -120,5 +126,5 @@ fn start_in(exe: &str, data: tempfile::TempDir, env: &[(String, String)]) -> Gat
     }
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Gatehouse { child, exe: exe.to_string(), base, gateways, data: Some(data), env: env.to_vec() }
+    Gatehouse { child, exe: exe.to_string(), base, gateways, metrics, data: Some(data), env: env.to_vec() }
 }
