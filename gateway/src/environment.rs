@@ -1,6 +1,7 @@
 //! One environment's listener as the rest of the gateway sees it: its name, its address, its
 //! live route table and the lock that orders changes to it.
 use crate::metrics::Metrics;
+use crate::recent::RecentFailures;
 use crate::routes::RouteTable;
 use arc_swap::ArcSwap;
 use prometheus_client::metrics::counter::Counter;
@@ -22,12 +23,15 @@ pub struct EnvironmentGateway {
     pub(crate) no_route: Counter,
     /// Connections closed as they came because the listener was at its cap.
     pub(crate) connections_refused: Counter,
+    /// Recent failed calls to backends, with their detail (shared by every environment).
+    pub(crate) failures: Arc<RecentFailures>,
 }
 
 impl EnvironmentGateway {
     /// Serving no routes yet.
-    pub(crate) fn new(slug: String, name: String, addr: SocketAddr, metrics: &Metrics) -> Self {
+    pub(crate) fn new(slug: String, name: String, addr: SocketAddr, metrics: &Metrics, failures: Arc<RecentFailures>) -> Self {
         EnvironmentGateway {
+            failures,
             no_route: metrics.no_route(&slug),
             connections_refused: metrics.connections_refused(&slug),
             slug,

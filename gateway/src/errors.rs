@@ -91,6 +91,28 @@ impl ErrorKind {
         }
     }
 
+    /// What a caller is told of a backend's failure: what went wrong, never where (no hosts,
+    /// ports, certificate names or library errors). The full detail, with the fix, goes to the
+    /// log and to the publisher (`recent`), found by the request id.
+    pub fn caller_message(self) -> &'static str {
+        match self {
+            ErrorKind::NoRoute => "no API proxy is deployed at this path",
+            ErrorKind::PayloadTooLarge => "the request body is larger than the gateway passes on",
+            ErrorKind::BadRequest => "the request cannot be passed on as it is",
+            ErrorKind::UpstreamConnectFailed => "the gateway could not connect to the API's backend; its publisher can look this request id up",
+            ErrorKind::UpstreamTlsUnknownIssuer => {
+                "the API's backend presented a certificate the gateway does not trust; its publisher can look this request id up"
+            }
+            ErrorKind::UpstreamTlsExpired => "the API's backend presented an expired or not yet valid certificate; its publisher can look this request id up",
+            ErrorKind::UpstreamTlsHostnameMismatch => "the API's backend presented a certificate for another name; its publisher can look this request id up",
+            ErrorKind::UpstreamTlsClientCertRequired => "the API's backend requires a client certificate; its publisher can look this request id up",
+            ErrorKind::UpstreamTlsClientCertRejected => "the API's backend refused the gateway's client certificate; its publisher can look this request id up",
+            ErrorKind::UpstreamTlsHandshakeFailed => "the TLS handshake with the API's backend failed; its publisher can look this request id up",
+            ErrorKind::UpstreamProtocolError => "the API's backend did not answer with valid HTTP; its publisher can look this request id up",
+            ErrorKind::UpstreamTimeout => "the API's backend did not answer in time; its publisher can look this request id up",
+        }
+    }
+
     pub fn status(self) -> StatusCode {
         match self {
             ErrorKind::NoRoute => StatusCode::NOT_FOUND,

@@ -6,6 +6,7 @@ use crate::environment::EnvironmentGateway;
 use crate::errors::{respond, ErrorKind, X_REQUEST_ID};
 use crate::forwarded::{self, Peer};
 use crate::paths;
+use crate::recent::FailedRequest;
 use crate::routes::{Route, RouteTable};
 use crate::upstream::{classify, diagnose, UpstreamError};
 use bytes::Bytes;
@@ -166,7 +167,7 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: &Peer,
         return respond(ErrorKind::NoRoute, &format!("no API proxy is deployed at {path} in the {} environment", gateway.name), &request_id);
     };
     let method = req.method().clone();
-    let response = forward(req, route, rest, peer, (&request_id, id)).await;
+    let response = forward(req, (route, rest, path), peer, (&request_id, id), gateway).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     route.metrics.answered(status, elapsed);
@@ -179,8 +180,16 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: &Peer,
     response
 }
 
+/// `routed` is the route, the rest of the path after its context path, and the whole path;
 /// `request_id` is the id as a header value and as text, both made once in `handle`.
-async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: &Peer, request_id: (&HeaderValue, &str)) -> Response<Body> {
+async fn forward(
+    req: Request<Incoming>,
+    routed: (&Route, &str, &str),
+    peer: &Peer,
+    request_id: (&HeaderValue, &str),
+    gateway: &EnvironmentGateway,
+) -> Response<Body> {
+    let (route, rest, path) = routed;
     let (request_id, id) = request_id;
     let too_big = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > MAX_REQUEST_BODY);
     if too_big {
@@ -188,6 +197,7 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: &Peer,
         return respond(ErrorKind::PayloadTooLarge, &message, request_id);
     }
     let upstream = &route.upstream;
+    let method = req.method().clone();
     let (mut parts, body) = req.into_parts();
     let original_host = parts.headers.get(HOST).cloned().or_else(|| parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
     let forwarding = clean_request(&mut parts.headers);
@@ -226,7 +236,18 @@ async fn forward(req: Request<Incoming>, route: &Route, rest: &str, peer: &Peer,
     };
     route.metrics.upstream_error(failure.kind.code());
     tracing::warn!(proxy = %route.name, proxy_id = route.proxy_id, request_id = id, code = failure.kind.code(), "{}", failure.message);
-    respond(failure.kind, &failure.message, request_id)
+    // The caller gets what went wrong; where, and the fix, are for the publisher.
+    gateway.failures.record(FailedRequest {
+        request_id: id.to_string(),
+        environment: gateway.slug.clone(),
+        proxy_id: route.proxy_id,
+        method: method.to_string(),
+        path: path.to_string(),
+        code: failure.kind.code(),
+        message: failure.message,
+        at: time::OffsetDateTime::now_utc(),
+    });
+    respond(failure.kind, failure.kind.caller_message(), request_id)
 }
 
 /// The backend's URI: the route's scheme and authority (parsed once, at deploy), the backend

@@ -18,6 +18,7 @@ mod forwarded;
 mod listener;
 pub mod metrics;
 mod paths;
+pub mod recent;
 mod routes;
 pub mod upstream;
 mod workers;
@@ -27,6 +28,7 @@ pub use environment::EnvironmentGateway;
 pub use errors::{Error, ErrorKind};
 pub use forwarded::TrustedProxies;
 pub use metrics::Metrics;
+pub use recent::FailedRequest;
 pub use routes::{Route, RouteTable};
 pub use upstream::{ClientIdentity, RouteSpec, UpstreamSettings};
 
@@ -53,6 +55,14 @@ pub trait Control: Send + Sync {
     /// Where the environment's listener takes calls in this process, such as
     /// `https://127.0.0.1:8443`; `None` when it has none here.
     fn base_url(&self, environment: &str) -> Option<String>;
+    /// A recent failed call by its request id, with the detail its caller was not given.
+    fn failed_request(&self, _request_id: &str) -> Option<FailedRequest> {
+        None
+    }
+    /// A proxy's recent failed calls, newest first.
+    fn failed_requests(&self, _proxy_id: i32, _limit: usize) -> Vec<FailedRequest> {
+        Vec::new()
+    }
 }
 
 /// What one environment's listener is started with.
@@ -86,6 +96,7 @@ pub struct Gateway {
     metrics: Arc<Metrics>,
     /// Each listener's connections, for a stop to wait on.
     admissions: Vec<connections::Admission>,
+    failures: Arc<recent::RecentFailures>,
 }
 
 impl Gateway {
@@ -96,20 +107,21 @@ impl Gateway {
         let workers = workers::Workers::start(settings.threads)?;
         let mut environments = HashMap::new();
         let mut admissions = Vec::new();
+        let failures = Arc::new(recent::RecentFailures::default());
         for spec in listeners {
             let ListenerSpec { slug, name, addr, chain, key } = spec;
             let tls = listener::server_config(chain, key).map_err(|e| format!("the {name} gateway's certificate cannot be used: {e}"))?;
             let listen_error = |e: std::io::Error| format!("cannot listen on {addr} for the {name} gateway ({}): {e}", variable(&slug));
             let socket = std::net::TcpListener::bind(addr).map_err(listen_error)?;
             let bound = socket.local_addr().map_err(|e| e.to_string())?;
-            let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, &metrics));
+            let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, &metrics, failures.clone()));
             let serving = listener::Serving::new(tls, gateway.clone(), settings.trusted_proxies.clone(), settings.limits.clone(), stop.clone());
             admissions.push(serving.admission.clone());
             workers.serve(socket, move |listener| listener::serve(listener, serving.clone())).map_err(listen_error)?;
             environments.insert(slug, gateway);
         }
         tracing::info!(threads = workers.len(), "gateway threads started");
-        Ok(Gateway { environments: Arc::new(environments), metrics, admissions })
+        Ok(Gateway { environments: Arc::new(environments), metrics, admissions, failures })
     }
 
     /// Each listener's count of open connections, for a stop to wait on
@@ -172,6 +184,14 @@ impl Control for Gateway {
 
     fn base_url(&self, environment: &str) -> Option<String> {
         self.environments.get(environment).map(|g| g.base_url())
+    }
+
+    fn failed_request(&self, request_id: &str) -> Option<FailedRequest> {
+        self.failures.find(request_id)
+    }
+
+    fn failed_requests(&self, proxy_id: i32, limit: usize) -> Vec<FailedRequest> {
+        self.failures.of_proxy(proxy_id, limit)
     }
 }
 

@@ -146,8 +146,14 @@ async fn upstream_failures_come_back_as_codes_with_their_fix() {
         assert_eq!(res.status(), status, "{path}");
         let body = json(res).await;
         assert_eq!(body["error"]["code"], code, "{path}: {body}");
-        assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+        // The caller learns what went wrong, not where: the detail is the publisher's, by id.
+        let told = body["error"]["message"].as_str().unwrap();
+        assert!(!told.contains("127.0.0.1") && !told.contains(&strict.to_string()) && !told.contains("gatehouse-dev"), "{path}: {told}");
+        let detail = gw.failed_request(body["error"]["request_id"].as_str().unwrap()).expect("kept for the publisher");
+        assert_eq!((detail.code, detail.path.as_str()), (code, path));
+        assert!(detail.message.contains("127.0.0.1"), "{}", detail.message);
     }
+    assert_eq!(gw.failed_requests(1, 10).len(), 3);
     let text = gw.metrics.render();
     assert!(
         text.contains(r#"gatehouse_gateway_upstream_errors_total{environment="development",proxy_id="1",proxy="Slow",code="upstream_timeout"} 1"#),

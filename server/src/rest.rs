@@ -57,6 +57,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(proxies::list_proxies, proxies::create_proxy))
         .routes(routes!(proxies::get_proxy, proxies::update_proxy, proxies::delete_proxy))
         .routes(routes!(proxies::proxy_activity))
+        .routes(routes!(proxies::failed_calls))
         .routes(routes!(endpoints::list_endpoints))
         .routes(routes!(endpoints::get_endpoint, endpoints::put_endpoint))
         .routes(routes!(endpoints::check_endpoint))

@@ -422,3 +422,37 @@ async fn metrics_are_not_for_anonymous_callers_and_names_cannot_break_out_of_a_l
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("double quotes, backslashes or control characters"));
 }
+
+/// A caller provokes backend failures to map the publisher's network: the error it gets names
+/// the code, a short message and the request id, never the backend's host, port or certificate;
+/// the publisher finds the full detail, with the fix, by that id.
+#[tokio::test]
+async fn errors_to_callers_never_name_the_backend_and_the_publisher_finds_the_detail_by_request_id() {
+    let gh = start();
+    let api = Api::admin(&gh).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert_eq!(api.call(M::POST, "/projects", Some(json!({"name": "Down"}))).await.unwrap().status(), StatusCode::CREATED);
+    let url = format!("https://127.0.0.1:{closed}/internal");
+    let proxy = json!({"name": "Down", "version": "v1", "context_path": "/down", "backend_url": url});
+    assert_eq!(api.call(M::POST, "/projects/down/proxies", Some(proxy)).await.unwrap().status(), StatusCode::CREATED);
+    let res = api.call(M::POST, "/projects/down/proxies/down-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let envs: Value = api.call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
+    let caller = trusting(envs[0]["gateway_certificate_pem"].as_str().unwrap());
+
+    let res = caller.get(format!("{}/down/x", gh.gateways["Development"])).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "upstream_connect_failed");
+    let told = body["error"]["message"].as_str().unwrap();
+    assert!(!told.contains("127.0.0.1") && !told.contains(&closed.to_string()) && !told.contains("internal"), "{told}");
+    let id = body["error"]["request_id"].as_str().unwrap();
+
+    let failed: Value = api.call(M::GET, "/projects/down/proxies/down-v1/failed-calls", None).await.unwrap().json().await.unwrap();
+    let found = failed.as_array().unwrap().iter().find(|f| f["request_id"] == id).unwrap_or_else(|| panic!("{id} not in {failed}"));
+    assert_eq!(
+        (found["code"].as_str(), found["path"].as_str(), found["environment"].as_str()),
+        (Some("upstream_connect_failed"), Some("/down/x"), Some("development"))
+    );
+    assert!(found["message"].as_str().unwrap().contains(&format!("127.0.0.1:{closed}")), "{found}");
+}

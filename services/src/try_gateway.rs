@@ -1,7 +1,9 @@
 //! The Test page: a request sent from the server through the environment's real gateway
-//! listener (trusting its certificate), so what comes back is exactly what a consumer gets.
+//! listener (trusting its certificate), so what comes back is exactly what a consumer gets;
+//! and, when the gateway answered with an error, the detail the consumer was not told
+//! (`failed_calls`, the gateway's recent failures, also listed on the proxy's Activity page).
 use crate::auth::Actor;
-use crate::model::TestResponse;
+use crate::model::{FailedCall, TestResponse};
 use crate::projects::Need;
 use crate::proxies::{endpoints::find_environment, find};
 use crate::{Error, Result, Services};
@@ -70,9 +72,31 @@ pub async fn send(
     let text = unreadable.unwrap_or_else(|| String::from_utf8_lossy(&bytes).to_string());
     let json = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
     let error_code = json.as_ref().and_then(|j| j["error"]["code"].as_str()).map(str::to_string);
+    let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok());
+    let error_detail = error_code.as_ref().and(request_id).and_then(|id| services.gateway.failed_request(id)).map(|f| f.message);
     let body = json.and_then(|j| serde_json::to_string_pretty(&j).ok()).unwrap_or(text);
     let headers = parts.headers.iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("(binary)").to_string())).collect();
-    Ok(TestResponse { url, status: parts.status.as_u16(), headers, body, elapsed_ms, error_code })
+    Ok(TestResponse { url, status: parts.status.as_u16(), headers, body, elapsed_ms, error_code, error_detail })
+}
+
+/// The proxy's recent calls that failed at the backend, newest first, in every environment
+/// this process serves.
+pub async fn failed_calls(services: &Services, actor: &Actor, project: &str, proxy: &str) -> Result<Vec<FailedCall>> {
+    let found = find(&services.db, actor, project, proxy, Need::See).await?;
+    Ok(services
+        .gateway
+        .failed_requests(found.proxy.id, 50)
+        .into_iter()
+        .map(|f| FailedCall {
+            request_id: f.request_id,
+            environment: f.environment,
+            method: f.method,
+            path: f.path,
+            code: f.code.to_string(),
+            message: f.message,
+            at: f.at,
+        })
+        .collect())
 }
 
 /// "Name: value" per line, blank lines skipped; each bad line is named.

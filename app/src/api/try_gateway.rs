@@ -1,5 +1,5 @@
 //! The Test page's server function: a request sent through the environment's real gateway
-//! listener (`services::try_gateway`).
+//! listener (`services::try_gateway`); and the recent failed calls the Activity page lists.
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -21,7 +21,7 @@ pub async fn send_test_request(
     // Without JavaScript the page reloads and cannot show the returned answer: summarise it.
     let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
     if headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html")) {
-        let text = format!(
+        let mut text = format!(
             "{} {} → HTTP {} in {} ms: {}",
             method.to_uppercase(),
             answer.url,
@@ -29,7 +29,17 @@ pub async fn send_test_request(
             answer.elapsed_ms,
             answer.body.chars().take(300).collect::<String>()
         );
+        if let Some(detail) = &answer.error_detail {
+            text.push_str(&format!(" What happened: {detail}"));
+        }
         guard::store_flash(&guard::session().await?, crate::components::flash::Flash { text, error: answer.status >= 400 }).await?;
     }
     Ok(answer)
+}
+
+/// The proxy's recent calls that failed at the backend, with the detail callers were not told.
+#[server]
+pub async fn list_failed_calls(project: String, proxy: String) -> Result<Vec<services::model::FailedCall>, AppError> {
+    let (services, actor) = super::guard::actor().await?;
+    Ok(services::try_gateway::failed_calls(&services, &actor, &project, &proxy).await?)
 }

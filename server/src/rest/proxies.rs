@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use services::model::{Activity, NewProxy, Page, Proxy, ProxyChanges, DEFAULT_PER_PAGE};
+use services::model::{Activity, FailedCall, NewProxy, Page, Proxy, ProxyChanges, DEFAULT_PER_PAGE};
 use services::proxies;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -97,4 +97,17 @@ pub async fn proxy_activity(
     let page =
         services::activity::list(db, &actor, &project, Some(found.proxy.id), query.page.unwrap_or(1), query.per_page.unwrap_or(DEFAULT_PER_PAGE)).await?;
     Ok(Json(page))
+}
+
+/// The proxy's recent calls that failed at the backend (newest first, at most 50): the detail
+/// each caller was not given, with the fix; find one by the `request_id` the caller got.
+#[utoipa::path(get, path = "/projects/{project}/proxies/{proxy}/failed-calls", tag = "proxies",
+    params(("project" = String, Path, description = "Project id or slug"), ("proxy" = String, Path, description = "Proxy id or slug")),
+    security(("bearer" = [])), responses((status = 200, body = [FailedCall]), (status = 404, body = super::error::ErrorBody)))]
+pub async fn failed_calls(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, proxy)): Path<(String, String)>,
+) -> Result<Json<Vec<FailedCall>>, ApiError> {
+    Ok(Json(services::try_gateway::failed_calls(&state.services, &actor, &project, &proxy).await?))
 }

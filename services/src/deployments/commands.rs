@@ -162,7 +162,9 @@ async fn go_live(
         }
     };
     let number = revision.number;
-    let route = revisions::decode(&revision).and_then(|s| s.route(found.proxy.id, &services.master_key));
+    let snapshot = revisions::decode(&revision)?;
+    context_path_still_ours(db, found, number, &snapshot.context_path).await?;
+    let route = snapshot.route(found.proxy.id, &services.master_key);
     let row = pending(db, actor, found, env, Some(revision.id), Action::Deploy).await?;
     let published = route.and_then(|route| Ok(services.gateway.upsert(&env.slug, route)?));
     let elapsed_ms = started.elapsed().as_millis() as i32;
@@ -180,6 +182,24 @@ async fn go_live(
         }
         (Err(_), Ok(_)) => Err(Error::Conflict(message)),
         (Err(_), Err(e)) => Err(e),
+    }
+}
+
+/// An earlier revision carries the context path the proxy had then: once another proxy (of
+/// this project or another) has taken that path, the revision may not bring it back, or one
+/// tenant could take over the path another now serves or is about to.
+async fn context_path_still_ours(db: &DatabaseConnection, found: &Found, number: i32, path: &str) -> Result<()> {
+    use crate::entities::proxy;
+    let owner = proxy::Entity::find().filter(proxy::Column::ContextPath.eq(path)).filter(proxy::Column::Id.ne(found.proxy.id)).one(db).await?;
+    match owner {
+        None => Ok(()),
+        Some(other) if other.project_id == found.access.project.id => Err(Error::Conflict(format!(
+            "revision {number} serves {path}, which is now the context path of {} {}: deploy the saved configuration instead",
+            other.name, other.version
+        ))),
+        Some(_) => Err(Error::Conflict(format!(
+            "revision {number} serves {path}, which another project's proxy now owns on this gateway: deploy the saved configuration instead"
+        ))),
     }
 }
 

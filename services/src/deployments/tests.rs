@@ -297,3 +297,26 @@ async fn a_deploy_interrupted_between_its_record_and_its_swap_is_settled_at_the_
     assert_eq!(s.state("development").await, DeploymentState::Failed { reason: INTERRUPTED.into() });
     assert_eq!(crate::live::live_revision(db, s.proxy_id, env.id).await.unwrap().map(|r| r.number), Some(1), "revision 1 stays live");
 }
+
+/// A proxy leaves a context path; another project's proxy takes it; the first one's earlier
+/// revision (at the old path) must not take the path back.
+#[tokio::test]
+async fn an_old_revision_cannot_take_back_a_context_path_another_project_now_owns() {
+    let s = setup().await;
+    let db = &s.services.db;
+    s.save("development", s.settings(DEV_URL, None)).await;
+    s.deploy("development").await.unwrap();
+    let moved = crate::model::ProxyChanges { context_path: Some("/weather/v2".into()), ..Default::default() };
+    crate::proxies::update(db, &s.ada, "weather", "weather-api-v1", moved).await.unwrap();
+    s.deploy("development").await.unwrap();
+    let mallory = testing::user(db, "mallory@example.test", false).await;
+    crate::projects::create(db, &mallory, crate::projects::NewProject { name: "Other".into(), ..Default::default() }).await.unwrap();
+    crate::proxies::create(db, &mallory, "other", crate::proxies::tests::weather("/weather/v1")).await.unwrap();
+
+    let err = redeploy(&s.services, &s.ada, "weather", "weather-api-v1", "development", 1).await.unwrap_err();
+    assert!(matches!(&err, Error::Conflict(m) if m.contains("/weather/v1") && m.contains("another project")), "{err}");
+    let (path, _, _) = s.gateway.serving("development")[&s.proxy_id].clone();
+    assert_eq!(path, "/weather/v2", "what was live stays live");
+    // Its own later revision still redeploys.
+    redeploy(&s.services, &s.ada, "weather", "weather-api-v1", "development", 2).await.unwrap();
+}

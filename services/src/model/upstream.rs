@@ -44,4 +44,23 @@ pub struct TestResponse {
     pub elapsed_ms: u64,
     /// The gateway's error code, when it answered with one.
     pub error_code: Option<String>,
+    /// What the caller was not told of such an error: where it happened and the fix.
+    pub error_detail: Option<String>,
+}
+
+/// A recent call through the gateway that failed at the backend, as its publisher sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct FailedCall {
+    /// The id the caller got (`x-request-id`, and `request_id` in the error).
+    pub request_id: String,
+    pub environment: String,
+    pub method: String,
+    pub path: String,
+    pub code: String,
+    /// The full message, with the fix.
+    pub message: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
+    pub at: time::OffsetDateTime,
 }

@@ -1,6 +1,8 @@
-//! Activity: every change to the proxy and its endpoints, who made it and when, newest first.
+//! Activity: every change to the proxy and its endpoints, who made it and when, newest first;
+//! and the recent calls that failed at the backend, with what their callers were not told.
 use super::use_proxy_params;
 use crate::api::proxies::list_activity;
+use crate::api::try_gateway::list_failed_calls;
 use crate::components::format_time;
 use crate::components::forms::{EmptyState, LoadError};
 use crate::components::pagination::Pagination;
@@ -14,6 +16,7 @@ pub fn ActivityPage() -> impl IntoView {
     let query = use_query_map();
     let page = move || query.read().get("page").and_then(|p| p.parse().ok()).unwrap_or(1u64);
     let entries = Resource::new(move || (project(), key(), page()), |(p, k, page)| list_activity(p, k, page));
+    let failed = Resource::new(move || (project(), key()), |(p, k)| list_failed_calls(p, k));
     view! {
         <Title text="Activity · Gatehouse"/>
         <section class="card">
@@ -40,6 +43,37 @@ pub fn ActivityPage() -> impl IntoView {
                                     <tbody>{rows}</tbody>
                                 </table>
                                 <Pagination page=list.page page_count=list.page_count() total=list.total href=move |p| format!("{base}?page={p}")/>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <LoadError error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        <section class="card">
+            <h2>"Recent failed calls"</h2>
+            <p class="hint">"Callers are told the error's code and request id only; what happened, and the fix, is here. The gateway keeps the latest 1,000 since its start."</p>
+            <Suspense fallback=|| view! { <p>"Loading failed calls…"</p> }>
+                {move || Suspend::new(async move {
+                    match failed.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <EmptyState title="No failed calls"><p>"Calls that fail at the backend appear here, with their request id."</p></EmptyState>
+                        }.into_any(),
+                        Ok(list) => {
+                            let rows = list.into_iter().map(|f| view! {
+                                <tr>
+                                    <td class="nowrap">{format_time(&f.at)}</td>
+                                    <td><code>{f.request_id}</code></td>
+                                    <td>{format!("{} {} ({})", f.method, f.path, f.environment)}</td>
+                                    <td><code>{f.code}</code></td>
+                                    <td>{f.message}</td>
+                                </tr>
+                            }).collect_view();
+                            view! {
+                                <table class="table" data-testid="failed-calls">
+                                    <thead><tr><th>"When"</th><th>"Request id"</th><th>"Call"</th><th>"Code"</th><th>"What happened"</th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
                             }.into_any()
                         }
                         Err(e) => view! { <LoadError error=e/> }.into_any(),

@@ -19,7 +19,8 @@ pub fn TestPage() -> impl IntoView {
             view! {
                 <section class="card" data-testid="test-response">
                     <div class=class><p><strong>{format!("HTTP {}", r.status)}</strong>{format!(" in {} ms · {}", r.elapsed_ms, r.url)}</p>
-                        {r.error_code.clone().map(|c| view! { <p><code>{c}</code></p> })}</div>
+                        {r.error_code.clone().map(|c| view! { <p><code>{c}</code></p> })}
+                        {r.error_detail.clone().map(|d| view! { <p data-testid="error-detail"><strong>"What happened: "</strong>{d}</p> })}</div>
                     <h3>"Headers"</h3>
                     <table class="details-table"><tbody>{headers}</tbody></table>
                     <h3>"Body"</h3>
