@@ -17,12 +17,13 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CARGO_BIN):$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export LEPTOS_ENV := PROD
 
-.PHONY: help run test build site tools tools-test lint test-build test-cargo test-e2e bench bench-smoke clean
+.PHONY: help run test build site tools tools-test lint test-build test-cargo test-e2e bench bench-smoke fuzz clean
 
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
 	@echo "make test   run every test: cargo tests, Playwright (JavaScript on and off), the benchmark smoke run"
 	@echo "make bench  Gatehouse against nginx on the mutual-TLS path; writes bench/RESULTS.md (about 25 min)"
+	@echo "make fuzz   the property-based fuzz tests at length (FUZZ_CASES per property, default 100000)"
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -67,6 +68,14 @@ lint:
 
 # The benchmark harness in its seconds-long smoke mode, so it never rots (bench/README.md).
 test: lint tools-test test-cargo test-e2e bench-smoke
+
+# The property-based fuzz tests (proptest; every test named fuzz_*): generated request paths,
+# Cookie headers, OpenAPI contracts (aliases, nesting) and certificate input (damaged DER and
+# PEM, arbitrary bytes). `make test` runs each with proptest's 256 cases; this runs FUZZ_CASES.
+FUZZ_CASES ?= 100000
+
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --release -p gateway -p gatehouse-services fuzz_
 
 # Gatehouse versus nginx on the mutual-TLS path, loopback only (bench/README.md). `bench` (not
 # part of `make test`) writes bench/RESULTS.md; `bench-smoke` runs every step for about a second.

@@ -164,3 +164,28 @@ mod tests {
         }
     }
 }
+
+/// Generated paths (`make fuzz` runs many more cases): normalising never panics, never leaves a
+/// dot segment to climb with, always starts with `/`, and is settled after one pass.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fuzz_any_path_normalises_to_one_that_cannot_climb(segments in prop::collection::vec("(\\.|\\.\\.|%2e|%2E|%2e%2e|\\.%2e|[a-z]{0,3}|%2f|%5c|%00|%|%2|\\\\|)", 0..12)) {
+            let path = format!("/{}", segments.join("/"));
+            if let Ok(out) = normalise(&path) {
+                prop_assert!(out.starts_with('/'), "{} -> {}", path, out);
+                prop_assert!(out.split('/').all(|s| dot_count(s) == 0), "{} -> {}", path, out);
+                prop_assert_eq!(normalise(&out).unwrap(), out.clone());
+            }
+        }
+
+        #[test]
+        fn fuzz_arbitrary_bytes_as_a_path_never_panic(path in "/\\PC{0,64}") {
+            let _ = normalise(&path);
+        }
+    }
+}

@@ -176,3 +176,44 @@ mod tests {
         assert!(read_private_key("key", b"").is_err());
     }
 }
+
+/// Generated certificate input (`make fuzz` runs many more cases): a real certificate with
+/// bytes changed or cut, as DER or inside PEM, is read or refused with a message, never a panic;
+/// what is read is also inspected without one.
+#[cfg(test)]
+mod fuzz {
+    use super::read_certificates;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    static DER: LazyLock<Vec<u8>> = LazyLock::new(|| testkit::pki::server_leaf(&testkit::pki::ca("Fuzz CA"), "fuzz.test").cert_der().to_vec());
+
+    fn mutated(flips: &[(usize, u8)], cut: usize) -> Vec<u8> {
+        let mut der = DER.clone();
+        for (at, xor) in flips {
+            let at = at % der.len();
+            der[at] ^= xor;
+        }
+        der.truncate(der.len() - cut % der.len());
+        der
+    }
+
+    proptest! {
+        #[test]
+        fn fuzz_damaged_certificates_are_refused_or_read(flips in prop::collection::vec((any::<usize>(), 1u8..), 0..6), cut in any::<usize>(), pem in any::<bool>()) {
+            let der = mutated(&flips, if cut % 4 == 0 { cut } else { 0 });
+            let input = if pem { super::to_pem(&[rustls::pki_types::CertificateDer::from(der)]).into_bytes() } else { der };
+            if let Ok(certs) = read_certificates("certificate", &input) {
+                for cert in certs {
+                    let _ = gateway::certs::inspect(cert.as_ref());
+                }
+            }
+        }
+
+        #[test]
+        fn fuzz_arbitrary_bytes_are_refused_or_read(input in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = read_certificates("certificate", &input);
+            let _ = super::read_private_key("private_key", &input);
+        }
+    }
+}

@@ -237,3 +237,31 @@ mod tests {
         assert_eq!(operations(reuse).unwrap().len(), 1);
     }
 }
+
+/// Generated contracts (`make fuzz` runs many more cases): any text, YAML-like or not, with
+/// anchors and aliases or deep nesting, is read or refused with a message, never a panic, and
+/// never a tree larger than the budget.
+#[cfg(test)]
+mod fuzz {
+    use super::operations;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fuzz_yaml_like_text_is_read_or_refused(body in "[a-z/{}\\[\\]&*:,'\" \n-]{0,300}") {
+            let _ = operations(&format!("openapi: 3.0.0\npaths:\n{body}"));
+            let _ = operations(&body);
+        }
+
+        #[test]
+        fn fuzz_aliases_and_nesting_never_blow_up(depth in 1usize..40, width in 1usize..30, nest in 0usize..300) {
+            let mut text = String::from("openapi: 3.0.0\npaths: {}\nl0: &l0 [x]\n");
+            for level in 1..depth {
+                let refs = vec![format!("*l{}", level - 1); width].join(",");
+                text.push_str(&format!("l{level}: &l{level} [{refs}]\n"));
+            }
+            text.push_str(&format!("deep: {}{}\n", "[".repeat(nest), "]".repeat(nest)));
+            let _ = operations(&text);
+        }
+    }
+}
