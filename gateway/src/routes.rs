@@ -6,6 +6,7 @@
 use crate::body::UpstreamBody;
 use crate::errors::Error;
 use crate::metrics::{Metrics, RouteMetrics};
+use crate::upstream::destinations::Resolver;
 use crate::upstream::{compile, RouteSpec, Upstream};
 use bytes::Bytes;
 use hyper::header::HeaderValue;
@@ -20,7 +21,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
 
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector<Resolver>>, UpstreamBody>;
 
 pub struct Route {
     pub proxy_id: i32,
@@ -181,7 +182,8 @@ fn shared_client(upstream: &Upstream) -> Result<Arc<UpstreamClient>, Error> {
 }
 
 fn client_for(upstream: &Upstream) -> Result<UpstreamClient, Error> {
-    let mut http = HttpConnector::new();
+    // The system's resolver, without the addresses the gateway never calls (`destinations`).
+    let mut http = HttpConnector::new_with_resolver(Resolver);
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(upstream.connect_timeout));

@@ -2,8 +2,10 @@
 //! data from a deploy) is compiled into an immutable `Upstream`, whose rustls `ClientConfig` is
 //! built here, once, never per request or connection; `classify` maps whatever a call ends in to
 //! the gateway's error kinds, each with its fix; and `probe` makes a real connection with a
-//! compiled upstream ("Check connection", and the gateway's own second look).
+//! compiled upstream ("Check connection", and the gateway's own second look); `destinations`
+//! keeps both away from link-local and cloud-metadata addresses.
 mod classify;
+pub mod destinations;
 mod probe;
 mod settings;
 mod verifier;
@@ -67,6 +69,14 @@ pub fn compile(settings: &UpstreamSettings) -> Result<Upstream> {
         Some(host) => host.to_string(),
         None => return Err(Error::invalid("url", "the backend URL has no host")),
     };
+    let literal = match url.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    };
+    if let Some(reason) = literal.and_then(destinations::refused) {
+        return Err(Error::invalid("url", format!("the backend URL's address {host} is {reason}: the gateway does not call such addresses")));
+    }
     let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
     let base_path = url.path().trim_end_matches('/').to_string();
     let context = Context {

@@ -456,3 +456,27 @@ async fn errors_to_callers_never_name_the_backend_and_the_publisher_finds_the_de
     );
     assert!(found["message"].as_str().unwrap().contains(&format!("127.0.0.1:{closed}")), "{found}");
 }
+
+/// A publisher points a proxy at the cloud's metadata service (169.254.169.254), whose answers
+/// hold the machine's credentials, to read it through the gateway or Check connection: both
+/// refuse link-local and metadata addresses, written in the URL or resolved from a name.
+#[tokio::test]
+async fn backends_on_link_local_or_metadata_addresses_are_refused() {
+    let gh = start();
+    let api = Api::admin(&gh).await;
+    assert_eq!(api.call(M::POST, "/projects", Some(json!({"name": "Meta"}))).await.unwrap().status(), StatusCode::CREATED);
+    let proxy = json!({"name": "Meta", "version": "v1", "context_path": "/meta", "backend_url": "http://169.254.169.254/latest/meta-data"});
+    assert_eq!(api.call(M::POST, "/projects/meta/proxies", Some(proxy)).await.unwrap().status(), StatusCode::CREATED);
+    let res = api.call(M::POST, "/projects/meta/proxies/meta-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("169.254.169.254 is link-local"), "{body}");
+    let res = api.call(M::POST, "/projects/meta/proxies/meta-v1/endpoints/development/check", None).await.unwrap();
+    let report = res.text().await.unwrap();
+    assert!(report.contains("169.254.169.254 is link-local"), "{report}");
+    // Nothing was served: the path is not routed.
+    let envs: Value = api.call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
+    let caller = trusting(envs[0]["gateway_certificate_pem"].as_str().unwrap());
+    let res = caller.get(format!("{}/meta/iam", gh.gateways["Development"])).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -67,6 +67,9 @@ fn chain<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'stat
 /// Maps any error from connecting, the handshake or the exchange to a code and a fix.
 pub fn classify(err: &(dyn StdError + 'static), ctx: &Context) -> UpstreamError {
     let errors = chain(err);
+    if let Some(refused) = errors.iter().find_map(|e| e.downcast_ref::<super::destinations::DestinationRefused>()) {
+        return UpstreamError { kind: ErrorKind::UpstreamConnectFailed, message: refused.to_string() };
+    }
     if let Some(tls) = errors.iter().find_map(|e| e.downcast_ref::<rustls::Error>()) {
         return classify_tls(tls, ctx);
     }

@@ -71,7 +71,11 @@ pub async fn diagnose(upstream: &Upstream) -> Option<UpstreamError> {
 
 async fn run(upstream: &Upstream, report: &mut ConnectionReport) -> Result<u16, UpstreamError> {
     let ctx = &upstream.context;
-    let tcp = match tokio::time::timeout(upstream.connect_timeout, TcpStream::connect((upstream.host.as_str(), upstream.port))).await {
+    let connect = async {
+        let addrs = super::destinations::resolve(&upstream.host, upstream.port).await?;
+        TcpStream::connect(&addrs[..]).await
+    };
+    let tcp = match tokio::time::timeout(upstream.connect_timeout, connect).await {
         Err(_) => return Err(UpstreamError::timeout(ctx, true)),
         Ok(Err(e)) => return Err(classify(&e, ctx)),
         Ok(Ok(tcp)) => tcp,

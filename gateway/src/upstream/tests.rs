@@ -190,3 +190,12 @@ fn routes_with_the_same_trust_and_key_pair_share_one_tls_configuration() {
     let key = config_key(&settings("https://a.test".into(), &[&ca], Some(&client)));
     assert!(SHARED_CONFIGS.lock().unwrap().get(&key).and_then(std::sync::Weak::upgrade).is_none());
 }
+
+#[test]
+fn a_backend_url_on_a_metadata_address_is_refused_when_compiled() {
+    for url in ["http://169.254.169.254/latest/meta-data", "https://[fe80::1]/", "http://[fd00:ec2::254]/"] {
+        let err = compile(&settings(url.into(), &[], None)).unwrap_err().to_string();
+        assert!(err.contains("the gateway does not call such addresses"), "{url}: {err}");
+    }
+    assert!(compile(&settings("https://127.0.0.1:8443/".into(), &[], None)).is_ok());
+}
