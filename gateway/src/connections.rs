@@ -152,7 +152,8 @@ impl Stop {
 }
 
 /// What one connection is doing, for its idle timeout: requests in flight and when the last one
-/// ended. A request holds a `Busy` from its start until its answer's head is ready.
+/// ended. A request holds a `Busy` from its start until its answer's body has been sent
+/// (`Tracked`).
 pub struct Activity {
     opened: Instant,
     in_flight: AtomicU32,
@@ -192,6 +193,39 @@ impl Drop for Busy {
         if activity.in_flight.fetch_sub(1, Ordering::Relaxed) == 1 {
             activity.quiet_since.store(activity.opened.elapsed().as_millis() as u64, Ordering::Relaxed);
         }
+    }
+}
+
+/// A response body that keeps its request counted as in flight until it has been sent (or
+/// dropped): a long download is not idle, however long ago its head went out.
+pub struct Tracked<B> {
+    body: B,
+    _busy: Busy,
+}
+
+impl<B> Tracked<B> {
+    pub fn new(body: B, busy: Busy) -> Tracked<B> {
+        Tracked { body, _busy: busy }
+    }
+}
+
+impl<B: hyper::body::Body + Unpin> hyper::body::Body for Tracked<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<B::Data>, B::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -247,6 +281,17 @@ mod tests {
         drop(busy);
         let quiet = activity.deadline(&limits, Instant::now()).expect("idle only from the end of the last request");
         assert!(quiet > Instant::now() + Duration::from_secs(4));
+    }
+
+    #[test]
+    fn a_request_is_in_flight_until_its_body_has_been_sent() {
+        let limits = Limits { idle_timeout: Duration::from_secs(5), ..Limits::default() };
+        let activity = Activity::new();
+        let body = Tracked::new(http_body_util::Full::new(bytes::Bytes::from_static(b"a long download")), activity.busy());
+        let later = Instant::now() + Duration::from_secs(600);
+        assert_eq!(activity.deadline(&limits, later), Some(later + limits.idle_timeout), "the head went out long ago, the body has not");
+        drop(body);
+        assert_eq!(activity.deadline(&limits, later), None, "idle once the body is done");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! connection within the listener's bounds (`connections`); every request reads the route
 //! table current when it starts. Runs on each gateway thread (`workers`), which accepts and
 //! serves its connections itself.
-use crate::connections::{self, Activity, Admission, Limits, Stop};
+use crate::connections::{self, Activity, Admission, Limits, Stop, Tracked};
 use crate::environment::EnvironmentGateway;
 use crate::forward;
 use crate::forwarded::{Peer, TrustedProxies};
@@ -90,8 +90,7 @@ pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
                 let caller = caller.clone();
                 async move {
                     let response = forward::handle(req, table, &caller, &gateway).await;
-                    drop(busy);
-                    Ok::<_, Infallible>(response)
+                    Ok::<_, Infallible>(response.map(|body| Tracked::new(body, busy)))
                 }
             });
             let io = TokioIo::new(stream);

@@ -131,9 +131,9 @@ async fn run(config: Config) -> Result<(), String> {
     let mut listening = gateway.admissions().to_vec();
     if let Some(socket) = metrics_socket {
         let scrape = axum::Router::new().route("/metrics", portal::metrics_route(gateway.metrics().clone(), portal::MetricsAccess::Open));
-        listening.push(listen::portal(socket, scrape, limits.clone(), stop.clone()));
+        listening.push(listen::portal(socket, scrape, limits.clone(), stop.clone(), config.gateway.trusted_proxies.clone()));
     }
-    listening.push(listen::portal(listener, app, limits.clone(), stop.clone()));
+    listening.push(listen::portal(listener, app, limits.clone(), stop.clone(), config.gateway.trusted_proxies.clone()));
     shutdown_signal().await;
     // Stop taking connections everywhere; what is in flight finishes (within the drain timeout).
     stop.stop();
