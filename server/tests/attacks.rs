@@ -480,3 +480,22 @@ async fn backends_on_link_local_or_metadata_addresses_are_refused() {
     let res = caller.get(format!("{}/meta/iam", gh.gateways["Development"])).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// A signed-in user (or a stolen token) uses Check connection to knock on hosts from the
+/// server as fast as it likes: each user gets 30 such calls a minute (Test included), then 429.
+#[tokio::test]
+async fn check_connection_cannot_knock_on_backends_as_fast_as_one_likes() {
+    let gh = start();
+    let api = Api::admin(&gh).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert_eq!(api.call(M::POST, "/projects", Some(json!({"name": "Knock"}))).await.unwrap().status(), StatusCode::CREATED);
+    let proxy = json!({"name": "Knock", "version": "v1", "context_path": "/knock", "backend_url": format!("http://127.0.0.1:{closed}/")});
+    assert_eq!(api.call(M::POST, "/projects/knock/proxies", Some(proxy)).await.unwrap().status(), StatusCode::CREATED);
+    let check = "/projects/knock/proxies/knock-v1/endpoints/development/check";
+    for i in 0..30 {
+        assert_eq!(api.call(M::POST, check, None).await.unwrap().status(), StatusCode::OK, "check {i}");
+    }
+    let res = api.call(M::POST, check, None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.text().await.unwrap().contains("try again in"));
+}

@@ -15,6 +15,7 @@ use gateway::upstream::{check_connection, compile, ConnectionReport};
 pub async fn check_saved(services: &Services, actor: &Actor, project: &str, proxy: &str, environment: &str) -> Result<ConnectionCheck> {
     let db = &services.db;
     let found = find(db, actor, project, proxy, Need::Edit).await?;
+    services.outbound.take(actor.id)?;
     let env = find_environment(db, environment).await?;
     let route = revisions::saved(db, &found.proxy, &env).await?.route(found.proxy.id, &services.master_key)?;
     let upstream = compile(&route.upstream)?;

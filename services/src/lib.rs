@@ -32,6 +32,8 @@ pub mod projects;
 #[cfg(feature = "backend")]
 pub mod proxies;
 #[cfg(feature = "backend")]
+pub mod quota;
+#[cfg(feature = "backend")]
 pub mod revisions;
 #[cfg(feature = "backend")]
 pub(crate) mod search;

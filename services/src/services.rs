@@ -20,10 +20,12 @@ pub struct Services {
     pub gateway: Arc<dyn gateway::Control>,
     /// Deploys run one at a time, so two never build on the same old route table.
     pub deploy_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Check connection and Test calls per user (`quota`).
+    pub outbound: Arc<crate::quota::OutboundQuota>,
 }
 
 impl Services {
     pub fn new(db: DatabaseConnection, master_key: MasterKey, gateway: Arc<dyn gateway::Control>) -> Self {
-        Services { db, throttle: Arc::default(), setup: Arc::default(), master_key, gateway, deploy_lock: Arc::default() }
+        Services { db, throttle: Arc::default(), setup: Arc::default(), master_key, gateway, deploy_lock: Arc::default(), outbound: Arc::default() }
     }
 }

@@ -27,7 +27,9 @@ pub async fn send(
     body: &str,
 ) -> Result<TestResponse> {
     let db = &services.db;
-    let found = find(db, actor, project, proxy, Need::See).await?;
+    // Sending is a publisher's: viewers read, they do not send.
+    let found = find(db, actor, project, proxy, Need::Edit).await?;
+    services.outbound.take(actor.id)?;
     let env = find_environment(db, environment).await?;
     // What the publisher typed is checked before anything else, so each mistake is named.
     let method = hyper::Method::from_bytes(method.trim().to_uppercase().as_bytes()).map_err(|_| Error::invalid("method", "choose an HTTP method"))?;

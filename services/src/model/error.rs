@@ -14,7 +14,7 @@ pub enum Error {
     /// Deliberately the same for an unknown email and a wrong password.
     #[error("the email or password is not right")]
     BadCredentials,
-    #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
     #[error("{0}")]
     Forbidden(String),
