@@ -7,6 +7,7 @@ pub mod environments;
 pub mod projects;
 pub mod proxies;
 pub mod session;
+pub mod settings;
 pub mod tokens;
 pub mod try_gateway;
 pub mod users;

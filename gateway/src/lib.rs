@@ -30,6 +30,7 @@ pub use forwarded::TrustedProxies;
 pub use metrics::Metrics;
 pub use recent::FailedRequest;
 pub use routes::{Route, RouteTable};
+pub use upstream::destinations::{self, Destinations};
 pub use upstream::{ClientIdentity, RouteSpec, UpstreamSettings};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};

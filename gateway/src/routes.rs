@@ -158,11 +158,13 @@ impl Route {
 
 /// What makes two routes' pools interchangeable: the same shared TLS configuration (by address:
 /// a live client is held by routes that hold that very configuration, so the address cannot be
-/// reused while the entry still upgrades) and the same connect timeout.
+/// reused while the entry still upgrades), the same connect timeout and the same destinations.
 #[derive(PartialEq, Eq, Hash)]
 struct ClientKey {
     tls: Option<usize>,
     connect_timeout: Duration,
+    /// By value: a pool only ever connects where its environment allows.
+    destinations: Arc<crate::upstream::destinations::Destinations>,
 }
 
 /// Pools by `ClientKey`, weak: a pool goes when its last route does. Thousands of proxies behind
@@ -170,7 +172,11 @@ struct ClientKey {
 static SHARED_CLIENTS: LazyLock<Mutex<HashMap<ClientKey, Weak<UpstreamClient>>>> = LazyLock::new(Default::default);
 
 fn shared_client(upstream: &Upstream) -> Result<Arc<UpstreamClient>, Error> {
-    let key = ClientKey { tls: upstream.tls.as_ref().map(|c| Arc::as_ptr(c) as usize), connect_timeout: upstream.connect_timeout };
+    let key = ClientKey {
+        tls: upstream.tls.as_ref().map(|c| Arc::as_ptr(c) as usize),
+        connect_timeout: upstream.connect_timeout,
+        destinations: upstream.destinations.clone(),
+    };
     let mut shared = SHARED_CLIENTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(client) = shared.get(&key).and_then(Weak::upgrade) {
         return Ok(client);
@@ -183,7 +189,7 @@ fn shared_client(upstream: &Upstream) -> Result<Arc<UpstreamClient>, Error> {
 
 fn client_for(upstream: &Upstream) -> Result<UpstreamClient, Error> {
     // The system's resolver, without the addresses the gateway never calls (`destinations`).
-    let mut http = HttpConnector::new_with_resolver(Resolver);
+    let mut http = HttpConnector::new_with_resolver(Resolver(upstream.destinations.clone()));
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(upstream.connect_timeout));

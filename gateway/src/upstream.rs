@@ -34,6 +34,8 @@ pub struct Upstream {
     pub tls: Option<Arc<rustls::ClientConfig>>,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
+    /// Where this environment's backends may be, checked on every address the host resolves to.
+    pub destinations: Arc<destinations::Destinations>,
     /// For error messages.
     pub context: Context,
 }
@@ -74,7 +76,7 @@ pub fn compile(settings: &UpstreamSettings) -> Result<Upstream> {
         Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
         _ => None,
     };
-    if let Some(reason) = literal.and_then(destinations::refused) {
+    if let Some(reason) = literal.and_then(|ip| settings.destinations.refused(ip)) {
         return Err(Error::invalid("url", format!("the backend URL's address {host} is {reason}: the gateway does not call such addresses")));
     }
     let port = url.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
@@ -96,6 +98,7 @@ pub fn compile(settings: &UpstreamSettings) -> Result<Upstream> {
         tls,
         connect_timeout: Duration::from_millis(u64::from(settings.connect_timeout_ms)),
         read_timeout: Duration::from_millis(u64::from(settings.read_timeout_ms)),
+        destinations: settings.destinations.clone(),
         context,
     })
 }

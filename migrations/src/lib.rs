@@ -9,6 +9,7 @@ mod m20261125_000004_create_proxies;
 mod m20261125_000005_add_gateway_certificates;
 mod m20261125_000006_create_deployments;
 mod m20261125_000007_index_lookups;
+mod m20261203_000008_destinations_and_settings;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_add_gateway_certificates::Migration),
             Box::new(m20261125_000006_create_deployments::Migration),
             Box::new(m20261125_000007_index_lookups::Migration),
+            Box::new(m20261203_000008_destinations_and_settings::Migration),
         ]
     }
 }

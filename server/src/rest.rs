@@ -10,6 +10,7 @@ mod error;
 mod health;
 mod projects;
 mod proxies;
+mod settings;
 mod tokens;
 mod users;
 
@@ -47,6 +48,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::health))
         .routes(routes!(tokens::create_token))
         .routes(routes!(environments::list_environments))
+        .routes(routes!(environments::update_environment))
+        .routes(routes!(settings::get_settings, settings::update_settings))
         .routes(routes!(projects::list_projects, projects::create_project))
         .routes(routes!(projects::get_project))
         .routes(routes!(projects::list_members, projects::add_member))

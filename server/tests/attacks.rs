@@ -328,3 +328,83 @@ async fn check_connection_cannot_knock_on_backends_as_fast_as_one_likes() {
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.text().await.unwrap().contains("try again in"));
 }
+
+/// A publisher's backend (or the name it resolves to) sits on a network the operator wants kept
+/// out of reach of this environment: an admin's deny list refuses it from the next connection,
+/// for a live proxy too; a change that a live backend's own address would break is refused whole;
+/// a publisher cannot change the lists.
+#[tokio::test]
+async fn an_admin_deny_list_cuts_a_live_backend_off_at_once_and_publishers_cannot_lift_it() {
+    let gh = start();
+    let api = Api::admin(&gh).await;
+    let (caller, dev) = collector(&gh).await;
+    assert_eq!(caller.get(format!("{dev}/collect/a")).send().await.unwrap().status(), StatusCode::OK);
+    let lists = |allow: &[&str], deny: &[&str]| Some(json!({"allowed_destinations": allow, "denied_destinations": deny}));
+
+    // The live backend is written as 127.0.0.1: denying loopback would break it, so nothing changes.
+    let res = api.call(M::PATCH, "/environments/development", lists(&[], &["127.0.0.0/8"])).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("Collector v1 cannot be compiled"), "{body}");
+    let envs: Value = api.call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
+    assert_eq!(envs[0]["denied_destinations"], json!([]));
+
+    // By name, the backend resolves to loopback: the list is taken, and the next call is refused.
+    let endpoint = "/projects/evil/proxies/collector-v1/endpoints/development";
+    let mut settings: Value = api.call(M::GET, endpoint, None).await.unwrap().json().await.unwrap();
+    settings["url"] = json!(settings["url"].as_str().unwrap().replace("127.0.0.1", "localhost"));
+    assert_eq!(api.call(M::PUT, endpoint, Some(settings)).await.unwrap().status(), StatusCode::OK);
+    let deploy = api.call(M::POST, "/projects/evil/proxies/collector-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
+    assert_eq!(deploy.status(), StatusCode::CREATED);
+    assert_eq!(caller.get(format!("{dev}/collect/b")).send().await.unwrap().status(), StatusCode::OK);
+    let res = api.call(M::PATCH, "/environments/development", lists(&[], &["127.0.0.0/8", "::1"])).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["denied_destinations"], json!(["127.0.0.0/8", "::1/128"]));
+    let res = caller.get(format!("{dev}/collect/c")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "upstream_connect_failed");
+    assert!(!body.to_string().contains("127.0.0.1") && !body.to_string().contains("deny list"), "callers get no detail: {body}");
+    let failed: Value = api.call(M::GET, "/projects/evil/proxies/collector-v1/failed-calls", None).await.unwrap().json().await.unwrap();
+    assert!(failed.to_string().contains(&request_id) && failed.to_string().contains("on this environment's deny list"), "{failed}");
+
+    // An allow list that does not cover the backend refuses it too; one that does lets it through.
+    let res = api.call(M::PATCH, "/environments/development", lists(&["10.0.0.0/8"], &[])).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(caller.get(format!("{dev}/collect/d")).send().await.unwrap().status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(api.call(M::PATCH, "/environments/development", lists(&["127.0.0.1", "::1"], &[])).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(caller.get(format!("{dev}/collect/e")).send().await.unwrap().status(), StatusCode::OK);
+
+    // A typo is named; a publisher is refused; neither changes anything.
+    let res = api.call(M::PATCH, "/environments/development", lists(&["127.0.0.1"], &["10.0.0.0/8", "evil.example"])).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "denied_destinations", "{body}");
+    let publisher = api.new_user("pat@example.test").await;
+    let res = publisher.call(M::PATCH, "/environments/development", lists(&[], &[])).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(caller.get(format!("{dev}/collect/f")).send().await.unwrap().status(), StatusCode::OK);
+}
+
+/// Any signed-in user fills the instance with projects (and so with context paths and
+/// certificates): only admins create projects unless an admin lets everyone.
+#[tokio::test]
+async fn only_admins_create_projects_unless_an_admin_lets_everyone() {
+    let gh = start();
+    let api = Api::admin(&gh).await;
+    let user = api.new_user("una@example.test").await;
+    let res = user.call(M::POST, "/projects", Some(json!({"name": "Squat"}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("only administrators create projects"));
+    let settings: Value = user.call(M::GET, "/settings", None).await.unwrap().json().await.unwrap();
+    assert_eq!(settings["project_creation"], "admins");
+    assert_eq!(user.call(M::PATCH, "/settings", Some(json!({"project_creation": "everyone"}))).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let res = api.call(M::PATCH, "/settings", Some(json!({"project_creation": "anyone"}))).await.unwrap();
+    assert!(res.status().is_client_error(), "an unknown value is refused: {}", res.status());
+    let res = api.call(M::PATCH, "/settings", Some(json!({"project_creation": "everyone"}))).await.unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["project_creation"], "everyone");
+    let res = user.call(M::POST, "/projects", Some(json!({"name": "Mine"}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.json::<Value>().await.unwrap()["role"], "owner");
+}

@@ -82,10 +82,13 @@ async fn deploy_is_live_when_it_answers_and_survives_a_restart() {
     assert_eq!(proxy["environments"][0]["state"], "deployed");
     assert_eq!(proxy["environments"][0]["revision"], 1);
 
-    // Changing the saved configuration and the store afterwards leaves the live revision alone.
+    // Changing the saved configuration afterwards leaves the live revision alone, and the key
+    // pair it presents cannot be deleted while it is live.
     let plain = json!({"url": format!("https://127.0.0.1:{port}/other"), "mutual_ssl": false});
     assert_eq!(call(M::PUT, &gh.base, "/projects/weather/proxies/weather-api-v1/endpoints/development", Some(plain)).await.unwrap().status(), StatusCode::OK);
-    assert_eq!(call(M::DELETE, &gh.base, &format!("/projects/weather/certificates/{client_id}"), None).await.unwrap().status(), StatusCode::NO_CONTENT);
+    let res = call(M::DELETE, &gh.base, &format!("/projects/weather/certificates/{client_id}"), None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("Weather API v1 · Development (live revision 1, client certificate)"));
     let seen: Value = api.get(format!("{dev}/weather/v1/still")).send().await.unwrap().json().await.unwrap();
     assert_eq!((seen["path"].clone(), seen["client_certificates"].clone()), (json!("/api/still"), json!(1)));
     // The deployed proxy cannot be deleted.

@@ -11,4 +11,5 @@ pub mod project;
 pub mod proxy;
 pub mod revision;
 pub mod session;
+pub mod setting;
 pub mod user;

@@ -1,8 +1,9 @@
 //! Environments: Development and Production by default, in promotion order, each with its own
 //! gateway listener and that listener's certificate.
+use crate::auth::Actor;
 use crate::certificates::{read_pem_chain, seal};
 use crate::entities::environment;
-use crate::model::Environment;
+use crate::model::{Environment, EnvironmentChanges};
 use crate::secrets::MasterKey;
 use crate::{Error, Result};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -20,6 +21,61 @@ pub async fn list_with_gateways(services: &crate::Services) -> Result<Vec<Enviro
         env.gateway_url = services.gateway.base_url(&env.slug);
     }
     Ok(found)
+}
+
+/// Changes where `environment`'s backends may be (admins only). Both lists are read, then
+/// every live route of the environment is compiled with them and swapped in at once, and only
+/// then are they stored: a live backend whose address the new lists refuse fails the change,
+/// with nothing stored and nothing swapped. They hold from the next connection on (no pooled
+/// connection made under the old lists is reused).
+pub async fn update(services: &crate::Services, actor: &Actor, environment: &str, changes: EnvironmentChanges) -> Result<Environment> {
+    if !actor.is_admin {
+        return Err(Error::Forbidden("only an administrator can change where an environment's backends may be".into()));
+    }
+    let read = |field: &'static str, list: &Option<Vec<String>>| -> Result<Option<String>> {
+        let Some(list) = list else { return Ok(None) };
+        let text = list.join("\n");
+        if text.len() > 64 * 1024 {
+            return Err(Error::invalid(field, "the list is longer than 64 KB"));
+        }
+        gateway::destinations::parse_ranges(&text).map(|ranges| Some(show(&ranges))).map_err(|e| Error::invalid(field, e))
+    };
+    let allow = read("allowed_destinations", &changes.allowed_destinations)?;
+    let deny = read("denied_destinations", &changes.denied_destinations)?;
+    // Deploys read the lists under the same lock, so none compiles with the old lists after this.
+    let _one_at_a_time = services.deploy_lock.lock().await;
+    let old = crate::proxies::endpoints::find_environment(&services.db, environment).await?;
+    let mut new = old.clone();
+    new.allowed_destinations = allow.unwrap_or(new.allowed_destinations);
+    new.denied_destinations = deny.unwrap_or(new.denied_destinations);
+    if new == old {
+        return Ok(with_gateway(services, old));
+    }
+    let republished = crate::deployments::publish(services, &new)
+        .await
+        .map_err(|e| Error::Conflict(format!("the lists were not saved: {e}. Undeploy that proxy or change its backend first")))?;
+    let mut row: environment::ActiveModel = old.clone().into();
+    row.allowed_destinations = Set(new.allowed_destinations.clone());
+    row.denied_destinations = Set(new.denied_destinations.clone());
+    if let Err(e) = row.update(&services.db).await {
+        // Serve what the database still says.
+        if let Err(back) = crate::deployments::publish(services, &old).await {
+            tracing::error!(environment = %old.slug, error = %back, "the old destination lists could not be put back; the next start settles it");
+        }
+        return Err(e.into());
+    }
+    tracing::info!(actor = actor.id, environment = %new.slug, allow = %new.allowed_destinations.replace('\n', " "), deny = %new.denied_destinations.replace('\n', " "), routes = ?republished, "destination lists changed");
+    Ok(with_gateway(services, new))
+}
+
+fn with_gateway(services: &crate::Services, env: environment::Model) -> Environment {
+    let mut shown = Environment::from(env);
+    shown.gateway_url = services.gateway.base_url(&shown.slug);
+    shown
+}
+
+fn show<T: ToString>(ranges: &[T]) -> String {
+    ranges.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
 }
 
 /// What the gateway's listeners start with: each environment that has an address in `addrs`,

@@ -41,6 +41,8 @@ pub(crate) mod search;
 pub mod secrets;
 #[cfg(feature = "backend")]
 mod services;
+#[cfg(feature = "backend")]
+pub mod settings;
 /// Slug rules; also compiled for the browser, which previews the derived slug.
 pub mod slug;
 #[cfg(feature = "backend")]

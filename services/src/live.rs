@@ -6,7 +6,7 @@
 use crate::entities::{deployment, environment, proxy, revision};
 use crate::model::{DeploymentAction as Action, DeploymentOutcome as Outcome, DeploymentState};
 use crate::{revisions, Result};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use std::collections::HashMap;
 
 /// The proxy's live revision in an environment: the revision of its latest deploy or undeploy
@@ -41,6 +41,27 @@ pub async fn live_revisions(db: &DatabaseConnection, environment_id: i32) -> Res
     let revisions: HashMap<i32, revision::Model> =
         revision::Entity::find().filter(revision::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|r| (r.id, r)).collect();
     Ok(live.into_iter().filter_map(|(proxy, rev)| Some((proxy, revisions.get(&rev?)?.clone()))).collect())
+}
+
+/// Every live revision of the proxies of a project, with its environment id: one query over
+/// the project's deployments, one for the revisions.
+pub async fn live_revisions_in_project(db: &impl sea_orm::ConnectionTrait, project_id: i32) -> Result<Vec<(i32, revision::Model)>> {
+    let proxies = proxy::Entity::find().select_only().column(proxy::Column::Id).filter(proxy::Column::ProjectId.eq(project_id)).into_query();
+    let rows = deployment::Entity::find()
+        .filter(deployment::Column::ProxyId.in_subquery(proxies))
+        .filter(deployment::Column::Outcome.eq(Outcome::Live))
+        .order_by_asc(deployment::Column::Id)
+        .all(db)
+        .await?;
+    let mut live: HashMap<(i32, i32), Option<i32>> = HashMap::new();
+    for row in rows {
+        live.insert((row.proxy_id, row.environment_id), row.revision_id.filter(|_| row.action == Action::Deploy));
+    }
+    let ids: Vec<i32> = live.values().flatten().copied().collect();
+    let mut found: Vec<(i32, revision::Model)> =
+        revision::Entity::find().filter(revision::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|r| (r.environment_id, r)).collect();
+    found.sort_by_key(|(env, r)| (r.proxy_id, *env));
+    Ok(found)
 }
 
 /// "Development: the live revision 3 differs from the saved configuration (Backend URL)", for

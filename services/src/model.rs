@@ -102,6 +102,64 @@ pub struct Environment {
     /// The gateway listener's certificate (PEM), for clients that need to trust it.
     #[serde(default)]
     pub gateway_certificate_pem: Option<String>,
+    /// Address ranges this environment's backends must be in ("10.0.0.0/8"); empty: anywhere
+    /// but link-local and cloud-metadata addresses.
+    #[serde(default)]
+    pub allowed_destinations: Vec<String>,
+    /// Address ranges its backends may never be in.
+    #[serde(default)]
+    pub denied_destinations: Vec<String>,
+}
+
+/// Who may create projects: administrators only (the default), or every signed-in user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectCreation {
+    #[default]
+    Admins,
+    Everyone,
+}
+
+impl ProjectCreation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectCreation::Admins => "admins",
+            ProjectCreation::Everyone => "everyone",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ProjectCreation> {
+        [ProjectCreation::Admins, ProjectCreation::Everyone].into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+/// The instance's settings, as an admin sees and changes them (Admin → Settings).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct Settings {
+    pub project_creation: ProjectCreation,
+}
+
+/// A partial update of the settings: only the fields given change.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct SettingsChanges {
+    #[serde(default)]
+    pub project_creation: Option<ProjectCreation>,
+}
+
+/// A partial update of an environment (admins only): only the lists given change.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct EnvironmentChanges {
+    /// Address ranges ("10.0.0.0/8", "192.0.2.7", "fd00::/8") its backends must be in; `[]` for
+    /// anywhere but link-local and cloud-metadata addresses.
+    #[serde(default)]
+    pub allowed_destinations: Option<Vec<String>>,
+    /// Address ranges its backends may never be in.
+    #[serde(default)]
+    pub denied_destinations: Option<Vec<String>>,
 }
 
 /// An API token as listed: never the secret itself, which is shown once at creation.

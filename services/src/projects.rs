@@ -90,8 +90,12 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, key: &str) -> Result<Pr
     describe(db, actor, access.project).await
 }
 
-/// Creates a project; the creator becomes its owner.
+/// Creates a project (administrators, or everyone once an admin allows it in the settings);
+/// the creator becomes its owner.
 pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewProject) -> Result<Project> {
+    if !crate::settings::may_create_projects(db, actor).await? {
+        return Err(Error::Forbidden("only administrators create projects here: ask one to create the project and add you to it".into()));
+    }
     let name = new.name.trim();
     if name.is_empty() {
         return Err(Error::invalid("name", "enter a project name"));

@@ -120,7 +120,7 @@ pub async fn take(db: &DatabaseConnection, proxy: &proxy::Model, config: &endpoi
 
 impl Snapshot {
     /// What the gateway compiles for this revision; unseals the client key.
-    pub fn route(&self, proxy_id: i32, master_key: &MasterKey) -> Result<RouteSpec> {
+    pub fn route(&self, proxy_id: i32, master_key: &MasterKey, destinations: &std::sync::Arc<gateway::Destinations>) -> Result<RouteSpec> {
         let mut trusted = Vec::new();
         for cert in &self.endpoint_certificates {
             trusted.push((cert.name.clone(), read_pem_chain(&cert.pem)?));
@@ -148,6 +148,7 @@ impl Snapshot {
                 client,
                 connect_timeout_ms: self.connect_timeout_ms,
                 read_timeout_ms: self.read_timeout_ms,
+                destinations: destinations.clone(),
             },
         })
     }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 /// one. Services are plain functions over these parts so tests can build them from scratch.
 ///
 /// Locks, and who owns them: the login throttle's and the setup link's are inside those types;
-/// `deploy_lock` is owned here and taken only by `deployments`; the gateway's route tables are
+/// `deploy_lock` is owned here and taken by `deployments` and by `environments` when it
+/// compiles an environment's routes again; the gateway's route tables are
 /// locked inside the gateway crate (one writer lock per environment), never from here.
 #[derive(Clone)]
 pub struct Services {
@@ -18,7 +19,8 @@ pub struct Services {
     /// The gateway this process runs: made before the services (server/src/main.rs) and handed
     /// in, so a deploy goes straight from here to the swap.
     pub gateway: Arc<dyn gateway::Control>,
-    /// Deploys run one at a time, so two never build on the same old route table.
+    /// Deploys (and an environment's republish) run one at a time, so two never build on the
+    /// same old route table.
     pub deploy_lock: Arc<tokio::sync::Mutex<()>>,
     /// Check connection and Test calls per user (`quota`).
     pub outbound: Arc<crate::quota::OutboundQuota>,

@@ -23,3 +23,16 @@ pub async fn user(db: &DatabaseConnection, email: &str, is_admin: bool) -> Actor
     .expect("insert user");
     Actor::from(created)
 }
+
+/// Lets every signed-in user create projects, for tests where a publisher makes their own
+/// (as an admin would in Admin → Settings; written directly so no admin account appears).
+pub async fn let_everyone_create_projects(db: &DatabaseConnection) {
+    crate::entities::setting::ActiveModel {
+        name: Set("project_creation".into()),
+        value: Set(crate::model::ProjectCreation::Everyone.as_str().into()),
+        updated_at: Set(time::OffsetDateTime::now_utc()),
+    }
+    .insert(db)
+    .await
+    .expect("settings");
+}

@@ -112,6 +112,7 @@ fn SideNav(is_admin: bool) -> impl IntoView {
             {is_admin.then(|| view! {
                 <p class="nav-heading">"Admin"</p>
                 <A href="/admin/users">"Users"</A>
+                <A href="/admin/settings">"Settings"</A>
             })}
         </nav>
     }

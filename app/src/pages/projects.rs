@@ -1,5 +1,6 @@
 //! The project list: filter, pages, and the form to create one.
 use crate::api::projects::{list_projects, CreateProject};
+use crate::api::settings::may_create_projects;
 use crate::components::flash::refresh_flash_on;
 use crate::components::format_time;
 use crate::components::forms::{EmptyState, FieldError, FormError, LoadError};
@@ -16,6 +17,7 @@ pub fn ProjectsPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
     refresh_flash_on(create.version());
     let projects = Resource::new(move || (filter(), page(), create.version().get()), |(filter, page, _)| list_projects(filter, page));
+    let may_create = Resource::new(|| (), |_| may_create_projects());
 
     view! {
         <Title text="Projects · Gatehouse"/>
@@ -33,7 +35,7 @@ pub fn ProjectsPage() -> impl IntoView {
                 match projects.await {
                     Ok(list) if list.items.is_empty() && filter().is_empty() => view! {
                         <EmptyState title="No projects yet">
-                            <p>"Create your first project below, then add API proxies to it."</p>
+                            <p>"Create your first project below (or ask an administrator for one), then add API proxies to it."</p>
                         </EmptyState>
                     }.into_any(),
                     Ok(list) if list.items.is_empty() => view! {
@@ -70,7 +72,17 @@ pub fn ProjectsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <CreateProjectForm create/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match may_create.await {
+                    Ok(true) => view! { <CreateProjectForm create/> }.into_any(),
+                    Ok(false) => view! {
+                        <p class="hint" data-testid="no-project-creation">"Only administrators create projects here: ask one to create a project and add you to it."</p>
+                    }.into_any(),
+                    Err(e) => view! { <LoadError error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

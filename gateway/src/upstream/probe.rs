@@ -72,7 +72,7 @@ pub async fn diagnose(upstream: &Upstream) -> Option<UpstreamError> {
 async fn run(upstream: &Upstream, report: &mut ConnectionReport) -> Result<u16, UpstreamError> {
     let ctx = &upstream.context;
     let connect = async {
-        let addrs = super::destinations::resolve(&upstream.host, upstream.port).await?;
+        let addrs = super::destinations::resolve(&upstream.host, upstream.port, &upstream.destinations).await?;
         TcpStream::connect(&addrs[..]).await
     };
     let tcp = match tokio::time::timeout(upstream.connect_timeout, connect).await {

@@ -38,4 +38,6 @@ pub struct UpstreamSettings {
     pub client: Option<ClientIdentity>,
     pub connect_timeout_ms: u32,
     pub read_timeout_ms: u32,
+    /// Where the environment lets its backends be (the same `Arc` for all its routes).
+    pub destinations: std::sync::Arc<super::destinations::Destinations>,
 }

@@ -61,6 +61,7 @@ fn settings(url: String, trusted: &[&TestCert], client: Option<&TestCert>) -> Up
         client: client.map(|c| ClientIdentity { name: "gatehouse-dev".into(), chain: vec![c.cert_der()], key: c.key_der() }),
         connect_timeout_ms: 2_000,
         read_timeout_ms: 2_000,
+        destinations: Default::default(),
     }
 }
 
@@ -198,4 +199,22 @@ fn a_backend_url_on_a_metadata_address_is_refused_when_compiled() {
         assert!(err.contains("the gateway does not call such addresses"), "{url}: {err}");
     }
     assert!(compile(&settings("https://127.0.0.1:8443/".into(), &[], None)).is_ok());
+}
+
+#[tokio::test]
+async fn an_environment_deny_list_refuses_a_backend_by_the_address_its_name_resolves_to() {
+    let ca = test_pki::ca("Backend CA");
+    let leaf = test_pki::server_leaf(&ca, "localhost");
+    let port = backend(Some(server_config(&leaf, &[], None)), Answer::Http).await;
+    let with = |deny: &str| UpstreamSettings {
+        destinations: Arc::new(destinations::Destinations { allow: vec![], deny: destinations::parse_ranges(deny).unwrap() }),
+        ..settings(format!("https://localhost:{port}"), &[&ca], None)
+    };
+    assert!(check(with("10.0.0.0/8")).await.ok, "not on the list: called");
+    let refused = check(with("127.0.0.0/8, ::1")).await;
+    assert_eq!(refused.code(), Some("upstream_connect_failed"), "{refused:?}");
+    assert!(refused.message.contains("on this environment's deny list"), "{}", refused.message);
+    // An address in the URL is refused as the route is compiled.
+    let literal = compile(&UpstreamSettings { url: format!("https://127.0.0.1:{port}"), ..with("127.0.0.0/8") }).unwrap_err();
+    assert!(literal.to_string().contains("in 127.0.0.0/8, on this environment's deny list"), "{literal}");
 }

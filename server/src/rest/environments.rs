@@ -1,12 +1,26 @@
-use super::{ApiError, Caller};
+use super::{ApiError, ApiJson, Caller};
 use app::AppState;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::Json;
-use services::model::Environment;
+use services::model::{Environment, EnvironmentChanges};
 
 /// Every environment, in promotion order, with its gateway's URL and listener certificate.
 #[utoipa::path(get, path = "/environments", tag = "environments", security(("bearer" = [])),
     responses((status = 200, body = [Environment]), (status = 401, body = super::error::ErrorBody)))]
 pub async fn list_environments(State(state): State<AppState>, _caller: Caller) -> Result<Json<Vec<Environment>>, ApiError> {
     Ok(Json(services::environments::list_with_gateways(&state.services).await?))
+}
+
+/// Changes an environment (admins only): where its backends may be. Only the lists given
+/// change; every live route of the environment is compiled again with them at once.
+#[utoipa::path(patch, path = "/environments/{environment}", tag = "environments", request_body = EnvironmentChanges,
+    params(("environment" = String, Path, description = "Environment id or slug")),
+    security(("bearer" = [])), responses((status = 200, body = Environment), (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn update_environment(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(environment): Path<String>,
+    ApiJson(body): ApiJson<EnvironmentChanges>,
+) -> Result<Json<Environment>, ApiError> {
+    Ok(Json(services::environments::update(&state.services, &actor, &environment, body).await?))
 }

@@ -1,4 +1,4 @@
-//! Every REST error is `{"error":{"code","message"}}` with the status the service error implies.
+//! Every REST error is `{"error":{"code","message","field"?}}` with the status the service error implies.
 use axum::extract::rejection::JsonRejection;
 use axum::extract::FromRequest;
 use axum::http::StatusCode;
@@ -11,18 +11,19 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    field: Option<String>,
 }
 
 impl ApiError {
     pub fn status(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), field: None }
     }
 }
 
 impl From<services::Error> for ApiError {
     fn from(err: services::Error) -> Self {
         let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        ApiError { status, code: err.code(), message: err.to_string() }
+        ApiError { status, code: err.code(), message: err.to_string(), field: err.field().map(str::to_string) }
     }
 }
 
@@ -37,11 +38,14 @@ pub struct ErrorDetail {
     code: String,
     /// What went wrong and what to do about it.
     message: String,
+    /// The request field the error is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message, field: self.field } };
         (self.status, Json(body)).into_response()
     }
 }

@@ -30,6 +30,16 @@ impl Api {
         Api { client, base: gh.base.clone(), token }
     }
 
+    /// A new user who is not an admin (created by this admin), signed in.
+    #[allow(dead_code)] // not every test file uses it
+    pub async fn new_user(&self, email: &str) -> Api {
+        let password = "a long enough password";
+        let res = self.call(reqwest::Method::POST, "/users", Some(serde_json::json!({"email": email, "name": email, "password": password}))).await.unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+        let token = token(&self.client, &self.base, email, password).await;
+        Api { client: self.client.clone(), base: self.base.clone(), token }
+    }
+
     /// `method` `/api/v1{path}`, with `body` as JSON when given.
     pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> reqwest::Result<reqwest::Response> {
         let mut req = self.client.request(method, format!("{}/api/v1{path}", self.base)).bearer_auth(&self.token);

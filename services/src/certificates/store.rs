@@ -152,7 +152,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, project: &str, id: i
     let described = describe_rows(db, vec![row]).await?.remove(0);
     if !described.used_by.is_empty() {
         return Err(Error::Conflict(format!(
-            "\"{}\" is in use by {}: choose another certificate there (on the Endpoints page) first",
+            "\"{}\" is in use by {}: choose another certificate on the Endpoints page (and deploy), or undeploy, first",
             described.name,
             described.used_by.join(", ")
         )));
@@ -239,7 +239,9 @@ async fn find_by_fingerprint(db: &DatabaseConnection, project_id: i32, kind: Cer
 /// Rows as the API shows them, with where each is used (one query for all of them).
 pub(crate) async fn describe_rows(db: &DatabaseConnection, rows: Vec<certificate::Model>) -> Result<Vec<Certificate>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let mut usage = super::usage::certificate_usage(db, &ids).await?;
+    let Some(project_id) = rows.first().map(|r| r.project_id) else { return Ok(Vec::new()) };
+    debug_assert!(rows.iter().all(|r| r.project_id == project_id), "one project's certificates at a time");
+    let mut usage = super::usage::certificate_usage(db, project_id, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|row| {

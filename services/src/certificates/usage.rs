@@ -1,10 +1,12 @@
 //! Where certificates are used, for the certificate store's "Used by" and for refusing to
-//! delete a certificate in use. Two joined queries: their SQL is the same however many proxies
-//! use a certificate (no list of every place passed back as parameters).
+//! delete a certificate in use: the endpoint configurations that choose it (two joined
+//! queries, whose SQL is the same however many proxies use a certificate), and the live
+//! revisions that carry a copy of it (a revision keeps serving what it was deployed with, so a
+//! key pair deleted from the store would live on in the gateway until undeployed).
 use crate::entities::{endpoint_certificate, endpoint_config, environment, proxy};
-use crate::Result;
+use crate::{revisions, Result};
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use std::collections::HashMap;
 
 /// By certificate id: "Weather API v1 · Production (endpoint certificate)", sorted; past
@@ -13,10 +15,24 @@ pub type CertificateUse = HashMap<i32, Vec<String>>;
 
 const NAMED: usize = 5;
 
-pub async fn certificate_usage(db: &impl ConnectionTrait, certificate_ids: &[i32]) -> Result<CertificateUse> {
+pub async fn certificate_usage(db: &impl ConnectionTrait, project_id: i32, certificate_ids: &[i32]) -> Result<CertificateUse> {
     let mut usage = CertificateUse::new();
     if certificate_ids.is_empty() {
         return Ok(usage);
+    }
+    let environments: HashMap<i32, String> = environment::Entity::find().all(db).await?.into_iter().map(|e| (e.id, e.name)).collect();
+    for (environment_id, live) in crate::live::live_revisions_in_project(db, project_id).await? {
+        let Ok(snapshot) = revisions::decode(&live) else { continue };
+        let place = |role: &str| {
+            let env = environments.get(&environment_id).map_or("?", String::as_str);
+            format!("{} {} · {env} (live revision {}, {role})", snapshot.proxy_name, snapshot.proxy_version, live.number)
+        };
+        for cert in snapshot.endpoint_certificates.iter().filter(|c| certificate_ids.contains(&c.id)) {
+            usage.entry(cert.id).or_default().push(place("endpoint certificate"));
+        }
+        if let Some(client) = snapshot.client_certificate.as_ref().filter(|c| certificate_ids.contains(&c.id)) {
+            usage.entry(client.id).or_default().push(place("client certificate"));
+        }
     }
     let backend = db.get_database_backend();
     for is_client in [false, true] {

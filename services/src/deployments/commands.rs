@@ -13,6 +13,7 @@ use crate::proxies::{find, Found};
 use crate::revisions::{self, Snapshot};
 use crate::{Error, Result, Services};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Deploys the proxy's saved configuration for `environment` as a new revision.
@@ -164,7 +165,9 @@ async fn go_live(
     let number = revision.number;
     let snapshot = revisions::decode(&revision)?;
     context_path_still_ours(db, found, number, &snapshot.context_path).await?;
-    let route = snapshot.route(found.proxy.id, &services.master_key);
+    // The lists as they are now, under the deploy lock (an admin may have changed them since `env` was read).
+    let destinations = Arc::new(find_environment(db, &env.id.to_string()).await?.destinations());
+    let route = snapshot.route(found.proxy.id, &services.master_key, &destinations);
     let row = pending(db, actor, found, env, Some(revision.id), Action::Deploy).await?;
     let published = route.and_then(|route| Ok(services.gateway.upsert(&env.slug, route)?));
     let elapsed_ms = started.elapsed().as_millis() as i32;
@@ -213,9 +216,9 @@ async fn put_back(services: &Services, found: &Found, env: &environment::Model) 
         }
     };
     let put = match previous {
-        Some(rev) => {
-            revisions::decode(&rev).and_then(|s| s.route(found.proxy.id, &services.master_key)).and_then(|r| Ok(services.gateway.upsert(&env.slug, r)?))
-        }
+        Some(rev) => revisions::decode(&rev)
+            .and_then(|s| s.route(found.proxy.id, &services.master_key, &Arc::new(env.destinations())))
+            .and_then(|r| Ok(services.gateway.upsert(&env.slug, r)?)),
         None => services.gateway.remove(&env.slug, found.proxy.id).map_err(Error::from),
     };
     if let Err(e) = put {

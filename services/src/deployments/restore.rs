@@ -20,20 +20,31 @@ pub async fn restore(services: &Services) -> Result<usize> {
     }
     let mut total = 0;
     for env in environment::Entity::find().all(&services.db).await? {
-        let mut routes = Vec::new();
-        for (proxy_id, rev) in live_revisions(&services.db, env.id).await? {
-            match revisions::decode(&rev).and_then(|s| s.route(proxy_id, &services.master_key)) {
-                Ok(route) => routes.push(route),
-                Err(e) => tracing::error!(environment = %env.slug, proxy_id, revision = rev.number, error = %e, "a live revision could not be restored"),
-            }
-        }
-        match services.gateway.replace_all(&env.slug, routes) {
-            Ok(count) => total += count,
-            Err(gateway::Error::NotServed(_)) => {} // no listener for this environment here
+        match publish(services, &env).await {
+            Ok(count) => total += count.unwrap_or(0),
             Err(e) => tracing::error!(environment = %env.slug, error = %e, "the live routes could not be published"),
         }
     }
     Ok(total)
+}
+
+/// Hands the gateway every live revision of `env` again, compiled with the environment's
+/// current settings (its destination lists), in one swap. A revision that no longer compiles
+/// is logged and left out; the others serve. `None` when this process has no listener for it.
+pub async fn publish(services: &Services, env: &environment::Model) -> Result<Option<usize>> {
+    let destinations = std::sync::Arc::new(env.destinations());
+    let mut routes = Vec::new();
+    for (proxy_id, rev) in live_revisions(&services.db, env.id).await? {
+        match revisions::decode(&rev).and_then(|s| s.route(proxy_id, &services.master_key, &destinations)) {
+            Ok(route) => routes.push(route),
+            Err(e) => tracing::error!(environment = %env.slug, proxy_id, revision = rev.number, error = %e, "a live revision could not be published"),
+        }
+    }
+    match services.gateway.replace_all(&env.slug, routes) {
+        Ok(count) => Ok(Some(count)),
+        Err(gateway::Error::NotServed(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn settle_interrupted(db: &DatabaseConnection) -> Result<u64> {

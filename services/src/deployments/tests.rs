@@ -26,6 +26,8 @@ struct RecordingGateway {
     tables: Mutex<HashMap<String, Table>>,
     /// When set, every upsert is refused with this reason (as a failed compile would be).
     refuse: Mutex<Option<String>>,
+    /// The destination lists each environment's routes were last compiled with.
+    destinations: Mutex<HashMap<String, gateway::Destinations>>,
 }
 
 impl RecordingGateway {
@@ -44,6 +46,9 @@ impl Control for RecordingGateway {
     fn replace_all(&self, environment: &str, routes: Vec<RouteSpec>) -> Result<usize, gateway::Error> {
         let table = routes.iter().map(Self::entry).collect::<Result<Table, _>>()?;
         let count = table.len();
+        if let Some(route) = routes.first() {
+            self.destinations.lock().unwrap().insert(environment.to_string(), (*route.upstream.destinations).clone());
+        }
         self.tables.lock().unwrap().insert(environment.to_string(), table);
         Ok(count)
     }
@@ -53,6 +58,7 @@ impl Control for RecordingGateway {
             return Err(gateway::Error::invalid("url", reason));
         }
         let (id, entry) = Self::entry(&route)?;
+        self.destinations.lock().unwrap().insert(environment.to_string(), (*route.upstream.destinations).clone());
         self.tables.lock().unwrap().entry(environment.to_string()).or_default().insert(id, entry);
         Ok(())
     }
@@ -158,9 +164,8 @@ async fn a_deploy_is_served_before_it_returns_and_later_edits_never_change_it() 
     let fields: Vec<&str> = overview[0].changes.iter().map(|c| c.field.as_str()).collect();
     assert!(fields.contains(&"Backend URL") && fields.contains(&"Mutual SSL"), "{fields:?}");
 
-    // The deployed revision kept its own copy of the key pair: deleting it from the store (now
-    // that the saved configuration no longer uses it) leaves the revision able to go live again.
-    certificates::delete(&s.services.db, &s.ada, "weather", s.dev_client.id).await.unwrap();
+    // The live revision holds the key pair: it cannot be deleted from the store while live.
+    assert!(certificates::delete(&s.services.db, &s.ada, "weather", s.dev_client.id).await.is_err());
     restore(&s.services).await.unwrap();
     assert_eq!(s.gateway.serving("development")[&s.proxy_id], serving(DEV_URL, Some("gatehouse-dev")));
     assert_eq!(s.actions().await, ["deployment.live"]);
@@ -319,4 +324,78 @@ async fn an_old_revision_cannot_take_back_a_context_path_another_project_now_own
     assert_eq!(path, "/weather/v2", "what was live stays live");
     // Its own later revision still redeploys.
     redeploy(&s.services, &s.ada, "weather", "weather-api-v1", "development", 2).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_changes_where_backends_may_be_and_live_routes_follow_at_once() {
+    use crate::model::EnvironmentChanges;
+    async fn update(services: &Services, actor: &Actor, changes: EnvironmentChanges) -> Result<crate::model::Environment> {
+        crate::environments::update(services, actor, "development", changes).await
+    }
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, None)).await;
+    s.deploy("development").await.unwrap();
+    let lists = |allow: &[&str], deny: &[&str]| EnvironmentChanges {
+        allowed_destinations: Some(allow.iter().map(|r| r.to_string()).collect()),
+        denied_destinations: Some(deny.iter().map(|r| r.to_string()).collect()),
+    };
+
+    // Publishers do not decide where backends may be.
+    assert!(matches!(update(&s.services, &s.ada, lists(&[], &["10.0.0.0/8"])).await.unwrap_err(), Error::Forbidden(_)));
+    let admin = testing::user(&s.services.db, "root@example.test", true).await;
+    // A typo is named, and nothing is stored or swapped.
+    let typo = update(&s.services, &admin, lists(&["10.0.0.0/8"], &["192.168.0.0/16", "10.0.0.0/88"])).await.unwrap_err();
+    assert_eq!(typo.field(), Some("denied_destinations"), "{typo}");
+    assert!(typo.to_string().contains("\"10.0.0.0/88\" is not an address range"), "{typo}");
+    assert!(find_environment(&s.services.db, "development").await.unwrap().allowed_destinations.is_empty());
+
+    // Saved normalised, and the live route is compiled again with the lists.
+    let saved = update(&s.services, &admin, lists(&["10.1.2.3/8"], &["10.9.0.0/16"])).await.unwrap();
+    assert_eq!((saved.allowed_destinations.clone(), saved.denied_destinations.clone()), (vec!["10.0.0.0/8".to_string()], vec!["10.9.0.0/16".to_string()]));
+    let compiled = s.gateway.destinations.lock().unwrap().get("development").cloned().unwrap();
+    assert_eq!(compiled.allow, vec!["10.0.0.0/8".parse().unwrap()]);
+    assert_eq!(s.gateway.serving("development").len(), 1, "still served");
+    // Only the list given changes; the next deploy compiles with what is stored.
+    update(&s.services, &admin, EnvironmentChanges { denied_destinations: Some(vec![]), ..Default::default() }).await.unwrap();
+    s.deploy("development").await.unwrap();
+    let compiled = s.gateway.destinations.lock().unwrap().get("development").cloned().unwrap();
+    assert_eq!((compiled.allow.len(), compiled.deny.len()), (1, 0));
+
+    // A live backend the new lists would refuse fails the change; nothing is stored.
+    s.save("development", EndpointSettings { endpoint_certificate_ids: vec![], ..s.settings("https://10.9.1.1:9000/api", None) }).await;
+    s.deploy("development").await.unwrap();
+    let refused = update(&s.services, &admin, lists(&[], &["10.9.0.0/16"])).await.unwrap_err();
+    assert!(matches!(refused, Error::Conflict(_)) && refused.to_string().contains("on this environment's deny list"), "{refused}");
+    let stored = find_environment(&s.services.db, "development").await.unwrap();
+    assert_eq!((stored.allowed_destinations.as_str(), stored.denied_destinations.as_str()), ("10.0.0.0/8", ""));
+    // And a deploy to a refused address fails, with the reason.
+    update(&s.services, &admin, lists(&["192.168.0.0/16"], &[])).await.unwrap_err();
+    update(&s.services, &admin, lists(&[], &[])).await.unwrap();
+    update(&s.services, &admin, lists(&[], &["10.8.0.0/16"])).await.unwrap();
+    s.save("development", EndpointSettings { endpoint_certificate_ids: vec![], ..s.settings("https://10.8.0.1:9000/api", None) }).await;
+    let deploy = s.deploy("development").await.unwrap_err();
+    assert!(deploy.to_string().contains("in 10.8.0.0/16, on this environment's deny list"), "{deploy}");
+}
+
+#[tokio::test]
+async fn a_key_pair_a_live_revision_carries_cannot_be_deleted_until_no_revision_serves_it() {
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, Some(&s.dev_client))).await;
+    s.deploy("development").await.unwrap();
+    // The saved configuration moves on to the other key pair; the live revision still presents this one.
+    s.save("development", s.settings(DEV_URL, Some(&s.prod_client))).await;
+    let used_by = certificates::get(&s.services.db, &s.ada, "weather", s.dev_client.id).await.unwrap().used_by;
+    assert_eq!(used_by, ["Weather API v1 · Development (live revision 1, client certificate)"]);
+    let refused = certificates::delete(&s.services.db, &s.ada, "weather", s.dev_client.id).await.unwrap_err();
+    assert!(matches!(refused, Error::Conflict(_)) && refused.to_string().contains("live revision 1"), "{refused}");
+    // Deploying the saved configuration takes it out of service; then it can go.
+    s.deploy("development").await.unwrap();
+    assert!(certificates::get(&s.services.db, &s.ada, "weather", s.dev_client.id).await.unwrap().used_by.is_empty());
+    certificates::delete(&s.services.db, &s.ada, "weather", s.dev_client.id).await.unwrap();
+    // Revision 1 kept its own copy of the key pair: rolled back to, it serves without the store's.
+    redeploy(&s.services, &s.ada, "weather", "weather-api-v1", "development", 1).await.unwrap();
+    assert_eq!(s.gateway.serving("development")[&s.proxy_id], serving(DEV_URL, Some("gatehouse-dev")));
+    // The endpoint certificate is counted for the live revision as well as for the configuration.
+    let endpoint = certificates::get(&s.services.db, &s.ada, "weather", s.endpoint.id).await.unwrap().used_by;
+    assert!(endpoint.contains(&"Weather API v1 · Development (live revision 1, endpoint certificate)".to_string()), "{endpoint:?}");
 }

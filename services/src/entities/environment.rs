@@ -15,12 +15,31 @@ pub struct Model {
     pub gateway_sealed_key: Option<Vec<u8>>,
     pub gateway_key_nonce: Option<Vec<u8>>,
     pub gateway_master_key_id: Option<String>,
+    /// Where this environment's backends may be: ranges one per line ("" for no list).
+    pub allowed_destinations: String,
+    /// Where they may never be, whatever else is allowed.
+    pub denied_destinations: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The lists as the gateway checks them. They were validated when saved; a list that no
+    /// longer reads (edited by hand in the database) refuses everything rather than nothing.
+    pub fn destinations(&self) -> gateway::Destinations {
+        let read = |text: &str| gateway::destinations::parse_ranges(text);
+        match (read(&self.allowed_destinations), read(&self.denied_destinations)) {
+            (Ok(allow), Ok(deny)) => gateway::Destinations { allow, deny },
+            _ => {
+                tracing::error!(environment = %self.slug, "the destination lists cannot be read: every backend is refused until an admin saves them again");
+                gateway::Destinations { allow: vec![], deny: vec!["0.0.0.0/0".parse().expect("a range"), "::/0".parse().expect("a range")] }
+            }
+        }
+    }
+}
 
 impl From<Model> for crate::model::Environment {
     fn from(m: Model) -> Self {
@@ -31,6 +50,8 @@ impl From<Model> for crate::model::Environment {
             position: m.position,
             gateway_url: None,
             gateway_certificate_pem: m.gateway_certificate_pem,
+            allowed_destinations: m.allowed_destinations.lines().map(str::to_string).collect(),
+            denied_destinations: m.denied_destinations.lines().map(str::to_string).collect(),
         }
     }
 }

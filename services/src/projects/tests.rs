@@ -8,6 +8,7 @@ fn named(name: &str) -> NewProject {
 #[tokio::test]
 async fn creating_derives_the_slug_and_makes_the_creator_owner() {
     let db = testing::db().await;
+    testing::let_everyone_create_projects(&db).await;
     let ada = testing::user(&db, "ada@example.test", false).await;
     let created = create(&db, &ada, named("Weather APIs")).await.unwrap();
     assert_eq!(created.slug, "weather-apis");
@@ -27,6 +28,7 @@ async fn creating_derives_the_slug_and_makes_the_creator_owner() {
 #[tokio::test]
 async fn outsiders_see_nothing_and_viewers_change_nothing() {
     let db = testing::db().await;
+    testing::let_everyone_create_projects(&db).await;
     let ada = testing::user(&db, "ada@example.test", false).await;
     let bob = testing::user(&db, "bob@example.test", false).await;
     let admin = testing::user(&db, "root@example.test", true).await;
@@ -51,6 +53,7 @@ async fn outsiders_see_nothing_and_viewers_change_nothing() {
 #[tokio::test]
 async fn members_are_managed_by_owners_and_one_owner_remains() {
     let db = testing::db().await;
+    testing::let_everyone_create_projects(&db).await;
     let ada = testing::user(&db, "ada@example.test", false).await;
     let bob = testing::user(&db, "bob@example.test", false).await;
     create(&db, &ada, named("Payments")).await.unwrap();
@@ -71,6 +74,7 @@ async fn members_are_managed_by_owners_and_one_owner_remains() {
 #[tokio::test]
 async fn lists_filter_and_paginate() {
     let db = testing::db().await;
+    testing::let_everyone_create_projects(&db).await;
     let ada = testing::user(&db, "ada@example.test", false).await;
     for i in 0..25 {
         create(&db, &ada, named(&format!("Project {i:02}"))).await.unwrap();

@@ -4,6 +4,8 @@ use crate::projects::{self, NewProject};
 use crate::testing;
 
 pub(crate) async fn project_with_owner(db: &DatabaseConnection) -> Actor {
+    // A publisher, not an admin: everyone may create projects in these tests.
+    testing::let_everyone_create_projects(db).await;
     let ada = testing::user(db, "ada@example.test", false).await;
     projects::create(db, &ada, NewProject { name: "Weather".into(), ..Default::default() }).await.unwrap();
     ada
