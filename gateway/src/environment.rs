@@ -25,13 +25,23 @@ pub struct EnvironmentGateway {
     pub(crate) connections_refused: Counter,
     /// Recent failed calls to backends, with their detail (shared by every environment).
     pub(crate) failures: Arc<RecentFailures>,
+    /// Who may call routes that need a subscription (shared by every environment).
+    pub(crate) consumers: Arc<crate::consumers::Consumers>,
 }
 
 impl EnvironmentGateway {
     /// Serving no routes yet.
-    pub(crate) fn new(slug: String, name: String, addr: SocketAddr, metrics: &Metrics, failures: Arc<RecentFailures>) -> Self {
+    pub(crate) fn new(
+        slug: String,
+        name: String,
+        addr: SocketAddr,
+        metrics: &Metrics,
+        failures: Arc<RecentFailures>,
+        consumers: Arc<crate::consumers::Consumers>,
+    ) -> Self {
         EnvironmentGateway {
             failures,
+            consumers,
             no_route: metrics.no_route(&slug),
             connections_refused: metrics.connections_refused(&slug),
             slug,

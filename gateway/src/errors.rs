@@ -54,11 +54,19 @@ pub enum ErrorKind {
     UpstreamTlsHandshakeFailed,
     UpstreamProtocolError,
     UpstreamTimeout,
+    /// The route needs a subscription key and none could be read.
+    SubscriptionKeyMissing,
+    SubscriptionKeyInvalid,
+    SubscriptionSuspended,
+    /// The key's product does not include this proxy.
+    NotSubscribed,
+    RateLimited,
+    QuotaExceeded,
 }
 
 impl ErrorKind {
     /// Every kind, for the tests and documentation that list them.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 18] = [
         ErrorKind::NoRoute,
         ErrorKind::PayloadTooLarge,
         ErrorKind::BadRequest,
@@ -71,6 +79,12 @@ impl ErrorKind {
         ErrorKind::UpstreamTlsHandshakeFailed,
         ErrorKind::UpstreamProtocolError,
         ErrorKind::UpstreamTimeout,
+        ErrorKind::SubscriptionKeyMissing,
+        ErrorKind::SubscriptionKeyInvalid,
+        ErrorKind::SubscriptionSuspended,
+        ErrorKind::NotSubscribed,
+        ErrorKind::RateLimited,
+        ErrorKind::QuotaExceeded,
     ];
 
     /// The stable code callers, metrics and the console see.
@@ -88,6 +102,12 @@ impl ErrorKind {
             ErrorKind::UpstreamTlsHandshakeFailed => "upstream_tls_handshake_failed",
             ErrorKind::UpstreamProtocolError => "upstream_protocol_error",
             ErrorKind::UpstreamTimeout => "upstream_timeout",
+            ErrorKind::SubscriptionKeyMissing => "subscription_key_missing",
+            ErrorKind::SubscriptionKeyInvalid => "subscription_key_invalid",
+            ErrorKind::SubscriptionSuspended => "subscription_suspended",
+            ErrorKind::NotSubscribed => "not_subscribed",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::QuotaExceeded => "quota_exceeded",
         }
     }
 
@@ -110,6 +130,12 @@ impl ErrorKind {
             ErrorKind::UpstreamTlsHandshakeFailed => "the TLS handshake with the API's backend failed; its publisher can look this request id up",
             ErrorKind::UpstreamProtocolError => "the API's backend did not answer with valid HTTP; its publisher can look this request id up",
             ErrorKind::UpstreamTimeout => "the API's backend did not answer in time; its publisher can look this request id up",
+            ErrorKind::SubscriptionKeyMissing => "send your subscription key",
+            ErrorKind::SubscriptionKeyInvalid => "the subscription key is not valid: check it, or ask the API's publisher for a new one",
+            ErrorKind::SubscriptionSuspended => "this subscription is suspended: ask the API's publisher to resume it",
+            ErrorKind::NotSubscribed => "your subscription's product does not include this API",
+            ErrorKind::RateLimited => "rate limit reached: retry after the time in Retry-After",
+            ErrorKind::QuotaExceeded => "quota reached: retry after the time in Retry-After",
         }
     }
 
@@ -119,6 +145,9 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
             ErrorKind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::SubscriptionKeyMissing | ErrorKind::SubscriptionKeyInvalid => StatusCode::UNAUTHORIZED,
+            ErrorKind::SubscriptionSuspended | ErrorKind::NotSubscribed => StatusCode::FORBIDDEN,
+            ErrorKind::RateLimited | ErrorKind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::UpstreamConnectFailed
             | ErrorKind::UpstreamTlsUnknownIssuer
             | ErrorKind::UpstreamTlsExpired
@@ -129,6 +158,13 @@ impl ErrorKind {
             | ErrorKind::UpstreamProtocolError => StatusCode::BAD_GATEWAY,
         }
     }
+}
+
+/// `respond`, with headers of the answer's own (`Retry-After`, `RateLimit-*`, `WWW-Authenticate`).
+pub fn respond_with(kind: ErrorKind, message: &str, request_id: &HeaderValue, headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>) -> Response<Body> {
+    let mut response = respond(kind, message, request_id);
+    response.headers_mut().extend(headers);
+    response
 }
 
 /// The gateway's own answer: the kind's status and code, the message, the request id.

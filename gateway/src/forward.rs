@@ -2,8 +2,9 @@
 //! send it on the route's pooled client, stream the answer back; or answer with the error's
 //! code and fix.
 use crate::body::{Body, MAX_REQUEST_BODY};
+use crate::consumers::{admit, Admitted, KeyPlaces, Source};
 use crate::environment::EnvironmentGateway;
-use crate::errors::{respond, ErrorKind, X_REQUEST_ID};
+use crate::errors::{respond, respond_with, ErrorKind, X_REQUEST_ID};
 use crate::forwarded::{self, Peer};
 use crate::paths;
 use crate::recent::FailedRequest;
@@ -48,14 +49,15 @@ fn remove_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// Removes from a caller's request what no backend may get: hop-by-hop headers, the rewrite
-/// headers, the console's session cookie. Most requests carry none of them (HTTP/2 forbids the
+/// headers, the console's session cookie, headers named like the gateway's own. Most requests carry none of them (HTTP/2 forbids the
 /// hop-by-hop ones), so one pass over the header names decides, and nothing else is looked up.
 /// Says whether the caller sent forwarding headers of its own (`forwarded`).
 fn clean_request(headers: &mut HeaderMap) -> bool {
-    let (mut hop, mut rewrite, mut cookie, mut forwarding) = (false, false, false, false);
+    let (mut hop, mut rewrite, mut cookie, mut forwarding, mut ours) = (false, false, false, false, false);
     for name in headers.keys() {
         hop |= is_hop_by_hop(name);
         rewrite |= REWRITE_HEADERS.contains(&name.as_str());
+        ours |= name.as_str().starts_with(GATEHOUSE_PREFIX);
         cookie |= name == COOKIE;
         forwarding |= forwarded::is_forwarding(name);
     }
@@ -70,8 +72,19 @@ fn clean_request(headers: &mut HeaderMap) -> bool {
     if cookie {
         strip_console_cookie(headers);
     }
+    if ours {
+        let names: Vec<HeaderName> = headers.keys().filter(|n| n.as_str().starts_with(GATEHOUSE_PREFIX)).cloned().collect();
+        for name in names {
+            headers.remove(name);
+        }
+    }
     forwarding
 }
+
+/// Headers only the gateway sets (which subscription called): a caller's are removed.
+const GATEHOUSE_PREFIX: &str = "x-gatehouse-";
+const X_GATEHOUSE_SUBSCRIPTION: HeaderName = HeaderName::from_static("x-gatehouse-subscription");
+const X_GATEHOUSE_PRODUCT: HeaderName = HeaderName::from_static("x-gatehouse-product");
 
 /// Removes from a backend's answer the hop-by-hop headers and any `Set-Cookie` of the console's
 /// session, deciding in one pass over the header names.
@@ -167,7 +180,17 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: &Peer,
         return respond(ErrorKind::NoRoute, &format!("no API proxy is deployed at {path} in the {} environment", gateway.name), &request_id);
     };
     let method = req.method().clone();
-    let response = forward(req, (route, rest, path), peer, (&request_id, id), gateway).await;
+    let admitted = match &route.access {
+        None => None,
+        Some(places) => match admit(places, &gateway.consumers, req.headers(), uri.query(), route.proxy_id) {
+            Ok(admitted) => Some((admitted, places)),
+            Err(refused) => {
+                route.metrics.answered(refused.kind.status().as_u16(), started.elapsed());
+                return respond_with(refused.kind, &refused.message, &request_id, refused.headers);
+            }
+        },
+    };
+    let response = forward(req, (route, rest, path), peer, (&request_id, id), gateway, admitted).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     route.metrics.answered(status, elapsed);
@@ -188,6 +211,7 @@ async fn forward(
     peer: &Peer,
     request_id: (&HeaderValue, &str),
     gateway: &EnvironmentGateway,
+    admitted: Option<(Admitted, &KeyPlaces)>,
 ) -> Response<Body> {
     let (route, rest, path) = routed;
     let (request_id, id) = request_id;
@@ -205,7 +229,18 @@ async fn forward(
     peer.set(headers, original_host, forwarding);
     headers.insert(X_REQUEST_ID, request_id.clone());
     headers.insert(HOST, route.host.clone());
-    parts.uri = match backend_uri(route, rest, parts.uri.query()) {
+    // The key stays with the gateway; the backend is told which subscription called.
+    let mut query = parts.uri.query().map(std::borrow::Cow::Borrowed);
+    if let Some((admitted, places)) = admitted {
+        match admitted.source {
+            Source::Header => drop(headers.remove(&places.header)),
+            Source::Query => query = query.and_then(|q| places.query_without_key(&q)).map(std::borrow::Cow::Owned),
+        }
+        let (subscription, product) = admitted.grant.headers();
+        headers.insert(X_GATEHOUSE_SUBSCRIPTION, subscription.clone());
+        headers.insert(X_GATEHOUSE_PRODUCT, product.clone());
+    }
+    parts.uri = match backend_uri(route, rest, query.as_deref()) {
         Some(uri) => uri,
         None => return respond(ErrorKind::BadRequest, "the request path cannot be passed on", request_id),
     };

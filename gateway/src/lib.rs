@@ -6,11 +6,15 @@
 //! it, whatever is published meanwhile. Every answer of its own has one kind with one code and
 //! status (`errors`); `metrics` counts what it serves.
 //!
-//! The services drive it through `Control` (deploy, undeploy, restore); the server makes it
+//! Routes whose access is "subscription" admit callers by key against the `consumers`
+//! credentials, a snapshot of its own, swapped the same way.
+//!
+//! The services drive it through `Control` (deploy, undeploy, restore, credentials); the server makes it
 //! first, from each environment's `ListenerSpec`, and hands it to the services.
 mod body;
 pub mod certs;
 pub mod connections;
+pub mod consumers;
 mod environment;
 mod errors;
 mod forward;
@@ -64,6 +68,15 @@ pub trait Control: Send + Sync {
     fn failed_requests(&self, _proxy_id: i32, _limit: usize) -> Vec<FailedRequest> {
         Vec::new()
     }
+    /// Replaces every product and subscription the gateway knows (at start, and after any
+    /// change to one); returns how many keys are valid now.
+    fn set_credentials(&self, _spec: consumers::CredentialsSpec) -> usize {
+        0
+    }
+    /// Each subscription's requests per outcome since the last call.
+    fn take_usage(&self) -> Vec<(i32, [u64; 4])> {
+        Vec::new()
+    }
 }
 
 /// What one environment's listener is started with.
@@ -98,6 +111,7 @@ pub struct Gateway {
     /// Each listener's connections, for a stop to wait on.
     admissions: Vec<connections::Admission>,
     failures: Arc<recent::RecentFailures>,
+    consumers: Arc<consumers::Consumers>,
 }
 
 impl Gateway {
@@ -109,20 +123,21 @@ impl Gateway {
         let mut environments = HashMap::new();
         let mut admissions = Vec::new();
         let failures = Arc::new(recent::RecentFailures::default());
+        let consumers = Arc::new(consumers::Consumers::new(metrics.clone()));
         for spec in listeners {
             let ListenerSpec { slug, name, addr, chain, key } = spec;
             let tls = listener::server_config(chain, key).map_err(|e| format!("the {name} gateway's certificate cannot be used: {e}"))?;
             let listen_error = |e: std::io::Error| format!("cannot listen on {addr} for the {name} gateway ({}): {e}", variable(&slug));
             let socket = std::net::TcpListener::bind(addr).map_err(listen_error)?;
             let bound = socket.local_addr().map_err(|e| e.to_string())?;
-            let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, &metrics, failures.clone()));
+            let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, &metrics, failures.clone(), consumers.clone()));
             let serving = listener::Serving::new(tls, gateway.clone(), settings.trusted_proxies.clone(), settings.limits.clone(), stop.clone());
             admissions.push(serving.admission.clone());
             workers.serve(socket, move |listener| listener::serve(listener, serving.clone())).map_err(listen_error)?;
             environments.insert(slug, gateway);
         }
         tracing::info!(threads = workers.len(), "gateway threads started");
-        Ok(Gateway { environments: Arc::new(environments), metrics, admissions, failures })
+        Ok(Gateway { environments: Arc::new(environments), metrics, admissions, failures, consumers })
     }
 
     /// Each listener's count of open connections, for a stop to wait on
@@ -193,6 +208,16 @@ impl Control for Gateway {
 
     fn failed_requests(&self, proxy_id: i32, limit: usize) -> Vec<FailedRequest> {
         self.failures.of_proxy(proxy_id, limit)
+    }
+
+    fn set_credentials(&self, spec: consumers::CredentialsSpec) -> usize {
+        let keys = self.consumers.set(&spec);
+        tracing::info!(products = spec.products.len(), subscriptions = spec.subscriptions.len(), keys, "published new credentials");
+        keys
+    }
+
+    fn take_usage(&self) -> Vec<(i32, [u64; 4])> {
+        self.consumers.take_usage()
     }
 }
 

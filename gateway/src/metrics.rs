@@ -37,6 +37,12 @@ struct ErrorLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConsumerLabels {
+    product: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EnvironmentLabels {
     environment: String,
 }
@@ -53,6 +59,7 @@ pub struct Metrics {
     upstream_errors: Family<ErrorLabels, Counter>,
     no_route: Family<EnvironmentLabels, Counter>,
     connections_refused: Family<EnvironmentLabels, Counter>,
+    consumers: Family<ConsumerLabels, Counter>,
 }
 
 impl Metrics {
@@ -68,7 +75,13 @@ impl Metrics {
         registry.register("no_route", "Requests that matched no deployed proxy", no_route.clone());
         let connections_refused = Family::<EnvironmentLabels, Counter>::default();
         registry.register("connections_refused", "Connections closed as accepted because the listener had its most open", connections_refused.clone());
-        Arc::new(Metrics { registry, requests, duration, upstream_errors, no_route, connections_refused })
+        let consumers = Family::<ConsumerLabels, Counter>::default();
+        registry.register(
+            "consumer_requests",
+            "Requests with a subscription key, by product and outcome (allowed, rate_limited, quota, refused)",
+            consumers.clone(),
+        );
+        Arc::new(Metrics { registry, requests, duration, upstream_errors, no_route, connections_refused, consumers })
     }
 
     /// The counters of one route. Each series is registered the first time the route answers
@@ -81,6 +94,11 @@ impl Metrics {
             duration: OnceLock::new(),
             labels: RouteLabels { environment: environment.into(), proxy_id, proxy: proxy.into() },
         }
+    }
+
+    /// A product's counter for one outcome, looked up when credentials are compiled.
+    pub fn consumer_outcome(&self, product: &str, outcome: &'static str) -> Counter {
+        self.consumers.get_or_create_owned(&ConsumerLabels { product: product.into(), outcome })
     }
 
     pub fn no_route(&self, environment: &str) -> Counter {

@@ -4,12 +4,13 @@
 //! the same, so pooled connections are never shared between endpoints with different
 //! certificates.
 use crate::body::UpstreamBody;
+use crate::consumers::{AccessSpec, KeyPlaces};
 use crate::errors::Error;
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::upstream::destinations::Resolver;
 use crate::upstream::{compile, RouteSpec, Upstream};
 use bytes::Bytes;
-use hyper::header::HeaderValue;
+use hyper::header::{HeaderName, HeaderValue};
 use hyper::http::uri::{Authority, Scheme};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -35,6 +36,8 @@ pub struct Route {
     pub authority: Authority,
     pub client: Arc<UpstreamClient>,
     pub metrics: RouteMetrics,
+    /// Where callers' subscription keys are read; `None` for an open route.
+    pub access: Option<KeyPlaces>,
 }
 
 /// A live route, hashed and compared by its context path, so that the table is looked up with
@@ -152,7 +155,29 @@ impl Route {
         let unusable = || Error::invalid("url", format!("{} has a backend host that cannot be a URI authority", spec.name));
         let authority = Authority::from_maybe_shared(Bytes::from(authority)).map_err(|_| unusable())?;
         let scheme = if upstream.https { Scheme::HTTPS } else { Scheme::HTTP };
-        Ok(Arc::new(Route { proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, host, scheme, authority, client, metrics }))
+        let access = match &spec.access {
+            AccessSpec::Open => None,
+            AccessSpec::Subscription { key_header, key_query } => {
+                let header = HeaderName::from_bytes(key_header.to_ascii_lowercase().as_bytes())
+                    .map_err(|_| Error::invalid("access", format!("{} has a key header name that is not a header name", spec.name)))?;
+                if key_query.is_empty() {
+                    return Err(Error::invalid("access", format!("{} has an empty key query parameter name", spec.name)));
+                }
+                Some(KeyPlaces { header, query: key_query.as_str().into() })
+            }
+        };
+        Ok(Arc::new(Route {
+            proxy_id: spec.proxy_id,
+            name: spec.name,
+            context_path: spec.context_path,
+            upstream,
+            host,
+            scheme,
+            authority,
+            client,
+            metrics,
+            access,
+        }))
     }
 }
 

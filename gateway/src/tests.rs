@@ -29,6 +29,7 @@ fn spec(name: &str, context_path: &str, url: String, trusted: &TestCert, client:
             read_timeout_ms,
             destinations: Default::default(),
         },
+        access: Default::default(),
     }
 }
 

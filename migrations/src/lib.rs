@@ -10,6 +10,7 @@ mod m20261125_000005_add_gateway_certificates;
 mod m20261125_000006_create_deployments;
 mod m20261125_000007_index_lookups;
 mod m20261203_000008_destinations_and_settings;
+mod m20261203_000009_create_consumers;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_deployments::Migration),
             Box::new(m20261125_000007_index_lookups::Migration),
             Box::new(m20261203_000008_destinations_and_settings::Migration),
+            Box::new(m20261203_000009_create_consumers::Migration),
         ]
     }
 }

@@ -95,6 +95,9 @@ async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = format!("http://{addr}");
 
+    // Keys first, so a route that asks for one never starts without them.
+    let keys = services::credentials::publish(&services).await.map_err(|e| format!("cannot read the subscriptions: {e}"))?;
+    tracing::info!(keys, "published the subscription keys");
     let restored = services::deployments::restore(&services).await.map_err(|e| format!("cannot restore what was live: {e}"))?;
     if restored > 0 {
         tracing::info!(routes = restored, "restored the live routes");

@@ -8,9 +8,11 @@ mod endpoints;
 mod environments;
 mod error;
 mod health;
+mod products;
 mod projects;
 mod proxies;
 mod settings;
+mod subscriptions;
 mod tokens;
 mod users;
 
@@ -61,6 +63,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(proxies::get_proxy, proxies::update_proxy, proxies::delete_proxy))
         .routes(routes!(proxies::proxy_activity))
         .routes(routes!(proxies::failed_calls))
+        .routes(routes!(products::list_products, products::create_product))
+        .routes(routes!(products::get_product, products::update_product, products::delete_product))
+        .routes(routes!(subscriptions::list_subscriptions, subscriptions::create_subscription))
+        .routes(routes!(subscriptions::get_subscription, subscriptions::update_subscription, subscriptions::delete_subscription))
+        .routes(routes!(subscriptions::regenerate_key))
         .routes(routes!(endpoints::list_endpoints))
         .routes(routes!(endpoints::get_endpoint, endpoints::put_endpoint))
         .routes(routes!(endpoints::check_endpoint))

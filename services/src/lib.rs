@@ -18,6 +18,8 @@ pub mod certificates;
 #[cfg(feature = "backend")]
 pub mod check_connection;
 #[cfg(feature = "backend")]
+pub mod credentials;
+#[cfg(feature = "backend")]
 pub mod db;
 #[cfg(feature = "backend")]
 pub mod deployments;
@@ -27,6 +29,8 @@ pub mod entities;
 pub mod environments;
 #[cfg(feature = "backend")]
 pub mod live;
+#[cfg(feature = "backend")]
+pub mod products;
 #[cfg(feature = "backend")]
 pub mod projects;
 #[cfg(feature = "backend")]
@@ -45,6 +49,8 @@ mod services;
 pub mod settings;
 /// Slug rules; also compiled for the browser, which previews the derived slug.
 pub mod slug;
+#[cfg(feature = "backend")]
+pub mod subscriptions;
 #[cfg(feature = "backend")]
 pub mod tokens;
 #[cfg(feature = "backend")]

@@ -4,10 +4,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 mod certificates;
+mod consumers;
 mod error;
 mod proxies;
 mod upstream;
 pub use certificates::*;
+pub use consumers::*;
 pub use error::{Error, Result};
 pub use proxies::*;
 pub use upstream::*;

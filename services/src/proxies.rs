@@ -1,6 +1,7 @@
 //! API proxies: name, version, context path, description and an optional OpenAPI contract,
 //! plus one endpoint configuration per environment (see `endpoints`). Reading needs membership
 //! of the project; changing needs the publisher or owner role.
+pub mod access;
 mod contract;
 pub mod endpoints;
 mod paths;
@@ -76,6 +77,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, project: &str, new: 
     let description = description(&new.description)?;
     let url = paths::backend_url("backend_url", &new.backend_url)?;
     let (contract, operations) = read_contract(new.contract.as_deref()).await?;
+    let access_setting = access::read(&new.access.unwrap_or_default())?;
     let txn = db.begin().await?;
     if proxy::Entity::find().filter(proxy::Column::ProjectId.eq(access.project.id)).filter(proxy::Column::Slug.eq(slug.as_str())).one(&txn).await?.is_some() {
         return Err(Error::invalid("slug", format!("the slug \"{slug}\" is taken by another proxy in this project: choose another")));
@@ -91,6 +93,9 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, project: &str, new: 
         description: Set(description),
         contract: Set(contract),
         operations: Set(serde_json::to_string(&operations).unwrap_or_else(|_| "[]".into())),
+        access_mode: Set(access::mode_str(access_setting.mode).into()),
+        key_header: Set(access_setting.key_header.clone()),
+        key_query: Set(access_setting.key_query.clone()),
         created_by: Set(Some(actor.id)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -131,6 +136,15 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, project: &str, key: 
         if d != row.description {
             changed.push("description".to_string());
             model.description = Set(d);
+        }
+    }
+    if let Some(typed) = &changes.access {
+        let new = access::read(typed)?;
+        if new != access::of(&row) {
+            changed.push(format!("access to {}", access::describe(&new)));
+            model.access_mode = Set(access::mode_str(new.mode).into());
+            model.key_header = Set(new.key_header);
+            model.key_query = Set(new.key_query);
         }
     }
     let txn = db.begin().await?;
@@ -244,6 +258,7 @@ async fn describe(db: &DatabaseConnection, row: proxy::Model) -> Result<Proxy> {
     let mut warnings = endpoints::listing_warnings(db, &environments, &configs).await?;
     warnings.extend(crate::live::drift(db, &row).await?);
     let mut states = crate::live::states(db, row.id).await?;
+    let access = access::of(&row);
     Ok(Proxy {
         id: row.id,
         name: row.name,
@@ -252,6 +267,7 @@ async fn describe(db: &DatabaseConnection, row: proxy::Model) -> Result<Proxy> {
         context_path: row.context_path,
         description: row.description,
         has_contract: row.contract.is_some(),
+        access,
         operations: serde_json::from_str(&row.operations).unwrap_or_default(),
         environments: environments
             .into_iter()

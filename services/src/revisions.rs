@@ -27,6 +27,9 @@ pub struct Snapshot {
     pub read_timeout_ms: u32,
     pub endpoint_certificates: Vec<SnapshotCertificate>,
     pub client_certificate: Option<SnapshotClient>,
+    /// Who may call (revisions from before access settings existed are open).
+    #[serde(default)]
+    pub access: crate::model::Access,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,6 +118,7 @@ pub async fn take(db: &DatabaseConnection, proxy: &proxy::Model, config: &endpoi
         read_timeout_ms: u32::try_from(config.read_timeout_ms).unwrap_or(30_000),
         endpoint_certificates,
         client_certificate,
+        access: crate::proxies::access::of(proxy),
     })
 }
 
@@ -150,6 +154,7 @@ impl Snapshot {
                 read_timeout_ms: self.read_timeout_ms,
                 destinations: destinations.clone(),
             },
+            access: crate::proxies::access::spec(&self.access),
         })
     }
 }
@@ -177,6 +182,7 @@ impl Snapshot {
             ("Client certificate", client(self), client(saved)),
             ("Connect timeout", format!("{} ms", self.connect_timeout_ms), format!("{} ms", saved.connect_timeout_ms)),
             ("Read timeout", format!("{} ms", self.read_timeout_ms), format!("{} ms", saved.read_timeout_ms)),
+            ("Access", crate::proxies::access::describe(&self.access), crate::proxies::access::describe(&saved.access)),
         ];
         fields
             .into_iter()

@@ -24,10 +24,21 @@ pub struct Services {
     pub deploy_lock: Arc<tokio::sync::Mutex<()>>,
     /// Check connection and Test calls per user (`quota`).
     pub outbound: Arc<crate::quota::OutboundQuota>,
+    /// Credentials are published one at a time (`credentials`).
+    pub credentials_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Services {
     pub fn new(db: DatabaseConnection, master_key: MasterKey, gateway: Arc<dyn gateway::Control>) -> Self {
-        Services { db, throttle: Arc::default(), setup: Arc::default(), master_key, gateway, deploy_lock: Arc::default(), outbound: Arc::default() }
+        Services {
+            db,
+            throttle: Arc::default(),
+            setup: Arc::default(),
+            master_key,
+            gateway,
+            deploy_lock: Arc::default(),
+            outbound: Arc::default(),
+            credentials_lock: Arc::default(),
+        }
     }
 }

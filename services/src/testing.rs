@@ -36,3 +36,54 @@ pub async fn let_everyone_create_projects(db: &DatabaseConnection) {
     .await
     .expect("settings");
 }
+
+/// A gateway that only keeps credentials, compiled as the real one compiles them, for tests
+/// of products and subscriptions that check what a key opens.
+pub struct CredentialsGateway {
+    pub consumers: gateway::consumers::Consumers,
+}
+
+impl Default for CredentialsGateway {
+    fn default() -> Self {
+        CredentialsGateway { consumers: gateway::consumers::Consumers::new(gateway::Metrics::new()) }
+    }
+}
+
+impl gateway::Control for CredentialsGateway {
+    fn replace_all(&self, _: &str, routes: Vec<gateway::RouteSpec>) -> Result<usize, gateway::Error> {
+        Ok(routes.len())
+    }
+    fn upsert(&self, _: &str, _: gateway::RouteSpec) -> Result<(), gateway::Error> {
+        Ok(())
+    }
+    fn remove(&self, _: &str, _: i32) -> Result<(), gateway::Error> {
+        Ok(())
+    }
+    fn base_url(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn set_credentials(&self, spec: gateway::consumers::CredentialsSpec) -> usize {
+        self.consumers.set(&spec)
+    }
+}
+
+/// Services on a fresh database with a `CredentialsGateway`, a project "weather" owned by ada
+/// (a publisher, not an admin) and two proxies in it: "forecast-v1" and "alerts-v1".
+pub async fn consumers_setup() -> (crate::Services, std::sync::Arc<CredentialsGateway>, Actor, i32, i32) {
+    let db = db().await;
+    let_everyone_create_projects(&db).await;
+    let ada = user(&db, "ada@example.test", false).await;
+    crate::projects::create(&db, &ada, crate::projects::NewProject { name: "Weather".into(), ..Default::default() }).await.expect("project");
+    let proxy = |name: &str, path: &str| crate::model::NewProxy {
+        name: name.into(),
+        version: "v1".into(),
+        context_path: path.into(),
+        backend_url: "https://backend.test/api".into(),
+        ..Default::default()
+    };
+    let forecast = crate::proxies::create(&db, &ada, "weather", proxy("Forecast", "/forecast/v1")).await.expect("proxy").id;
+    let alerts = crate::proxies::create(&db, &ada, "weather", proxy("Alerts", "/alerts/v1")).await.expect("proxy").id;
+    let gateway = std::sync::Arc::new(CredentialsGateway::default());
+    let services = crate::Services::new(db, crate::secrets::MasterKey::parse(&"42".repeat(32)).expect("key"), gateway.clone());
+    (services, gateway, ada, forecast, alerts)
+}

@@ -32,7 +32,7 @@ pub async fn create_proxy(
     use super::guard;
     let (services, actor) = guard::actor().await?;
     let contract = Some(contract).filter(|c| !c.trim().is_empty());
-    let new = services::model::NewProxy { name, slug, version, context_path, description, backend_url, contract };
+    let new = services::model::NewProxy { name, slug, version, context_path, description, backend_url, contract, access: None };
     let proxy = services::proxies::create(&services.db, &actor, &project, new).await?;
     guard::flash(format!(
         "Created {} {} at {}. Configure its endpoints below; nothing is live until it is deployed.",
@@ -53,6 +53,7 @@ pub async fn update_proxy(project: String, proxy: String, name: String, version:
         context_path: Some(context_path),
         description: Some(description),
         contract: None,
+        access: None,
     };
     let updated = services::proxies::update(&services.db, &actor, &project, &proxy, changes).await?;
     guard::flash(format!("Saved {} {}.", updated.name, updated.version)).await?;

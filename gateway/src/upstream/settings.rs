@@ -9,6 +9,8 @@ pub struct RouteSpec {
     pub name: String,
     pub context_path: String,
     pub upstream: UpstreamSettings,
+    /// Who may call it: anyone, or subscribers with a key.
+    pub access: crate::consumers::AccessSpec,
 }
 
 /// The client certificate the gateway presents to the backend (Mutual SSL on), key unsealed.

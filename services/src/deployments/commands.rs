@@ -24,7 +24,7 @@ pub async fn deploy(services: &Services, actor: &Actor, project: &str, proxy: &s
     let _one_at_a_time = services.deploy_lock.lock().await;
     let started = Instant::now();
     let snapshot = revisions::saved(db, &found.proxy, &env).await?;
-    go_live(services, actor, &found, &env, Revision::New(snapshot), started, "Deployed").await
+    go_live(services, actor, &found, &env, Revision::New(Box::new(snapshot)), started, "Deployed").await
 }
 
 /// Rollback (or roll forward): makes an earlier revision of this environment live again.
@@ -81,7 +81,7 @@ pub async fn promote(
     snapshot.proxy_version = definition.proxy_version;
     snapshot.context_path = definition.context_path;
     let verb = format!("Promoted revision {} from {} as", live.number, source.name);
-    go_live(services, actor, &found, &target, Revision::New(snapshot), started, &verb).await
+    go_live(services, actor, &found, &target, Revision::New(Box::new(snapshot)), started, &verb).await
 }
 
 /// Takes the proxy out of the environment's gateway.
@@ -129,7 +129,7 @@ async fn served_environment(services: &Services, key: &str) -> Result<environmen
 }
 
 enum Revision {
-    New(Snapshot),
+    New(Box<Snapshot>),
     Existing(revision::Model),
 }
 

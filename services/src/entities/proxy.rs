@@ -17,6 +17,10 @@ pub struct Model {
     pub contract: Option<String>,
     /// JSON array of `model::Operation`, read from the contract when it was saved.
     pub operations: String,
+    /// "open" or "subscription" (`model::AccessMode`).
+    pub access_mode: String,
+    pub key_header: String,
+    pub key_query: String,
     pub created_by: Option<i32>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

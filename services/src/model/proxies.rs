@@ -56,6 +56,8 @@ pub struct Proxy {
     pub description: String,
     pub has_contract: bool,
     pub operations: Vec<Operation>,
+    /// Who may call it (changes at the next deploy).
+    pub access: super::Access,
     /// One per environment, in promotion order.
     pub environments: Vec<EnvironmentStatus>,
     /// Things a publisher should look at: certificates expiring or expired, verification off.
@@ -85,6 +87,9 @@ pub struct NewProxy {
     /// An OpenAPI 3 document, YAML or JSON.
     #[serde(default)]
     pub contract: Option<String>,
+    /// Open when not given.
+    #[serde(default)]
+    pub access: Option<super::Access>,
 }
 
 /// A partial update: only the fields given change. `contract: ""` removes the contract.
@@ -101,6 +106,8 @@ pub struct ProxyChanges {
     pub description: Option<String>,
     #[serde(default)]
     pub contract: Option<String>,
+    #[serde(default)]
+    pub access: Option<super::Access>,
 }
 
 /// What the Endpoints card saves for one environment (the REST PUT body).

@@ -1,0 +1,153 @@
+//! Consumers against the real binary: products, subscriptions and their keys over REST, and the
+//! gateway's answers to callers with and without keys, through a real TLS backend that reports
+//! what it received.
+mod harness;
+
+use harness::{collector, start, Api};
+use reqwest::{Client, Method as M, StatusCode};
+use serde_json::{json, Value};
+
+async fn code(res: reqwest::Response) -> (StatusCode, String, String) {
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    (status, body["error"]["code"].as_str().unwrap_or("").to_string(), body["error"]["message"].as_str().unwrap_or("").to_string())
+}
+
+async fn subscribe(api: &Api, name: &str, product: &str) -> (i64, String, String) {
+    let res =
+        api.call(M::POST, "/projects/evil/subscriptions", Some(json!({"name": name, "product": product, "contact_email": "dev@example.test"}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    (created["id"].as_i64().unwrap(), created["primary_key"].as_str().unwrap().into(), created["secondary_key"].as_str().unwrap().into())
+}
+
+async fn deploy(api: &Api, proxy: &str) {
+    let res = api.call(M::POST, &format!("/projects/evil/proxies/{proxy}/deployments"), Some(json!({"environment": "development"}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn subscription_keys_products_and_limits_at_the_gateway() {
+    let gh = start();
+    let api = Api::admin(&gh).await;
+    let (caller, dev) = collector(&gh).await;
+    let get = |caller: &Client, path: &str| caller.get(format!("{dev}{path}"));
+
+    // The Collector proxy asks for a subscription from its next deploy on.
+    let access = json!({"access": {"mode": "subscription"}});
+    assert_eq!(api.call(M::PATCH, "/projects/evil/proxies/collector-v1", Some(access)).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get(&caller, "/collect/before").send().await.unwrap().status(), StatusCode::OK, "open until deployed");
+    deploy(&api, "collector-v1").await;
+    let (status, code_, message) = code(get(&caller, "/collect/a").send().await.unwrap()).await;
+    assert_eq!((status, code_.as_str()), (StatusCode::UNAUTHORIZED, "subscription_key_missing"));
+    assert!(message.contains("api-key header"), "{message}");
+
+    // A second proxy with the same backend, also by subscription, that Gold does not include.
+    let endpoint: Value = api.call(M::GET, "/projects/evil/proxies/collector-v1/endpoints/development", None).await.unwrap().json().await.unwrap();
+    let other = json!({"name": "Other", "version": "v1", "context_path": "/other", "backend_url": endpoint["url"], "access": {"mode": "subscription"}});
+    assert_eq!(api.call(M::POST, "/projects/evil/proxies", Some(other)).await.unwrap().status(), StatusCode::CREATED);
+    let settings = json!({"url": endpoint["url"], "endpoint_certificate_ids": endpoint["endpoint_certificate_ids"]});
+    assert_eq!(api.call(M::PUT, "/projects/evil/proxies/other-v1/endpoints/development", Some(settings)).await.unwrap().status(), StatusCode::OK);
+    deploy(&api, "other-v1").await;
+
+    // Products: bad plans are refused; Gold has a high limit, Tight a low one, Daily a quota.
+    let res = api.call(M::POST, "/projects/evil/products", Some(json!({"name": "Zero", "rate_limit": {"requests": 0, "per_seconds": 10}}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = api
+        .call(
+            M::POST,
+            "/projects/evil/products",
+            Some(json!({"name": "Odd", "rate_limit": {"requests": 100, "per_seconds": 10}, "quota": {"requests": 10, "period": "day"}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for (name, plan) in [
+        ("Gold", json!({"rate_limit": {"requests": 1000, "per_seconds": 60}})),
+        ("Tight", json!({"rate_limit": {"requests": 2, "per_seconds": 60}})),
+        ("Daily", json!({"quota": {"requests": 1, "period": "day"}})),
+    ] {
+        let mut body = json!({"name": name, "proxies": ["collector-v1"]});
+        body.as_object_mut().unwrap().extend(plan.as_object().unwrap().clone());
+        assert_eq!(api.call(M::POST, "/projects/evil/products", Some(body)).await.unwrap().status(), StatusCode::CREATED);
+    }
+    let (id, primary, secondary) = subscribe(&api, "Mobile", "gold").await;
+
+    // The key in the header: through, not forwarded, the subscription named to the backend.
+    let seen: Value =
+        get(&caller, "/collect/h?x=1").header("api-key", &primary).header("x-gatehouse-subscription", "999").send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["path"], "/collect/h?x=1");
+    assert!(seen["headers"].get("api-key").is_none(), "{seen}");
+    assert_eq!(seen["headers"]["x-gatehouse-subscription"], id.to_string(), "the caller's own value is replaced");
+    assert_eq!(seen["headers"]["x-gatehouse-product"], "gold");
+    // In the query: taken out, the rest kept.
+    let seen: Value = get(&caller, &format!("/collect/q?a=1&api-key={secondary}&b=2")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["path"], "/collect/q?a=1&b=2");
+    // Wrong, empty, twice, both places.
+    assert_eq!(code(get(&caller, "/collect/w").header("api-key", "gk_wrong").send().await.unwrap()).await.1, "subscription_key_invalid");
+    assert_eq!(code(get(&caller, "/collect/w").header("api-key", "").send().await.unwrap()).await.1, "subscription_key_missing");
+    let twice = get(&caller, "/collect/w").header("api-key", &primary).header("api-key", &primary).send().await.unwrap();
+    assert_eq!(code(twice).await.0, StatusCode::BAD_REQUEST);
+    let both = get(&caller, &format!("/collect/w?api-key={primary}")).header("api-key", &primary).send().await.unwrap();
+    let (status, _, message) = code(both).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message.contains("not both"), "{message}");
+    // Another proxy the product does not include.
+    assert_eq!(code(get(&caller, "/other/x").header("api-key", &primary).send().await.unwrap()).await.1, "not_subscribed");
+
+    // Suspended: refused from the next request, no redeploy; resumed: through again.
+    let one = format!("/projects/evil/subscriptions/{id}");
+    let patch = |state: &str| api.call(M::PATCH, &one, Some(json!({"state": state})));
+    assert_eq!(patch("suspended").await.unwrap().status(), StatusCode::OK);
+    let (status, code_, _) = code(get(&caller, "/collect/s").header("api-key", &primary).send().await.unwrap()).await;
+    assert_eq!((status, code_.as_str()), (StatusCode::FORBIDDEN, "subscription_suspended"));
+    assert_eq!(patch("active").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get(&caller, "/collect/s").header("api-key", &primary).send().await.unwrap().status(), StatusCode::OK);
+
+    // Regenerating the primary key: the old one stops, the secondary keeps working meanwhile.
+    let res = api.call(M::POST, &format!("/projects/evil/subscriptions/{id}/regenerate"), Some(json!({"key": "primary"}))).await.unwrap();
+    let fresh = res.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_string();
+    assert_eq!(code(get(&caller, "/collect/r").header("api-key", &primary).send().await.unwrap()).await.1, "subscription_key_invalid");
+    assert_eq!(get(&caller, "/collect/r").header("api-key", &secondary).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get(&caller, "/collect/r").header("api-key", &fresh).send().await.unwrap().status(), StatusCode::OK);
+    // Listing never shows a key.
+    let listed = api.call(M::GET, "/projects/evil/subscriptions?state=active", None).await.unwrap().text().await.unwrap();
+    assert!(!listed.contains(&fresh) && !listed.contains(&secondary) && listed.contains(&fresh[..10]), "{listed}");
+
+    // A rate limit: 429 with when to come back.
+    let (_, tight, _) = subscribe(&api, "Burst", "tight").await;
+    for _ in 0..2 {
+        assert_eq!(get(&caller, "/collect/t").header("api-key", &tight).send().await.unwrap().status(), StatusCode::OK);
+    }
+    let res = get(&caller, "/collect/t").header("api-key", &tight).send().await.unwrap();
+    let headers = res.headers().clone();
+    assert_eq!(code(res).await.1, "rate_limited");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!((headers["ratelimit-limit"].to_str().unwrap(), headers["ratelimit-remaining"].to_str().unwrap()), ("2", "0"));
+    assert_eq!(headers["ratelimit-reset"], headers["retry-after"]);
+    // A quota.
+    let (_, daily, _) = subscribe(&api, "Nightly", "daily").await;
+    assert_eq!(get(&caller, "/collect/d").header("api-key", &daily).send().await.unwrap().status(), StatusCode::OK);
+    let res = get(&caller, "/collect/d").header("api-key", &daily).send().await.unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(code(res).await.1, "quota_exceeded");
+
+    // The header's name can be changed (at the next deploy); cancelling is final.
+    let renamed = json!({"access": {"mode": "subscription", "key_header": "X-Shop-Key", "key_query": "key"}});
+    assert_eq!(api.call(M::PATCH, "/projects/evil/proxies/collector-v1", Some(renamed)).await.unwrap().status(), StatusCode::OK);
+    deploy(&api, "collector-v1").await;
+    assert_eq!(code(get(&caller, "/collect/n").header("api-key", &fresh).send().await.unwrap()).await.1, "subscription_key_missing");
+    let seen: Value = get(&caller, "/collect/n").header("x-shop-key", &fresh).send().await.unwrap().json().await.unwrap();
+    assert!(seen["headers"].get("x-shop-key").is_none(), "{seen}");
+    assert_eq!(get(&caller, &format!("/collect/n?key={fresh}")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(patch("cancelled").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(code(get(&caller, "/collect/c").header("x-shop-key", &fresh).send().await.unwrap()).await.1, "subscription_key_invalid");
+    assert_eq!(patch("active").await.unwrap().status(), StatusCode::CONFLICT);
+
+    // Keys survive a restart (they are read back from the database).
+    let (_, after, _) = subscribe(&api, "Restart", "gold").await;
+    let gh = gh.restart();
+    let dev = gh.gateways["Development"].clone();
+    assert_eq!(caller.get(format!("{dev}/collect/x")).header("x-shop-key", &after).send().await.unwrap().status(), StatusCode::OK);
+}

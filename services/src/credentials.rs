@@ -1,0 +1,56 @@
+//! The gateway's credentials: every product and every subscription that is not cancelled,
+//! read from the database as plain data and handed to the gateway, which compiles and swaps
+//! them whole. Called at start and after every change to a product or subscription, one at a
+//! time, so a slower publish never overwrites a newer one.
+use crate::entities::{product, product_proxy, subscription};
+use crate::model::{QuotaPeriod, SubscriptionState};
+use crate::{products, Result, Services};
+use gateway::consumers::{self, CredentialsSpec, ProductSpec, SubscriptionSpec};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use std::collections::HashMap;
+
+/// Reads the credentials and hands them to the gateway; returns how many keys are valid.
+pub async fn publish(services: &Services) -> Result<usize> {
+    let _one_at_a_time = services.credentials_lock.lock().await;
+    let spec = read(&services.db).await?;
+    Ok(services.gateway.set_credentials(spec))
+}
+
+/// Every product with its proxies and plan, and every active or suspended subscription.
+pub async fn read(db: &DatabaseConnection) -> Result<CredentialsSpec> {
+    let mut granted: HashMap<i32, Vec<i32>> = HashMap::new();
+    for link in product_proxy::Entity::find().all(db).await? {
+        granted.entry(link.product_id).or_default().push(link.proxy_id);
+    }
+    let products = product::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| ProductSpec {
+            id: row.id,
+            proxy_ids: granted.remove(&row.id).unwrap_or_default(),
+            rate_limit: products::rate_of(&row).map(|r| consumers::RateLimit { requests: r.requests as u32, per_seconds: r.per_seconds as u32 }),
+            quota: products::quota_of(&row).map(|q| consumers::Quota {
+                requests: q.requests as u64,
+                period: match q.period {
+                    QuotaPeriod::Day => consumers::QuotaPeriod::Day,
+                    QuotaPeriod::Month => consumers::QuotaPeriod::Month,
+                },
+            }),
+            slug: row.slug,
+        })
+        .collect();
+    let subscriptions = subscription::Entity::find()
+        .filter(subscription::Column::State.ne(SubscriptionState::Cancelled.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| SubscriptionSpec {
+            id: row.id,
+            product_id: row.product_id,
+            active: row.state == SubscriptionState::Active.as_str(),
+            key_hashes: [&row.primary_hash, &row.secondary_hash].into_iter().filter_map(|h| hex::decode(h).ok()?.try_into().ok()).collect(),
+        })
+        .collect();
+    Ok(CredentialsSpec { products, subscriptions })
+}

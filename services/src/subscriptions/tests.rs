@@ -1,0 +1,97 @@
+use super::*;
+use crate::model::{NewProduct, QuotaPeriod, QuotaSetting, RateLimitSetting};
+use crate::testing;
+use gateway::consumers::Refusal;
+
+async fn product(s: &Services, ada: &Actor, name: &str, proxies: &[&str]) {
+    let new = NewProduct {
+        name: name.into(),
+        proxies: proxies.iter().map(|p| p.to_string()).collect(),
+        rate_limit: Some(RateLimitSetting { requests: 1000, per_seconds: 60 }),
+        quota: Some(QuotaSetting { requests: 100_000, period: QuotaPeriod::Month }),
+        ..Default::default()
+    };
+    crate::products::create(s, ada, "weather", new).await.unwrap();
+}
+
+fn new(name: &str, product: &str) -> NewSubscription {
+    NewSubscription { name: name.into(), product: product.into(), contact_email: "dev@example.test".into() }
+}
+
+#[tokio::test]
+async fn keys_open_the_products_proxies_and_every_change_holds_at_once() {
+    let (s, g, ada, forecast, alerts) = testing::consumers_setup().await;
+    product(&s, &ada, "Gold", &["forecast-v1"]).await;
+    let created = create(&s, &ada, "weather", new("Mobile app", "gold")).await.unwrap();
+    let (primary, secondary) = (created.primary_key.clone(), created.secondary_key.clone());
+    assert!(primary.starts_with("gk_") && primary.len() == 67 && primary != secondary);
+    assert_eq!(created.subscription.primary_key_prefix, primary[..10]);
+    let admit = |key: &str, proxy: i32| g.consumers.current().admit(key.as_bytes(), proxy).map(|grant| grant.subscription_id);
+    assert_eq!(admit(&primary, forecast), Ok(created.subscription.id));
+    assert_eq!(admit(&secondary, forecast), Ok(created.subscription.id));
+    assert_eq!(admit(&primary, alerts), Err(Refusal::NotSubscribed));
+
+    // Regenerating the primary key: the old one stops, the secondary keeps working.
+    let id = created.subscription.id;
+    let fresh = regenerate(&s, &ada, "weather", id, KeyName::Primary).await.unwrap().key;
+    assert_eq!(admit(&primary, forecast), Err(Refusal::KeyInvalid));
+    assert_eq!(admit(&fresh, forecast), Ok(id));
+    assert_eq!(admit(&secondary, forecast), Ok(id));
+
+    // Suspend, resume, cancel (final).
+    set_state(&s, &ada, "weather", id, SubscriptionState::Suspended).await.unwrap();
+    assert_eq!(admit(&fresh, forecast), Err(Refusal::Suspended));
+    set_state(&s, &ada, "weather", id, SubscriptionState::Active).await.unwrap();
+    assert_eq!(admit(&fresh, forecast), Ok(id));
+    set_state(&s, &ada, "weather", id, SubscriptionState::Cancelled).await.unwrap();
+    assert_eq!(admit(&fresh, forecast), Err(Refusal::KeyInvalid));
+    assert!(matches!(set_state(&s, &ada, "weather", id, SubscriptionState::Active).await.unwrap_err(), Error::Conflict(_)));
+    assert!(matches!(regenerate(&s, &ada, "weather", id, KeyName::Secondary).await.unwrap_err(), Error::Conflict(_)));
+
+    // No key is stored: only hashes and prefixes.
+    let row = subscription::Entity::find_by_id(id).one(&s.db).await.unwrap().unwrap();
+    let stored = format!("{row:?}");
+    for key in [&primary, &secondary, &fresh] {
+        assert!(!stored.contains(&key[10..]), "a key is in the row: {stored}");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_named_and_nothing_is_half_stored() {
+    let (s, _, ada, _, _) = testing::consumers_setup().await;
+    product(&s, &ada, "Gold", &["forecast-v1"]).await;
+    for (input, field) in [
+        (new("", "gold"), "name"),
+        (new("App", ""), "product"),
+        (new("App", "platinum"), "product"),
+        (NewSubscription { contact_email: "not an email".into(), ..new("App", "gold") }, "contact_email"),
+        (new("A\"pp", "gold"), "name"),
+    ] {
+        assert_eq!(create(&s, &ada, "weather", input).await.unwrap_err().field(), Some(field));
+    }
+    assert_eq!(subscription::Entity::find().count(&s.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_list_filters_by_state_product_and_text_and_pages() {
+    let (s, _, ada, _, _) = testing::consumers_setup().await;
+    product(&s, &ada, "Gold", &["forecast-v1"]).await;
+    product(&s, &ada, "Free", &["alerts-v1"]).await;
+    for i in 0..25 {
+        create(&s, &ada, "weather", new(&format!("App {i:02}"), if i % 5 == 0 { "free" } else { "gold" })).await.unwrap();
+    }
+    let first = list(&s.db, &ada, "weather", &SubscriptionFilter::default(), 1, 20).await.unwrap();
+    assert_eq!((first.total, first.items.len(), first.items[0].name.as_str()), (25, 20, "App 24"));
+    assert_eq!(list(&s.db, &ada, "weather", &SubscriptionFilter::default(), 2, 20).await.unwrap().items.len(), 5);
+    let free = SubscriptionFilter { product: Some("free".into()), ..Default::default() };
+    assert_eq!(list(&s.db, &ada, "weather", &free, 1, 20).await.unwrap().total, 5);
+    let id = first.items[0].id;
+    set_state(&s, &ada, "weather", id, SubscriptionState::Suspended).await.unwrap();
+    let suspended = SubscriptionFilter { state: Some(SubscriptionState::Suspended), ..Default::default() };
+    assert_eq!(list(&s.db, &ada, "weather", &suspended, 1, 20).await.unwrap().items[0].id, id);
+    let text = SubscriptionFilter { text: "app 1".into(), ..Default::default() };
+    assert_eq!(list(&s.db, &ada, "weather", &text, 1, 20).await.unwrap().total, 10);
+    // Another project's member sees none of it.
+    let bob = testing::user(&s.db, "bob@example.test", false).await;
+    assert!(matches!(list(&s.db, &bob, "weather", &SubscriptionFilter::default(), 1, 20).await.unwrap_err(), Error::NotFound(_)));
+}
