@@ -1,6 +1,7 @@
 //! Server functions, one file per resource. Each one authenticates, calls one service and maps
 //! its error; the rules live in the `services` crate.
 pub mod certificates;
+pub mod consumers;
 pub mod deployments;
 pub mod endpoints;
 pub mod environments;

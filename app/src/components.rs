@@ -2,6 +2,7 @@
 //! empty states and confirmations.
 pub mod client_certificate;
 pub mod confirm;
+pub mod copy_field;
 pub mod deployment_badge;
 pub mod flash;
 pub mod forms;

@@ -80,8 +80,8 @@ fn too_big_or(status: StatusCode, otherwise: &str) -> String {
 
 async fn finish(session: &Session, back: String, outcome: Result<String, String>) -> Response {
     let flash = match outcome {
-        Ok(text) => Flash { text, error: false },
-        Err(text) => Flash { text, error: true },
+        Ok(text) => Flash { text, error: false, secrets: Vec::new() },
+        Err(text) => Flash { text, error: true, secrets: Vec::new() },
     };
     if let Err(e) = app::store_flash(session, flash).await {
         tracing::warn!(error = %e, "could not store the flash message");

@@ -88,7 +88,7 @@ pub async fn check_endpoint(project: String, proxy: String, environment: String)
             None => format!("Check connection: {}", report.message),
             Some(code) => format!("Check connection failed ({code}): {}", report.message),
         };
-        guard::store_flash(&guard::session().await?, crate::components::flash::Flash { text, error: !report.ok }).await?;
+        guard::store_flash(&guard::session().await?, crate::components::flash::Flash { text, error: !report.ok, secrets: Vec::new() }).await?;
     }
     Ok(report)
 }

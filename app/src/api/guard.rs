@@ -45,7 +45,12 @@ pub async fn end_session() -> Result<(), AppError> {
 
 /// A message for the next page the person sees.
 pub async fn flash(message: impl Into<String>) -> Result<(), AppError> {
-    store_flash(&session().await?, Flash { text: message.into(), error: false }).await
+    store_flash(&session().await?, Flash { text: message.into(), error: false, secrets: Vec::new() }).await
+}
+
+/// A message with secrets shown this once, each with a Copy button (a subscription's keys).
+pub async fn flash_secrets(message: impl Into<String>, secrets: Vec<(String, String)>) -> Result<(), AppError> {
+    store_flash(&session().await?, Flash { text: message.into(), error: false, secrets }).await
 }
 
 /// Also used by the server's multipart form handlers, which are not server functions.

@@ -32,7 +32,7 @@ pub async fn send_test_request(
         if let Some(detail) = &answer.error_detail {
             text.push_str(&format!(" What happened: {detail}"));
         }
-        guard::store_flash(&guard::session().await?, crate::components::flash::Flash { text, error: answer.status >= 400 }).await?;
+        guard::store_flash(&guard::session().await?, crate::components::flash::Flash { text, error: answer.status >= 400, secrets: Vec::new() }).await?;
     }
     Ok(answer)
 }

@@ -1,5 +1,6 @@
 //! Flash messages: set by a server function, shown once on the next page. Without JavaScript
 //! the form's redirect loads that page; with JavaScript, pages nudge the layout after an action.
+use super::copy_field::CopyField;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,10 @@ use serde::{Deserialize, Serialize};
 pub struct Flash {
     pub text: String,
     pub error: bool,
+    /// Secrets shown this once beside the text (a new subscription's keys), each with a Copy
+    /// button; gone from the session once shown.
+    #[serde(default)]
+    pub secrets: Vec<(String, String)>,
 }
 
 /// Bumped to make the layout fetch the flash message again.
@@ -33,7 +38,13 @@ pub fn FlashBanner(message: Option<Flash>) -> impl IntoView {
         if flash.error {
             view! { <div class="flash flash-error" role="alert" data-testid="flash">{flash.text}</div> }.into_any()
         } else {
-            view! { <div class="flash" role="status" data-testid="flash">{flash.text}</div> }.into_any()
+            let secrets = flash
+                .secrets
+                .into_iter()
+                .enumerate()
+                .map(|(i, (label, value))| view! { <CopyField id=format!("flash-secret-{i}") label value class="field invoke secret"/> })
+                .collect_view();
+            view! { <div class="flash" role="status" data-testid="flash">{flash.text}{secrets}</div> }.into_any()
         }
     })
 }

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum ProjectTab {
     Proxies,
+    Products,
+    Subscriptions,
     Certificates,
     Members,
 }
@@ -17,6 +19,8 @@ pub fn ProjectTabs(project: String, active: ProjectTab) -> impl IntoView {
     view! {
         <nav class="tabs-nav" aria-label="Project">
             {tab(ProjectTab::Proxies, format!("/projects/{project}"), "API proxies")}
+            {tab(ProjectTab::Products, format!("/projects/{project}/products"), "Products")}
+            {tab(ProjectTab::Subscriptions, format!("/projects/{project}/subscriptions"), "Subscriptions")}
             {tab(ProjectTab::Certificates, format!("/projects/{project}/certificates"), "Certificates")}
             {tab(ProjectTab::Members, format!("/projects/{project}/members"), "Members")}
         </nav>

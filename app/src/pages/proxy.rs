@@ -3,15 +3,15 @@
 mod activity;
 mod deploy;
 mod endpoints;
-mod later;
 mod overview;
+mod policies;
 mod test_page;
 
 pub use activity::ActivityPage;
 pub use deploy::DeployPage;
 pub use endpoints::EndpointsPage;
-pub use later::PoliciesPage;
 pub use overview::OverviewPage;
+pub use policies::PoliciesPage;
 pub use test_page::TestPage;
 
 use crate::api::proxies::get_proxy;

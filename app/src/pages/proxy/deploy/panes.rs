@@ -3,6 +3,7 @@
 use super::hidden;
 use crate::api::deployments::{PromoteProxy, RedeployRevision};
 use crate::components::confirm::ConfirmSubmit;
+use crate::components::copy_field::CopyField;
 use crate::components::format_time;
 use leptos::prelude::*;
 use services::model::{Certificate, Deployment, Environment, RevisionSummary};
@@ -10,26 +11,7 @@ use services::model::{Certificate, Deployment, Environment, RevisionSummary};
 /// Where consumers call the proxy in this environment, with a Copy button.
 #[component]
 pub fn InvokeUrl(slug: String, url: String) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let to_copy = url.clone();
-    // Hydrated pages copy with the button; without JavaScript the field can be selected.
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().navigator().clipboard().write_text(&to_copy);
-        }
-        let _ = &to_copy;
-        copied.set(true);
-    };
-    view! {
-        <div class="field invoke">
-            <label for=format!("{slug}-invoke")>"Invoke URL"</label>
-            <div class="invoke-row">
-                <input id=format!("{slug}-invoke") readonly value=url/>
-                <button type="button" class="button small" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
-            </div>
-        </div>
-    }
+    view! { <CopyField id=format!("{slug}-invoke") label="Invoke URL".to_string() value=url/> }
 }
 
 /// Promote: the revision live here goes live in `target`, with the client certificate chosen.

@@ -1,0 +1,130 @@
+// Issue 19 in the console, clicked through with JavaScript on and off: a proxy whose access is
+// "subscription", a product with it, a subscription whose key (shown once, with a Copy button)
+// calls the API through the real Development gateway, then suspending it refuses the call.
+import { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
+import * as http from "node:http";
+import * as https from "node:https";
+import { AddressInfo } from "node:net";
+import { server } from "./servers";
+import { signIn } from "./session";
+
+const PROJECT = "weather-apis"; // created by 01-foundation
+const PROXY = `/projects/${PROJECT}/proxies/orders-api-v1`;
+
+/** A plain HTTP backend that says which path, key and subscription reached it. */
+async function backend(): Promise<[http.Server, number]> {
+  const srv = http.createServer((req, res) =>
+    res.end(`hello ${req.url} key=${req.headers["api-key"] ?? "none"} sub=${req.headers["x-gatehouse-subscription"] ?? "none"}`),
+  );
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  return [srv, (srv.address() as AddressInfo).port];
+}
+
+/** GET through the gateway, trusting its listener certificate, with the key when given. */
+function call(url: string, ca: string, key?: string): Promise<[number, string]> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca, headers: key ? { "api-key": key } : {} }, (res) => {
+        let body = "";
+        res.on("data", (chunk) => (body += chunk));
+        res.on("end", () => resolve([res.statusCode ?? 0, body]));
+      })
+      .on("error", reject);
+  });
+}
+
+async function nav(page: Page, link: string) {
+  await page.getByRole("navigation", { name: "API proxy" }).getByRole("link", { name: link, exact: true }).click();
+}
+
+test("subscribe an application, call the API with its key, suspend it and see the call refused", async ({ page }, testInfo) => {
+  const gh = server(testInfo);
+  const js = testInfo.project.name === "js";
+  const [srv, port] = await backend();
+  try {
+    await signIn(page, gh.base);
+    // A proxy that asks for a subscription key, deployed to Development.
+    await page.goto(`${gh.base}/projects/${PROJECT}/new-proxy`);
+    await page.getByLabel("Name", { exact: true }).fill("Orders API");
+    await page.getByLabel("Context path").fill("/orders/v1");
+    await page.getByLabel("Backend URL").fill(`http://127.0.0.1:${port}/orders`);
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    await expect(page.getByTestId("flash")).toContainText("Created Orders API v1");
+    await page.goto(`${gh.base}${PROXY}/policies`);
+    await page.getByLabel("Subscription key").check();
+    await expect(page.getByLabel("Key header")).toHaveValue("api-key");
+    await page.getByRole("button", { name: "Save access" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Saved the access setting of Orders API v1");
+    await nav(page, "Deploy");
+    const devCard = page.getByTestId("deploy-development");
+    await devCard.getByText("Configure & Deploy").click();
+    await devCard.getByRole("button", { name: "Save & Deploy" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Deployed revision 1 of Orders API v1: live in Development");
+    const devUrl = await devCard.getByLabel("Invoke URL").inputValue();
+    const pem = await page.request.get(`${gh.base}/environments/development/gateway.pem`).then((r) => r.text());
+    const [refused] = await call(`${devUrl}/today`, pem);
+    expect(refused).toBe(401);
+
+    // A product with the proxy and a rate limit.
+    await page.goto(`${gh.base}/projects/${PROJECT}/products`);
+    await expect(page.getByRole("heading", { name: "No products yet" })).toBeVisible();
+    // A quota smaller than the rate limit is refused beside its field, nothing stored.
+    const form = page.getByTestId("create-product");
+    await form.getByLabel("Name").fill("Gold");
+    await form.getByLabel("Orders API v1").check();
+    await form.getByLabel("Requests per window").fill("100");
+    await form.getByLabel("Window (seconds)").fill("60");
+    await form.getByLabel("Requests per period").fill("50");
+    await form.getByRole("button", { name: "Create product" }).click();
+    await expect(page.locator("#quota-error")).toContainText("the quota (50 per day) is smaller than the rate limit (100 per 60 s)");
+    await page.goto(`${gh.base}/projects/${PROJECT}/products`);
+    await expect(page.getByRole("heading", { name: "No products yet" })).toBeVisible();
+    const again = page.getByTestId("create-product");
+    await again.getByLabel("Name").fill("Gold");
+    await again.getByLabel("Orders API v1").check();
+    await again.getByLabel("Requests per window").fill("100");
+    await again.getByLabel("Window (seconds)").fill("60");
+    await again.getByLabel("Requests per period").fill("100000");
+    await again.getByLabel("Period", { exact: true }).selectOption("month");
+    await again.getByRole("button", { name: "Create product" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Created product Gold.");
+    await expect(page.getByTestId("product-list")).toContainText("100 per 60 s · 100000 per month");
+
+    // Subscribe: the keys are shown once, with a Copy button.
+    await page.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "Subscriptions" }).click();
+    const subscribe = page.getByTestId("create-subscription");
+    await subscribe.getByLabel("Application").fill("Mobile app");
+    await subscribe.getByLabel("Product").selectOption({ label: "Gold" });
+    await subscribe.getByLabel("Contact email").fill("dev@example.test");
+    await subscribe.getByRole("button", { name: "Subscribe" }).click();
+    const flash = page.getByTestId("flash");
+    await expect(flash).toContainText("Subscribed Mobile app to Gold");
+    const key = await flash.getByLabel("Primary key").inputValue();
+    expect(key).toMatch(/^gk_[0-9a-f]{64}$/);
+    if (js) {
+      await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: gh.base });
+      await flash.getByRole("button", { name: "Copy" }).first().click();
+      await expect(flash.getByRole("button", { name: "Copied" })).toBeVisible();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    }
+    const row = page.getByTestId("subscription-list").getByRole("row", { name: /Mobile app/ });
+    await expect(row).toContainText("active");
+    await expect(row).toContainText(key.slice(0, 10));
+
+    // The key opens the API; the backend never sees it, only which subscription called.
+    const [ok, body] = await call(`${devUrl}/today`, pem, key);
+    expect(ok).toBe(200);
+    expect(body).toMatch(/^hello \/orders\/today key=none sub=\d+$/);
+
+    // Suspend: the next call is refused, with no redeploy.
+    await row.getByRole("button", { name: "Suspend" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Mobile app is now suspended");
+    const [suspended, why] = await call(`${devUrl}/today`, pem, key);
+    expect(suspended).toBe(403);
+    expect(JSON.parse(why).error.code).toBe("subscription_suspended");
+    await expect(page.getByTestId("subscription-list").getByRole("row", { name: /Mobile app/ })).toContainText("suspended");
+  } finally {
+    srv.close();
+  }
+});
