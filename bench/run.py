@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from gh_bench import BenchError, procs, report  # noqa: E402
+from gh_bench import BenchError, limits, procs, report  # noqa: E402
 from gh_bench.deploys import FILL_THREADS, Fillers, deploy_to_live, nginx_reload, storm  # noqa: E402
 from gh_bench.gatehouse import Gatehouse  # noqa: E402
 from gh_bench.probe import Probe  # noqa: E402
@@ -95,9 +95,14 @@ def main() -> int:
         if a.cases:
             results, _ = run_all(stack, settings, commands, only=a.cases.split(","))
             print(*report.quick_lines(results), sep="\n")
+            print(*limits.lines(results, None)[2:], sep="\n")
             return 0
         results, load_peak = run_all(stack, settings, commands)
         loads.append(("after the data-path cases", _loadavg()))
+        print(f"limiter: {limits.LIMIT} requests per {limits.WINDOW} s under wrk saturation", flush=True)
+        accuracy = limits.limiter_accuracy(stack, 2 if a.smoke else limits.WINDOW, strict=a.smoke)
+        print(f"  {accuracy.allowed} of {accuracy.requests} let through ({accuracy.off_by:+.1%})", flush=True)
+        print(*limits.lines(results, None)[2:], sep="\n", flush=True)
 
         fillers = Fillers(stack)
         levels = [int(x) for x in a.levels.split(",")]
@@ -140,7 +145,7 @@ def main() -> int:
         else:
             print(f"kept {work}")
     elapsed = time.monotonic() - started
-    text = document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peer_conf, elapsed, levels, loads, restarted)
+    text = document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peer_conf, elapsed, levels, loads, restarted, accuracy)
     with open(a.out, "w") as f:
         f.write(text)
     print(f"wrote {a.out} after {elapsed:.0f} s")
@@ -152,7 +157,7 @@ def _loadavg() -> str:
         return " ".join(f.read().split()[:3])
 
 
-def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peer_conf, elapsed, levels, loads, restarted) -> str:
+def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peer_conf, elapsed, levels, loads, restarted, accuracy) -> str:
     mem_lines, at_goal = report.memory_lines(memory, load_peak, a.memory_proxies)
     mem_lines.append(f"- after a restart with the same {memory[-1][0]} proxies live (restored from the database, no REST "
                      f"traffic since): {restarted / 1024:.1f} MB")
@@ -173,6 +178,10 @@ def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers,
         *report.throughput_table(results), "",
         "## Latency at a fixed rate (oha `-q`, coordinated-omission corrected)", "", *report.latency_table(results), "",
         "## CPU seconds per 100k requests (the proxy's processes; for direct, the backend's)", "", *report.cpu_table(results), "",
+        "## Subscription key and rate limit (the same route open and keyed, side by side in each repeat)", "",
+        "The keyed route: access \"subscription\", the key in the `api-key` header, a product with a rate limit of "
+        "1,000,000 per second (never reached). Target: at least 0.9x the open route.", "",
+        *limits.lines(results, accuracy), "",
         "## Deploy-to-live", "",
         "From just before `POST …/proxies/{proxy}/deployments` (or `nginx -s reload`) to the first 200 through the gateway on "
         "the new route, polled with a new HTTPS connection per request (verifying the gateway's certificate), the same for "

@@ -146,6 +146,22 @@ class Gatehouse:
             "client_certificate_id": self.client_certificate_id,
         })
 
+    def keyed_route(self, context_path: str, backend_url: str, requests: int, per_seconds: int) -> str:
+        """The bench proxy again at `context_path`, its access "subscription", deployed; a product
+        granting it with a rate limit of `requests` per `per_seconds`; a subscription's key."""
+        self.create_proxy("bench-keyed", context_path, backend_url)
+        self.call("PATCH", f"/projects/{PROJECT}/proxies/bench-keyed", {"access": {"mode": "subscription"}})
+        self.deploy("bench-keyed")
+        return self.subscription_key("bench-keyed", requests, per_seconds)
+
+    def subscription_key(self, proxy: str, requests: int, per_seconds: int) -> str:
+        """A new product granting `proxy` with this rate limit, and a subscription's key to it."""
+        self.products = getattr(self, "products", 0) + 1
+        product = self.call("POST", f"/projects/{PROJECT}/products", {
+            "name": f"Bench {self.products}", "proxies": [proxy], "rate_limit": {"requests": requests, "per_seconds": per_seconds}})
+        created = self.call("POST", f"/projects/{PROJECT}/subscriptions", {"name": f"Bench {self.products}", "product": product["slug"]})
+        return created["primary_key"]
+
     def deploy(self, slug: str) -> dict:
         done = self.call("POST", f"/projects/{PROJECT}/proxies/{slug}/deployments", {"environment": "development"})
         if done.get("outcome") != "live":

@@ -44,8 +44,10 @@ class Running:
         return out
 
 
-def _wrk_argv(url: str, connections: int, seconds: float, close: bool = False, script: str | None = None) -> list[str]:
+def _wrk_argv(url: str, connections: int, seconds: float, close: bool = False, script: str | None = None, headers: tuple = ()) -> list[str]:
     argv = [procs.require("wrk"), "-t1", f"-c{connections}", f"-d{_secs(seconds)}", "--timeout", "10s"]
+    for header in headers:
+        argv += ["-H", header]
     if close:
         argv += ["-H", "Connection: close"]
     if script:
@@ -53,8 +55,8 @@ def _wrk_argv(url: str, connections: int, seconds: float, close: bool = False, s
     return argv + [url]
 
 
-def wrk(url: str, connections: int, seconds: float, close: bool = False) -> Load:
-    argv = _wrk_argv(url, connections, seconds, close)
+def wrk(url: str, connections: int, seconds: float, close: bool = False, headers: tuple = ()) -> Load:
+    argv = _wrk_argv(url, connections, seconds, close, headers=headers)
     return parse_wrk(_run(argv, seconds + 60), argv)
 
 
@@ -85,12 +87,15 @@ def parse_wrk(out: str, argv: list | None = None) -> Load:
     return Load(int(m.group(1)), float(m.group(2)) * scale, float(rate.group(1)), errors, "; ".join(details), argv=argv or [])
 
 
-def _h2load_argv(url: str, connections: int, streams: int, seconds: float) -> list[str]:
-    return [procs.require("h2load"), "-t1", f"-c{connections}", f"-m{streams}", "-D", _secs(seconds), url]
+def _h2load_argv(url: str, connections: int, streams: int, seconds: float, headers: tuple = ()) -> list[str]:
+    argv = [procs.require("h2load"), "-t1", f"-c{connections}", f"-m{streams}", "-D", _secs(seconds)]
+    for header in headers:
+        argv += ["-H", header]
+    return argv + [url]
 
 
-def h2load(url: str, connections: int, streams: int, seconds: float) -> Load:
-    argv = _h2load_argv(url, connections, streams, seconds)
+def h2load(url: str, connections: int, streams: int, seconds: float, headers: tuple = ()) -> Load:
+    argv = _h2load_argv(url, connections, streams, seconds, headers)
     return parse_h2load(_run(argv, seconds + 60), argv)
 
 

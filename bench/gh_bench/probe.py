@@ -24,13 +24,13 @@ class Probe:
             self.reconnects += 1
         return self.conn
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
         """Status and body; a connection that fails is reopened once (nginx closes idle
         keep-alive connections when it reloads)."""
         for attempt in (0, 1):
             conn = self._connection()
             try:
-                conn.request("GET", path)
+                conn.request("GET", path, headers=headers or {})
                 res = conn.getresponse()
                 body = res.read()
                 if res.will_close:
@@ -42,8 +42,8 @@ class Probe:
                     raise
         raise AssertionError("unreachable")
 
-    def expect_200(self, path: str, body_len: int | None = None) -> bytes:
-        status, body = self.get(path)
+    def expect_200(self, path: str, body_len: int | None = None, headers: dict | None = None) -> bytes:
+        status, body = self.get(path, headers)
         if status != 200:
             raise BenchError(f"GET {path} on port {self.port} answered {status}: {body[:300]!r}")
         if body_len is not None and len(body) != body_len:

@@ -9,13 +9,16 @@ from .gatehouse import Gatehouse
 from .probe import Probe
 
 CONTEXT = "/bench"
+KEYED_CONTEXT = "/bench-keyed"
 
 
 @dataclass
 class Target:
-    name: str  # "direct", "nginx", "gatehouse"
+    name: str  # "direct", "nginx", "gatehouse", "gatehouse-key"
     port: int
     prefix: str  # "" direct, "/bench" proxied
+    headers: tuple = ()  # sent with every request ("api-key: …" for the keyed route)
+    keyed_only: bool = False  # runs only in the cases that compare keyed with open
 
     def url(self, path: str) -> str:
         return f"https://127.0.0.1:{self.port}{self.prefix}{path}"
@@ -50,6 +53,9 @@ class Stack:
         self.gatehouse = self._start_gatehouse(self._binary, "gatehouse-data")
         self.targets = [Target("direct", self.direct_port, ""), Target("nginx", self.peer_port, CONTEXT),
                         Target("gatehouse", self.gatehouse.dev_port, CONTEXT)]
+        # The same proxy again behind a subscription key and a rate limit too high to trigger.
+        key = self.gatehouse.keyed_route(KEYED_CONTEXT, self.backend_url, requests=1_000_000, per_seconds=1)
+        self.targets.append(Target("gatehouse-key", self.gatehouse.dev_port, KEYED_CONTEXT, (f"api-key: {key}",), keyed_only=True))
         if self._baseline_binary:
             # An earlier build beside this one, the same proxy on the same backend.
             self.baseline = self._start_gatehouse(self._baseline_binary, "baseline-data")
@@ -69,7 +75,7 @@ class Stack:
 
     def _gatehouse_of(self, target: Target) -> Gatehouse | None:
         """The Gatehouse behind `target`, or None for direct and nginx."""
-        return {"gatehouse": self.gatehouse, "baseline": self.baseline}.get(target.name)
+        return {"gatehouse": self.gatehouse, "gatehouse-key": self.gatehouse, "baseline": self.baseline}.get(target.name)
 
     def probe(self, target: Target) -> Probe:
         own = self._gatehouse_of(target)
@@ -82,10 +88,13 @@ class Stack:
         without the certificate and serves one with it."""
         for target in self.targets:
             p = self.probe(target)
-            body = p.expect_200(f"{target.prefix}/small")
+            headers = dict(h.split(": ", 1) for h in target.headers)
+            body = p.expect_200(f"{target.prefix}/small", headers=headers)
             if body.decode() != nginx.SMALL_BODY:
                 raise BenchError(f"{target.name}: /small gave {body[:100]!r}")
-            p.expect_200(f"{target.prefix}/16k", nginx.BIG_SIZE)
+            p.expect_200(f"{target.prefix}/16k", nginx.BIG_SIZE, headers=headers)
+            if target.headers and p.get(f"{target.prefix}/small")[0] != 401:
+                raise BenchError(f"{target.name}: a request without the key was not refused")
             p.close()
         without = Probe(self.backend_port, cafile=self.pki.path("ca.pem"))
         status, body = without.get("/small")

@@ -1,5 +1,6 @@
 """The data-path cases: each runs against direct, nginx and Gatehouse back to back (the order
 rotating per repeat), each with a warm-up first, the same connections and duration."""
+import re
 import statistics
 from dataclasses import dataclass, field
 
@@ -24,12 +25,13 @@ class Case:
     connections: int
     streams: int = 1
     rate_from: str = ""  # latency cases: half of the direct median of this case
+    keyed: bool = False  # also run on the keyed route (subscription key + rate limit)
 
 
 CASES = [
-    Case("h1-small", "HTTP/1.1 keep-alive, small body (wrk)", "wrk", "/small", 64),
+    Case("h1-small", "HTTP/1.1 keep-alive, small body (wrk)", "wrk", "/small", 64, keyed=True),
     Case("h1-16k", "HTTP/1.1 keep-alive, 16 KiB body (wrk)", "wrk", "/16k", 64),
-    Case("h2-small", "HTTP/2, small body (h2load)", "h2load", "/small", 16, 8),
+    Case("h2-small", "HTTP/2, small body (h2load)", "h2load", "/small", 16, 8, keyed=True),
     Case("h2-16k", "HTTP/2, 16 KiB body (h2load)", "h2load", "/16k", 16, 8),
     Case("newconn", "New TLS connections, keep-alive off (wrk)", "wrk-close", "/small", 16),
     Case("lat-h1", "HTTP/1.1 at half the lowest maximum (oha -q)", "oha-h1", "/small", 32, rate_from="h1-small"),
@@ -60,13 +62,13 @@ class CaseResult:
         return sum(s.load.errors for s in self.samples.get(target, []))
 
 
-def _load(case: Case, url: str, seconds: float, rate: float) -> loadgen.Load:
+def _load(case: Case, url: str, seconds: float, rate: float, headers: tuple = ()) -> loadgen.Load:
     if case.tool == "wrk":
-        return loadgen.wrk(url, case.connections, seconds)
+        return loadgen.wrk(url, case.connections, seconds, headers=headers)
     if case.tool == "wrk-close":
         return loadgen.wrk(url, case.connections, seconds, close=True)
     if case.tool == "h2load":
-        return loadgen.h2load(url, case.connections, case.streams, seconds)
+        return loadgen.h2load(url, case.connections, case.streams, seconds, headers)
     if case.tool == "oha-h1":
         return loadgen.oha(url, case.connections, seconds, rate)
     if case.tool == "oha-h2":
@@ -75,21 +77,22 @@ def _load(case: Case, url: str, seconds: float, rate: float) -> loadgen.Load:
 
 
 def run_case(stack: Stack, case: Case, s: Settings, rate: float, peak: procs.PeakRss, commands: list) -> CaseResult:
-    result = CaseResult(case, rate, {t.name: [] for t in stack.targets})
+    targets = [t for t in stack.targets if case.keyed or not t.keyed_only]
+    result = CaseResult(case, rate, {t.name: [] for t in targets})
     for rep in range(s.repeats):
-        n = len(stack.targets)
-        order = stack.targets[rep % n:] + stack.targets[:rep % n]
+        n = len(targets)
+        order = targets[rep % n:] + targets[:rep % n]
         for target in order:
             url = target.url(case.path)
             if s.warmup > 0:
-                _load(case, url, s.warmup, rate)
+                _load(case, url, s.warmup, rate, target.headers)
             pids = stack.cpu_pids(target)
             before = procs.cpu_seconds(pids)
-            if target.name == "gatehouse":
+            if target.name.startswith("gatehouse"):
                 with peak:
-                    load = _load(case, url, s.duration, rate)
+                    load = _load(case, url, s.duration, rate, target.headers)
             else:
-                load = _load(case, url, s.duration, rate)
+                load = _load(case, url, s.duration, rate, target.headers)
             cpu = procs.cpu_seconds(pids) - before
             stack.check_alive()
             if load.requests <= 0:
@@ -97,7 +100,7 @@ def run_case(stack: Stack, case: Case, s: Settings, rate: float, peak: procs.Pea
             if load.errors and s.strict:
                 raise BenchError(f"{case.key} via {target.name}: {load.errors} failed requests ({load.detail})")
             if rep == 0:
-                commands.append(f"{target.name}: {' '.join(load.argv)}")
+                commands.append(re.sub(r"gk_[0-9a-f]+", "gk_…", f"{target.name}: {' '.join(load.argv)}"))  # keys stay out of RESULTS.md
             result.samples[target.name].append(Sample(load, cpu / load.requests * 100_000))
             print(f"  {case.key:9} {target.name:9} rep {rep + 1}: {load.rps:9.0f} req/s"
                   + (f"  p50 {load.latency_ms['p50']:.2f} p99 {load.latency_ms['p99']:.2f} ms" if load.latency_ms else "")

@@ -1,0 +1,57 @@
+"""Subscription keys and rate limits: what a key and a limit cost on the hot path (the keyed
+route beside the same route open, in the h1-small and h2-small cases), and how exactly the
+limiter counts under saturation."""
+import re
+from dataclasses import dataclass
+
+from . import BenchError, loadgen
+from .stack import KEYED_CONTEXT, Stack
+
+LIMIT, WINDOW = 1000, 10
+
+
+@dataclass
+class Accuracy:
+    limit: int
+    window: int
+    seconds: float
+    requests: int
+    allowed: int
+    refused: int
+
+    @property
+    def off_by(self) -> float:
+        return (self.allowed - self.limit) / self.limit
+
+
+def limiter_accuracy(stack: Stack, seconds: float, strict: bool) -> Accuracy:
+    """A fresh subscription limited to LIMIT requests per WINDOW s, saturated by wrk for
+    `seconds` (at most one window): how many got through."""
+    key = stack.gatehouse.subscription_key("bench-keyed", LIMIT, WINDOW)
+    url = f"https://127.0.0.1:{stack.gatehouse.dev_port}{KEYED_CONTEXT}/small"
+    load = loadgen.wrk(url, 64, min(seconds, WINDOW), headers=(f"api-key: {key}",))
+    refused = re.search(r"non-2xx/3xx: (\d+)", load.detail)
+    refused_n = int(refused.group(1)) if refused else 0
+    sockets = load.errors - refused_n
+    result = Accuracy(LIMIT, WINDOW, min(seconds, WINDOW), load.requests, load.requests - refused_n, refused_n)
+    if strict and (sockets or abs(result.off_by) > 0.01 or load.requests <= LIMIT):
+        raise BenchError(f"the limiter let {result.allowed} of {load.requests} through at a limit of {LIMIT} per {WINDOW} s ({load.detail})")
+    return result
+
+
+def lines(results: dict, accuracy: Accuracy | None) -> list[str]:
+    out = ["| case | Gatehouse open | Gatehouse with key + rate limit | keyed / open | per repeat |", "|---|---:|---:|---:|---:|"]
+    for key in ("h1-small", "h2-small"):
+        r = results.get(key)
+        if not r or not r.samples.get("gatehouse-key"):
+            continue
+        rps = lambda x: x.load.rps  # noqa: E731
+        open_, keyed = r.median("gatehouse", rps), r.median("gatehouse-key", rps)
+        pairs = [k / o for k, o in zip(r.values("gatehouse-key", rps), r.values("gatehouse", rps)) if o]
+        spread = f"{min(pairs):.2f}–{max(pairs):.2f}" if len(pairs) > 1 else "–"
+        out.append(f"| {r.case.title} | {open_:.0f} | {keyed:.0f} | **{keyed / open_:.2f}x** | {spread} |")
+    if accuracy:
+        out += ["", f"Limiter accuracy: a subscription limited to {accuracy.limit} requests per {accuracy.window} s, saturated by wrk "
+                    f"(64 connections) for {accuracy.seconds:.0f} s: {accuracy.requests} requests, **{accuracy.allowed} let through** "
+                    f"({accuracy.off_by:+.1%} of the limit), {accuracy.refused} answered 429."]
+    return out
