@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/:project/products") view=ProductsPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:project/products/:product") view=ProductPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:project/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/projects/:project/subscriptions/:id") view=SubscriptionPage ssr=SsrMode::Async/>
                     <Route path=path!("/projects/:project/certificates/:id") view=CertificatePage ssr=SsrMode::Async/>
                     <Route path=path!("/environments") view=EnvironmentsPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>

@@ -12,6 +12,7 @@ mod proxy;
 mod settings;
 mod setup;
 mod sign_in;
+mod subscription;
 mod subscriptions;
 mod tokens;
 mod users;
@@ -29,6 +30,7 @@ pub use proxy::{ActivityPage, DeployPage, EndpointsPage, OverviewPage, PoliciesP
 pub use settings::SettingsPage;
 pub use setup::SetupPage;
 pub use sign_in::SignInPage;
+pub use subscription::SubscriptionPage;
 pub use subscriptions::SubscriptionsPage;
 pub use tokens::TokensPage;
 pub use users::UsersPage;

@@ -124,6 +124,14 @@ test("subscribe an application, call the API with its key, suspend it and see th
     expect(suspended).toBe(403);
     expect(JSON.parse(why).error.code).toBe("subscription_suspended");
     await expect(page.getByTestId("subscription-list").getByRole("row", { name: /Mobile app/ })).toContainText("suspended");
+
+    // Its page: today's requests by outcome, as a chart drawn on the server and as a table.
+    await page.getByTestId("subscription-list").getByRole("link", { name: "Mobile app" }).click();
+    await expect(page.getByRole("heading", { name: "Mobile app", level: 1 })).toBeVisible();
+    await expect(page.getByTestId("usage-chart").getByRole("img")).toBeVisible();
+    const today = page.getByTestId("usage-table").locator("tbody tr").first();
+    await expect(today.locator("td").nth(1)).toHaveText("1"); // allowed
+    await expect(today.locator("td").nth(4)).toHaveText("1"); // refused: suspended
   } finally {
     srv.close();
   }

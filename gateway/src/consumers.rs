@@ -49,6 +49,9 @@ pub struct SubscriptionSpec {
     pub product_id: i32,
     pub active: bool,
     pub key_hashes: Vec<[u8; 32]>,
+    /// Requests already allowed in the current quota period (as last written), so a restart
+    /// does not hand a subscription its quota again.
+    pub quota_used: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -195,7 +198,7 @@ impl Credentials {
                 plan: plan.clone(),
                 header: HeaderValue::from(sub.id),
                 rate: product.rate_limit.map(|limit| counters.rate(sub.id, limit)),
-                quota: product.quota.map(|quota| counters.quota(sub.id, quota)),
+                quota: product.quota.map(|quota| counters.quota(sub.id, quota, sub.quota_used)),
                 usage: usage.get(sub.id),
             });
             for hash in &sub.key_hashes {
@@ -293,9 +296,9 @@ mod tests {
                 ProductSpec { id: 2, slug: "free".into(), proxy_ids: vec![10], rate_limit: None, quota: Some(Quota { requests: 1, period: QuotaPeriod::Day }) },
             ],
             subscriptions: vec![
-                SubscriptionSpec { id: 100, product_id: 1, active: true, key_hashes: vec![key_hash("k-primary"), key_hash("k-secondary")] },
-                SubscriptionSpec { id: 101, product_id: 1, active: false, key_hashes: vec![key_hash("k-suspended")] },
-                SubscriptionSpec { id: 102, product_id: 2, active: true, key_hashes: vec![key_hash("k-free")] },
+                SubscriptionSpec { id: 100, product_id: 1, active: true, key_hashes: vec![key_hash("k-primary"), key_hash("k-secondary")], quota_used: 0 },
+                SubscriptionSpec { id: 101, product_id: 1, active: false, key_hashes: vec![key_hash("k-suspended")], quota_used: 0 },
+                SubscriptionSpec { id: 102, product_id: 2, active: true, key_hashes: vec![key_hash("k-free")], quota_used: 0 },
             ],
         }
     }

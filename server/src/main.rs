@@ -129,6 +129,7 @@ async fn run(config: Config) -> Result<(), String> {
         println!("First run: create the administrator at {console}/setup?token={secret}");
     }
     tokio::spawn(portal::delete_expired_sessions(services.clone()));
+    services::usage::start_flushing(services.clone());
 
     let limits = config.gateway.limits;
     let mut listening = gateway.admissions().to_vec();
@@ -143,6 +144,10 @@ async fn run(config: Config) -> Result<(), String> {
     let cut = gateway::connections::drained(&listening, limits.drain_timeout + std::time::Duration::from_secs(1)).await;
     if cut > 0 {
         tracing::warn!(connections = cut, "connections still open at the end of the drain timeout were closed");
+    }
+    // The last counts, so usage and quotas carry over to the next start.
+    if let Err(e) = services::usage::flush(&services).await {
+        tracing::warn!(error = %e, "the last usage counts could not be written");
     }
     Ok(())
 }

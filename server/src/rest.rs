@@ -68,6 +68,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(subscriptions::list_subscriptions, subscriptions::create_subscription))
         .routes(routes!(subscriptions::get_subscription, subscriptions::update_subscription, subscriptions::delete_subscription))
         .routes(routes!(subscriptions::regenerate_key))
+        .routes(routes!(subscriptions::subscription_usage))
         .routes(routes!(endpoints::list_endpoints))
         .routes(routes!(endpoints::get_endpoint, endpoints::put_endpoint))
         .routes(routes!(endpoints::check_endpoint))

@@ -126,8 +126,13 @@ async fn subscription_keys_products_and_limits_at_the_gateway() {
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!((headers["ratelimit-limit"].to_str().unwrap(), headers["ratelimit-remaining"].to_str().unwrap()), ("2", "0"));
     assert_eq!(headers["ratelimit-reset"], headers["retry-after"]);
+    let usage: Value = api.call(M::GET, &format!("/projects/evil/subscriptions/{id}/usage?days=2"), None).await.unwrap().json().await.unwrap();
+    let today = &usage["days"][1];
+    assert_eq!(usage["days"].as_array().unwrap().len(), 2);
+    // Five calls got through; suspended and not subscribed were refused; unknown keys belong to nobody.
+    assert_eq!((today["allowed"].as_u64(), today["refused"].as_u64(), today["rate_limited"].as_u64()), (Some(5), Some(2), Some(0)), "{usage}");
     // A quota.
-    let (_, daily, _) = subscribe(&api, "Nightly", "daily").await;
+    let (daily_id, daily, _) = subscribe(&api, "Nightly", "daily").await;
     assert_eq!(get(&caller, "/collect/d").header("api-key", &daily).send().await.unwrap().status(), StatusCode::OK);
     let res = get(&caller, "/collect/d").header("api-key", &daily).send().await.unwrap();
     assert!(res.headers().contains_key("retry-after"));
@@ -145,9 +150,13 @@ async fn subscription_keys_products_and_limits_at_the_gateway() {
     assert_eq!(code(get(&caller, "/collect/c").header("x-shop-key", &fresh).send().await.unwrap()).await.1, "subscription_key_invalid");
     assert_eq!(patch("active").await.unwrap().status(), StatusCode::CONFLICT);
 
-    // Keys survive a restart (they are read back from the database).
+    let usage: Value = api.call(M::GET, &format!("/projects/evil/subscriptions/{daily_id}/usage?days=1"), None).await.unwrap().json().await.unwrap();
+    assert_eq!((usage["days"][0]["allowed"].as_u64(), usage["days"][0]["quota"].as_u64()), (Some(1), Some(1)), "{usage}");
+
+    // Keys survive a restart (they are read back from the database), and so does a used-up quota.
     let (_, after, _) = subscribe(&api, "Restart", "gold").await;
     let gh = gh.restart();
     let dev = gh.gateways["Development"].clone();
     assert_eq!(caller.get(format!("{dev}/collect/x")).header("x-shop-key", &after).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(code(caller.get(format!("{dev}/collect/x")).header("x-shop-key", &daily).send().await.unwrap()).await.1, "quota_exceeded");
 }

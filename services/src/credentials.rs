@@ -16,15 +16,16 @@ pub async fn publish(services: &Services) -> Result<usize> {
     Ok(services.gateway.set_credentials(spec))
 }
 
-/// Every product with its proxies and plan, and every active or suspended subscription.
+/// Every product with its proxies and plan, and every active or suspended subscription with
+/// what it has used of its quota so far (from the usage written).
 pub async fn read(db: &DatabaseConnection) -> Result<CredentialsSpec> {
     let mut granted: HashMap<i32, Vec<i32>> = HashMap::new();
     for link in product_proxy::Entity::find().all(db).await? {
         granted.entry(link.product_id).or_default().push(link.proxy_id);
     }
-    let products = product::Entity::find()
-        .all(db)
-        .await?
+    let product_rows = product::Entity::find().all(db).await?;
+    let periods: HashMap<i32, QuotaPeriod> = product_rows.iter().filter_map(|p| Some((p.id, products::quota_of(p)?.period))).collect();
+    let products = product_rows
         .into_iter()
         .map(|row| ProductSpec {
             id: row.id,
@@ -40,6 +41,7 @@ pub async fn read(db: &DatabaseConnection) -> Result<CredentialsSpec> {
             slug: row.slug,
         })
         .collect();
+    let (used_today, used_this_month) = crate::usage::quota_used(db).await?;
     let subscriptions = subscription::Entity::find()
         .filter(subscription::Column::State.ne(SubscriptionState::Cancelled.as_str()))
         .all(db)
@@ -50,6 +52,11 @@ pub async fn read(db: &DatabaseConnection) -> Result<CredentialsSpec> {
             product_id: row.product_id,
             active: row.state == SubscriptionState::Active.as_str(),
             key_hashes: [&row.primary_hash, &row.secondary_hash].into_iter().filter_map(|h| hex::decode(h).ok()?.try_into().ok()).collect(),
+            quota_used: match periods.get(&row.product_id) {
+                Some(QuotaPeriod::Day) => used_today.get(&row.id).copied().unwrap_or(0),
+                Some(QuotaPeriod::Month) => used_this_month.get(&row.id).copied().unwrap_or(0),
+                None => 0,
+            },
         })
         .collect();
     Ok(CredentialsSpec { products, subscriptions })

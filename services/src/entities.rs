@@ -15,4 +15,5 @@ pub mod revision;
 pub mod session;
 pub mod setting;
 pub mod subscription;
+pub mod subscription_usage;
 pub mod user;

@@ -56,6 +56,8 @@ pub mod tokens;
 #[cfg(feature = "backend")]
 pub mod try_gateway;
 #[cfg(feature = "backend")]
+pub mod usage;
+#[cfg(feature = "backend")]
 pub mod users;
 #[cfg(feature = "backend")]
 pub use services::Services;

@@ -65,6 +65,9 @@ impl gateway::Control for CredentialsGateway {
     fn set_credentials(&self, spec: gateway::consumers::CredentialsSpec) -> usize {
         self.consumers.set(&spec)
     }
+    fn take_usage(&self) -> Vec<(i32, [u64; 4])> {
+        self.consumers.take_usage()
+    }
 }
 
 /// Services on a fresh database with a `CredentialsGateway`, a project "weather" owned by ada

@@ -190,3 +190,15 @@ pub async fn set_access(project: String, proxy: String, mode: String, key_header
     guard::flash(format!("Saved the access setting of {} {}: deploy to make it live.", updated.name, updated.version)).await?;
     Ok(())
 }
+
+#[server]
+pub async fn get_subscription(project: String, id: i32) -> Result<Subscription, AppError> {
+    let (services, actor) = super::guard::actor().await?;
+    Ok(services::subscriptions::get(&services.db, &actor, &project, id).await?)
+}
+
+#[server]
+pub async fn subscription_usage(project: String, id: i32, days: u32) -> Result<services::model::SubscriptionUsage, AppError> {
+    let (services, actor) = super::guard::actor().await?;
+    Ok(services::usage::of_subscription(&services, &actor, &project, id, days).await?)
+}

@@ -177,7 +177,7 @@ fn Row(sub: Subscription, project: String, set_state: ServerAction<SetSubscripti
     });
     view! {
         <tr>
-            <td>{sub.name.clone()}<br/><span class="muted">{sub.contact_email.clone()}</span></td>
+            <td><a href=format!("/projects/{project}/subscriptions/{}", sub.id)>{sub.name.clone()}</a><br/><span class="muted">{sub.contact_email.clone()}</span></td>
             <td>{sub.product.name.clone()}</td>
             <td><span class=format!("badge state-{}", sub.state.as_str())>{sub.state.as_str()}</span></td>
             <td><code>{format!("{}…", sub.primary_key_prefix)}</code><br/><code>{format!("{}…", sub.secondary_key_prefix)}</code></td>

@@ -53,7 +53,9 @@ pub trait Counter: Send + Sync {
 /// change to another subscription.
 pub trait Counters: Send + Sync {
     fn rate(&self, subscription_id: i32, limit: RateLimit) -> Arc<dyn Counter>;
-    fn quota(&self, subscription_id: i32, quota: Quota) -> Arc<dyn Counter>;
+    /// `used`: requests already counted in the current period (from the usage written before
+    /// a restart), taken only when the counter is new.
+    fn quota(&self, subscription_id: i32, quota: Quota, used: u64) -> Arc<dyn Counter>;
 }
 
 /// Counters in this process's memory.
@@ -76,13 +78,13 @@ impl Counters for Local {
         window
     }
 
-    fn quota(&self, subscription_id: i32, quota: Quota) -> Arc<dyn Counter> {
+    fn quota(&self, subscription_id: i32, quota: Quota, used: u64) -> Arc<dyn Counter> {
         let mut quotas = self.quotas.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(found) = quotas.get(&(subscription_id, quota)).and_then(std::sync::Weak::upgrade) {
             return found;
         }
         quotas.retain(|_, w| w.strong_count() > 0);
-        let count = Arc::new(QuotaCount::new(quota));
+        let count = Arc::new(QuotaCount::starting(quota, used, unix_now()));
         quotas.insert((subscription_id, quota), Arc::downgrade(&count));
         count
     }
@@ -150,6 +152,16 @@ impl QuotaCount {
         QuotaCount { limit: quota.requests.min(MAX_QUOTA_REQUESTS), period: quota.period, word: AtomicU64::new(0) }
     }
 
+    /// With `used` requests already counted in the period current at `unix_secs`.
+    pub fn starting(quota: Quota, used: u64, unix_secs: u64) -> Self {
+        let count = QuotaCount::new(quota);
+        if used > 0 {
+            let (period, _) = count.period_at(unix_secs);
+            count.word.store((period << QUOTA_BITS) | used.min(QUOTA_MASK), Ordering::Relaxed);
+        }
+        count
+    }
+
     /// The period's number and how long until the next one starts, at `unix_secs`.
     fn period_at(&self, unix_secs: u64) -> (u64, Duration) {
         let day = unix_secs / 86_400;
@@ -186,8 +198,12 @@ impl QuotaCount {
 
 impl Counter for QuotaCount {
     fn take(&self) -> Decision {
-        self.take_at(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+        self.take_at(unix_now())
     }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -235,6 +251,14 @@ mod tests {
         let Decision::Refused { reset, .. } = monthly.take_at(noon + 86_400) else { panic!("over the quota") };
         assert_eq!(reset, Duration::from_secs(27 * 86_400 + 12 * 3600), "until 2026-01-01 00:00 UTC");
         assert!(matches!(monthly.take_at(noon + 29 * 86_400), Decision::Allowed { .. }), "January");
+        // Counted before a restart: the period goes on where it stopped; a later period starts afresh.
+        let resumed = QuotaCount::starting(Quota { requests: 3, period: QuotaPeriod::Day }, 2, noon);
+        assert!(matches!(resumed.take_at(noon + 1), Decision::Allowed { remaining: 0 }));
+        assert!(matches!(resumed.take_at(noon + 2), Decision::Refused { .. }));
+        assert!(matches!(
+            QuotaCount::starting(Quota { requests: 3, period: QuotaPeriod::Day }, 2, noon).take_at(noon + 86_400),
+            Decision::Allowed { remaining: 2 }
+        ));
     }
 
     #[test]

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use services::model::{
-    CreatedSubscription, NewSubscription, Page, Regenerate, RegeneratedKey, Subscription, SubscriptionChanges, SubscriptionState, DEFAULT_PER_PAGE,
+    CreatedSubscription, NewSubscription, Page, Regenerate, RegeneratedKey, Subscription, SubscriptionChanges, SubscriptionState, SubscriptionUsage,
+    DEFAULT_PER_PAGE,
 };
 use services::subscriptions::{self, SubscriptionFilter};
 
@@ -107,4 +108,24 @@ pub async fn delete_subscription(
 ) -> Result<StatusCode, ApiError> {
     subscriptions::delete(&state.services, &actor, &project, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct UsageQuery {
+    /// How many days back, today included (1 to 90; 30 when not given).
+    days: Option<u32>,
+}
+
+/// Requests per UTC day by outcome (allowed, rate_limited, quota, refused), oldest first,
+/// every day of the range present, today's counts up to this moment.
+#[utoipa::path(get, path = "/projects/{project}/subscriptions/{id}/usage", tag = "consumers",
+    params(UsageQuery, ("project" = String, Path, description = "Project id or slug"), ("id" = i32, Path, description = "Subscription id")),
+    security(("bearer" = [])), responses((status = 200, body = SubscriptionUsage), (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn subscription_usage(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, id)): Path<(String, i32)>,
+    Query(query): Query<UsageQuery>,
+) -> Result<Json<SubscriptionUsage>, ApiError> {
+    Ok(Json(services::usage::of_subscription(&state.services, &actor, &project, id, query.days.unwrap_or(30)).await?))
 }

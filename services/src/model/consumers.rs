@@ -256,3 +256,25 @@ pub struct SubscriptionChanges {
     #[serde(default)]
     pub state: Option<SubscriptionState>,
 }
+
+/// One day of a subscription's requests (UTC), by outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct UsageDay {
+    /// "2026-12-03".
+    pub day: String,
+    pub allowed: u64,
+    pub rate_limited: u64,
+    /// Refused because the quota was used up.
+    pub quota: u64,
+    /// Refused for another reason: suspended, or the product does not include the proxy.
+    pub refused: u64,
+}
+
+/// A subscription's requests per day, oldest first, every day of the range present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct SubscriptionUsage {
+    pub subscription_id: i32,
+    pub days: Vec<UsageDay>,
+}

@@ -95,3 +95,38 @@ async fn the_list_filters_by_state_product_and_text_and_pages() {
     let bob = testing::user(&s.db, "bob@example.test", false).await;
     assert!(matches!(list(&s.db, &bob, "weather", &SubscriptionFilter::default(), 1, 20).await.unwrap_err(), Error::NotFound(_)));
 }
+
+#[tokio::test]
+async fn usage_is_counted_per_day_by_outcome_and_a_quota_survives_a_restart() {
+    let (s, g, ada, forecast, alerts) = testing::consumers_setup().await;
+    let daily = NewProduct {
+        name: "Daily".into(),
+        proxies: vec!["forecast-v1".into()],
+        quota: Some(QuotaSetting { requests: 3, period: QuotaPeriod::Day }),
+        ..Default::default()
+    };
+    crate::products::create(&s, &ada, "weather", daily).await.unwrap();
+    let created = create(&s, &ada, "weather", new("Nightly", "daily")).await.unwrap();
+    let key = created.primary_key.as_bytes();
+    let id = created.subscription.id;
+    for _ in 0..2 {
+        assert!(g.consumers.current().admit(key, forecast).is_ok());
+    }
+    assert_eq!(g.consumers.current().admit(key, alerts).unwrap_err(), Refusal::NotSubscribed);
+    let usage = crate::usage::of_subscription(&s, &ada, "weather", id, 7).await.unwrap();
+    assert_eq!(usage.days.len(), 7);
+    let today = usage.days.last().unwrap();
+    assert_eq!((today.day.clone(), today.allowed, today.refused), (crate::usage::day_of(time::OffsetDateTime::now_utc()), 2, 1));
+    assert!(usage.days[..6].iter().all(|d| d.allowed + d.refused == 0));
+    assert!(crate::usage::of_subscription(&s, &ada, "weather", id, 91).await.unwrap_err().field() == Some("days"));
+
+    // Another start: the gateway's counters begin from what was written, so the quota holds.
+    let fresh = std::sync::Arc::new(testing::CredentialsGateway::default());
+    let restarted = Services::new(s.db.clone(), s.master_key.clone(), fresh.clone());
+    crate::credentials::publish(&restarted).await.unwrap();
+    assert!(fresh.consumers.current().admit(key, forecast).is_ok(), "the third of three");
+    assert!(matches!(fresh.consumers.current().admit(key, forecast).unwrap_err(), Refusal::QuotaExceeded { limit: 3, .. }));
+    crate::usage::flush(&restarted).await.unwrap();
+    let today = crate::usage::of_subscription(&restarted, &ada, "weather", id, 1).await.unwrap().days.remove(0);
+    assert_eq!((today.allowed, today.quota, today.refused), (3, 1, 1));
+}
