@@ -11,7 +11,7 @@ mod store;
 pub mod usage;
 
 pub use input::MAX_INPUT_BYTES;
-pub(crate) use store::describe_rows;
+pub(crate) use store::describe_configured;
 pub use store::{add_client_pair, client_identity, delete, generate_client_pair, get, import_endpoint, list, pem, upload_endpoint, CertificateFilter};
 
 /// A stored PEM chain as DER certificates.

@@ -236,12 +236,23 @@ async fn find_by_fingerprint(db: &DatabaseConnection, project_id: i32, kind: Cer
         .await?)
 }
 
-/// Rows as the API shows them, with where each is used (one query for all of them).
+/// Rows as the API shows them, with where each is used: endpoint configurations and live
+/// revisions.
 pub(crate) async fn describe_rows(db: &DatabaseConnection, rows: Vec<certificate::Model>) -> Result<Vec<Certificate>> {
+    describe_with(db, rows, true).await
+}
+
+/// `describe_rows` naming endpoint configurations only: for the Endpoints cards, which every
+/// endpoint save answers with (reading every live revision there made bulk saves quadratic).
+pub(crate) async fn describe_configured(db: &DatabaseConnection, rows: Vec<certificate::Model>) -> Result<Vec<Certificate>> {
+    describe_with(db, rows, false).await
+}
+
+async fn describe_with(db: &DatabaseConnection, rows: Vec<certificate::Model>, live: bool) -> Result<Vec<Certificate>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let Some(project_id) = rows.first().map(|r| r.project_id) else { return Ok(Vec::new()) };
     debug_assert!(rows.iter().all(|r| r.project_id == project_id), "one project's certificates at a time");
-    let mut usage = super::usage::certificate_usage(db, project_id, &ids).await?;
+    let mut usage = super::usage::certificate_usage(db, project_id, &ids, live).await?;
     Ok(rows
         .into_iter()
         .map(|row| {

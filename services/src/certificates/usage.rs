@@ -15,13 +15,16 @@ pub type CertificateUse = HashMap<i32, Vec<String>>;
 
 const NAMED: usize = 5;
 
-pub async fn certificate_usage(db: &impl ConnectionTrait, project_id: i32, certificate_ids: &[i32]) -> Result<CertificateUse> {
+/// `live`: also the live revisions, which reads every live revision of the project; for the
+/// certificate store and deletes, not for the Endpoints cards a deploy script saves thousands of.
+pub async fn certificate_usage(db: &impl ConnectionTrait, project_id: i32, certificate_ids: &[i32], live: bool) -> Result<CertificateUse> {
     let mut usage = CertificateUse::new();
     if certificate_ids.is_empty() {
         return Ok(usage);
     }
     let environments: HashMap<i32, String> = environment::Entity::find().all(db).await?.into_iter().map(|e| (e.id, e.name)).collect();
-    for (environment_id, live) in crate::live::live_revisions_in_project(db, project_id).await? {
+    let live_revisions = if live { crate::live::live_revisions_in_project(db, project_id).await? } else { Vec::new() };
+    for (environment_id, live) in live_revisions {
         let Ok(snapshot) = revisions::decode(&live) else { continue };
         let place = |role: &str| {
             let env = environments.get(&environment_id).map_or("?", String::as_str);

@@ -6,7 +6,7 @@ mod notices;
 use super::{find, paths, Found};
 use crate::activity;
 use crate::auth::Actor;
-use crate::certificates::{self, describe_rows};
+use crate::certificates::{self, describe_configured};
 use crate::entities::{certificate, endpoint_certificate, endpoint_config, environment, proxy};
 use crate::model::{
     Certificate, CertificateKind, EndpointConfig, EndpointSettings, Environment, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, MAX_CONNECT_TIMEOUT_MS,
@@ -181,7 +181,7 @@ async fn load(db: &DatabaseConnection, proxy: &proxy::Model, env: environment::M
     let mut wanted = trusted_ids.clone();
     wanted.extend(row.client_certificate_id);
     let rows = certificate::Entity::find().filter(certificate::Column::Id.is_in(wanted)).order_by_asc(certificate::Column::NotAfter).all(db).await?;
-    let described = describe_rows(db, rows).await?;
+    let described = describe_configured(db, rows).await?;
     let endpoint_certificates: Vec<Certificate> = described.iter().filter(|c| trusted_ids.contains(&c.id)).cloned().collect();
     let client = described.iter().find(|c| Some(c.id) == row.client_certificate_id);
     let notices = notices::for_config(&row, &endpoint_certificates, client);
