@@ -7,6 +7,11 @@ pub fn endpoint_certificate_upload(project: &str) -> String {
     format!("/projects/{project}/certificates/endpoint")
 }
 
+pub const CLIENT_CA_UPLOAD: &str = "/projects/{project}/certificates/client-ca";
+pub fn client_ca_upload(project: &str) -> String {
+    format!("/projects/{project}/certificates/client-ca")
+}
+
 pub const CLIENT_PAIR_UPLOAD: &str = "/projects/{project}/certificates/client";
 pub fn client_pair_upload(project: &str) -> String {
     format!("/projects/{project}/certificates/client")
@@ -41,6 +46,7 @@ mod tests {
     fn links_fill_the_patterns_the_server_registers() {
         let fill = |pattern: &str, values: &[(&str, &str)]| values.iter().fold(pattern.to_string(), |p, (k, v)| p.replace(&format!("{{{k}}}"), v));
         assert_eq!(endpoint_certificate_upload("p"), fill(ENDPOINT_CERTIFICATE_UPLOAD, &[("project", "p")]));
+        assert_eq!(client_ca_upload("p"), fill(CLIENT_CA_UPLOAD, &[("project", "p")]));
         assert_eq!(client_pair_upload("p"), fill(CLIENT_PAIR_UPLOAD, &[("project", "p")]));
         assert_eq!(certificate_download("p", 7), fill(CERTIFICATE_DOWNLOAD, &[("project", "p"), ("id", "7")]));
         assert_eq!(proxy_endpoint_certificate_upload("p", "x"), fill(PROXY_ENDPOINT_CERTIFICATE_UPLOAD, &[("project", "p"), ("proxy", "x")]));

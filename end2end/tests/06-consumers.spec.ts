@@ -3,9 +3,13 @@
 // calls the API through the real Development gateway, then suspending it refuses the call.
 import { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { openssl } from "./pki";
 import { server } from "./servers";
 import { signIn } from "./session";
 
@@ -132,6 +136,108 @@ test("subscribe an application, call the API with its key, suspend it and see th
     const today = page.getByTestId("usage-table").locator("tbody tr").first();
     await expect(today.locator("td").nth(1)).toHaveText("1"); // allowed
     await expect(today.locator("td").nth(4)).toHaveText("1"); // refused: suspended
+  } finally {
+    srv.close();
+  }
+});
+
+/** A CA and a client certificate it issued (client-auth usage), made with openssl now. */
+function partnerPki(): { ca: string; cert: string; key: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-partner-"));
+  const f = (name: string) => path.join(dir, name);
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  openssl(["req", "-x509", ...ec, "-subj", "/CN=Partner CA", "-days", "30", "-keyout", f("ca.key"), "-out", f("ca.crt"),
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  openssl(["req", "-new", ...ec, "-subj", "/CN=partner-app", "-keyout", f("client.key"), "-out", f("client.csr")]);
+  fs.writeFileSync(f("ext.cnf"), "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+  openssl(["x509", "-req", "-in", f("client.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial",
+    "-days", "30", "-extfile", f("ext.cnf"), "-out", f("client.crt")]);
+  const read = (name: string) => fs.readFileSync(f(name), "utf8");
+  return { ca: read("ca.crt"), cert: read("client.crt"), key: read("client.key") };
+}
+
+/** GET through the gateway presenting a client certificate (or none). */
+function callWith(url: string, ca: string, client?: { cert: string; key: string }): Promise<[number, string]> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca, ...(client ? { cert: client.cert, key: client.key } : {}) }, (res) => {
+        let body = "";
+        res.on("data", (chunk) => (body += chunk));
+        res.on("end", () => resolve([res.statusCode ?? 0, body]));
+      })
+      .on("error", reject);
+  });
+}
+
+test("a partner's client certificate, issued by a trusted CA, calls the API in place of a key", async ({ page }, testInfo) => {
+  const gh = server(testInfo);
+  const [srv, port] = await backend();
+  const partner = partnerPki();
+  const proxy = `/projects/${PROJECT}/proxies/partners-api-v1`;
+  try {
+    await signIn(page, gh.base);
+    await page.goto(`${gh.base}/projects/${PROJECT}/new-proxy`);
+    await page.getByLabel("Name", { exact: true }).fill("Partners API");
+    await page.getByLabel("Context path").fill("/partners/v1");
+    await page.getByLabel("Backend URL").fill(`http://127.0.0.1:${port}/partners`);
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    await expect(page.getByTestId("flash")).toContainText("Created Partners API v1");
+    await page.goto(`${gh.base}${proxy}/policies`);
+    await page.getByLabel("Subscription key").check();
+    await page.getByLabel("Accept a client certificate instead of a key").check();
+    await page.getByRole("button", { name: "Save access" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Saved the access setting of Partners API v1");
+    await expect(page.getByLabel("Accept a client certificate instead of a key")).toBeChecked();
+    await nav(page, "Deploy");
+    const devCard = page.getByTestId("deploy-development");
+    await devCard.getByText("Configure & Deploy").click();
+    await devCard.getByRole("button", { name: "Save & Deploy" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Deployed revision 1 of Partners API v1: live in Development");
+    const devUrl = await devCard.getByLabel("Invoke URL").inputValue();
+    const pem = await page.request.get(`${gh.base}/environments/development/gateway.pem`).then((r) => r.text());
+    const [asked, why] = await callWith(`${devUrl}/orders`, pem);
+    expect(asked).toBe(401);
+    expect(JSON.parse(why).error.code).toBe("client_certificate_required");
+
+    // The partner's CA in the certificate store, as a trusted client CA.
+    await page.goto(`${gh.base}/projects/${PROJECT}/certificates`);
+    const upload = page.locator("#add-client-ca");
+    await upload.getByLabel("or paste the CA certificate (PEM)").fill(partner.ca);
+    await upload.getByRole("button", { name: "Add Trusted Client CA" }).click();
+    await expect(page.getByTestId("flash")).toContainText('Trusted 1 client CA: "Partner CA"');
+
+    // A product with the proxy, a subscription, bound to the CA on its page.
+    await page.goto(`${gh.base}/projects/${PROJECT}/products`);
+    const form = page.getByTestId("create-product");
+    await form.getByLabel("Name").fill("Partner plan");
+    await form.getByLabel("Partners API v1").check();
+    await form.getByRole("button", { name: "Create product" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Created product Partner plan.");
+    await page.goto(`${gh.base}/projects/${PROJECT}/subscriptions`);
+    const subscribe = page.getByTestId("create-subscription");
+    await subscribe.getByLabel("Application").fill("Partner app");
+    await subscribe.getByLabel("Product").selectOption({ label: "Partner plan" });
+    await subscribe.getByRole("button", { name: "Subscribe" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Subscribed Partner app to Partner plan");
+    await page.getByTestId("subscription-list").getByRole("link", { name: "Partner app" }).click();
+    await expect(page.getByTestId("client-certificate-bound")).toContainText("None");
+    const choice = page.getByLabel("Or a trusted client CA");
+    await choice.selectOption((await choice.locator("option", { hasText: "Partner CA" }).getAttribute("value")) ?? "");
+    await page.getByRole("button", { name: "Save client certificate" }).click();
+    await expect(page.getByTestId("flash")).toContainText("Partner app is bound to certificates issued by Partner CA");
+    await expect(page.getByTestId("client-certificate-bound")).toContainText("issued by the trusted client CA Partner CA");
+
+    // The certificate alone opens the API; the backend is told which subscription called.
+    const [ok, body] = await callWith(`${devUrl}/orders`, pem, partner);
+    expect(ok).toBe(200);
+    expect(body).toMatch(/^hello \/partners\/orders key=none sub=\d+$/);
+    // A fingerprint that is not one is refused beside its field; the binding stays.
+    await page.getByLabel("Certificate fingerprint (SHA-256)").fill("12:34");
+    await page.getByLabel("Or a trusted client CA").selectOption("");
+    await page.getByRole("button", { name: "Save client certificate" }).click();
+    await expect(page.locator("#client_certificate_fingerprint-error")).toContainText("64 hex digits");
+    await page.goto(page.url());
+    await expect(page.getByTestId("client-certificate-bound")).toContainText("Partner CA");
   } finally {
     srv.close();
   }

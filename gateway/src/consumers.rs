@@ -3,12 +3,15 @@
 //! into one immutable `Credentials` snapshot (key hash → grant) and swapped atomically, like the
 //! route tables, so suspending, cancelling or regenerating a key holds from the next request
 //! with no redeploy. A request costs one SHA-256 of the presented key, one map lookup, and one
-//! compare-and-swap per limit (`limits`).
+//! compare-and-swap per limit (`limits`). A client certificate can stand in for a key where the
+//! route accepts one (`certificates`).
 mod admission;
+pub mod certificates;
 mod keys;
 pub mod limits;
 
 pub use admission::{admit, Admitted, Refused};
+pub use certificates::{ClientCertificate, NotCurrent, OfferClientAuth, TrustedCa};
 
 pub use keys::{KeyPlaces, KeyProblem, Source};
 pub use limits::{Counter, Counters, Decision, Local, Quota, QuotaPeriod, RateLimit, MAX_QUOTA_REQUESTS, MAX_RATE_REQUESTS};
@@ -26,8 +29,26 @@ pub enum AccessSpec {
     /// Anyone who reaches the gateway may call.
     #[default]
     Open,
-    /// Only callers with an active subscription to a product that includes the proxy.
-    Subscription { key_header: String, key_query: String },
+    /// Only callers with an active subscription to a product that includes the proxy: by key,
+    /// or by a client certificate bound to the subscription when `client_certificate`.
+    Subscription { key_header: String, key_query: String, client_certificate: bool },
+}
+
+/// A route's access compiled: where keys are read, and whether a client certificate may stand
+/// in for one.
+#[derive(Debug, Clone)]
+pub struct RouteAccess {
+    pub keys: KeyPlaces,
+    pub client_certificate: bool,
+}
+
+/// The client certificate a subscription is bound to, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientBinding {
+    /// Exactly this certificate (its SHA-256), whoever issued it.
+    Fingerprint([u8; 32]),
+    /// Any certificate this trusted client CA issued (its DER).
+    Ca(rustls::pki_types::CertificateDer<'static>),
 }
 
 /// A product as the gateway needs it: which proxies it grants and its plan.
@@ -52,6 +73,7 @@ pub struct SubscriptionSpec {
     /// Requests already allowed in the current quota period (as last written), so a restart
     /// does not hand a subscription its quota again.
     pub quota_used: u64,
+    pub client_certificate: Option<ClientBinding>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -164,15 +186,31 @@ pub enum Refusal {
     KeyInvalid,
     Suspended,
     NotSubscribed,
-    RateLimited { limit: u64, reset: Duration },
-    QuotaExceeded { limit: u64, reset: Duration },
+    RateLimited {
+        limit: u64,
+        reset: Duration,
+    },
+    QuotaExceeded {
+        limit: u64,
+        reset: Duration,
+    },
+    /// The certificate presented is bound to no subscription that includes the proxy.
+    CertificateNotSubscribed,
+    CertificateNotCurrent(NotCurrent),
 }
 
-/// The compiled credentials: every valid key's hash and what it opens.
+/// The compiled credentials: every valid key's hash and what it opens; every bound client
+/// certificate's hash, and per proxy the trusted CAs whose certificates open it.
 #[derive(Default)]
 pub struct Credentials {
     by_key: HashMap<[u8; 32], Arc<Grant>>,
+    /// Across projects one certificate may be bound once per project: the grants it opens.
+    by_certificate: HashMap<[u8; 32], Vec<Arc<Grant>>>,
+    by_ca: HashMap<i32, Vec<CaGrant>>,
 }
+
+/// A trusted client CA and the subscription its certificates call as.
+type CaGrant = (Arc<TrustedCa>, Arc<Grant>);
 
 impl Credentials {
     pub fn compile(spec: &CredentialsSpec, counters: &dyn Counters, usage: &UsageBook, metrics: &crate::Metrics) -> Credentials {
@@ -190,6 +228,9 @@ impl Credentials {
             })
             .collect();
         let mut by_key = HashMap::new();
+        let mut by_certificate: HashMap<[u8; 32], Vec<Arc<Grant>>> = HashMap::new();
+        let mut by_ca: HashMap<i32, Vec<CaGrant>> = HashMap::new();
+        let mut cas: HashMap<&[u8], Option<Arc<TrustedCa>>> = HashMap::new();
         for sub in &spec.subscriptions {
             let Some((plan, product)) = plans.get(&sub.product_id) else { continue };
             let grant = Arc::new(Grant {
@@ -204,8 +245,26 @@ impl Credentials {
             for hash in &sub.key_hashes {
                 by_key.insert(*hash, grant.clone());
             }
+            match &sub.client_certificate {
+                None => {}
+                Some(ClientBinding::Fingerprint(hash)) => by_certificate.entry(*hash).or_default().push(grant.clone()),
+                Some(ClientBinding::Ca(der)) => {
+                    let ca = cas.entry(der.as_ref()).or_insert_with(|| match TrustedCa::new(der) {
+                        Ok(ca) => Some(Arc::new(ca)),
+                        Err(e) => {
+                            tracing::warn!(subscription = sub.id, error = %e, "a trusted client CA cannot be used; its certificates are refused");
+                            None
+                        }
+                    });
+                    if let Some(ca) = ca {
+                        for proxy_id in &product.proxy_ids {
+                            by_ca.entry(*proxy_id).or_default().push((ca.clone(), grant.clone()));
+                        }
+                    }
+                }
+            }
         }
-        Credentials { by_key }
+        Credentials { by_key, by_certificate, by_ca }
     }
 
     pub fn len(&self) -> usize {
@@ -222,6 +281,29 @@ impl Credentials {
         use sha2::{Digest, Sha256};
         let hash: [u8; 32] = Sha256::digest(presented).into();
         let grant = self.by_key.get(&hash).ok_or(Refusal::KeyInvalid)?;
+        Self::check(grant, proxy_id)
+    }
+
+    /// Whether the client certificate `presented` may call proxy `proxy_id` now: bound by its
+    /// fingerprint, or issued by a trusted CA a subscription to the proxy is bound to; counts
+    /// the request as `admit` does.
+    pub fn admit_certificate(&self, presented: &ClientCertificate, proxy_id: i32) -> Result<&Arc<Grant>, Refusal> {
+        presented.current().map_err(Refusal::CertificateNotCurrent)?;
+        let bound = self.by_certificate.get(presented.fingerprint()).and_then(|grants| grants.iter().find(|g| g.plan.proxies.contains(&proxy_id)));
+        let grant = match bound {
+            Some(grant) => grant,
+            None => self
+                .by_ca
+                .get(&proxy_id)
+                .and_then(|trusted| trusted.iter().find(|(ca, _)| presented.issued_by(ca)))
+                .map(|(_, grant)| grant)
+                .ok_or(Refusal::CertificateNotSubscribed)?,
+        };
+        Self::check(grant, proxy_id)
+    }
+
+    /// The checks after the credential: state, product, rate limit, quota.
+    fn check(grant: &Arc<Grant>, proxy_id: i32) -> Result<&Arc<Grant>, Refusal> {
         let refuse = |outcome, refusal| {
             grant.record(outcome);
             Err(refusal)
@@ -296,9 +378,16 @@ mod tests {
                 ProductSpec { id: 2, slug: "free".into(), proxy_ids: vec![10], rate_limit: None, quota: Some(Quota { requests: 1, period: QuotaPeriod::Day }) },
             ],
             subscriptions: vec![
-                SubscriptionSpec { id: 100, product_id: 1, active: true, key_hashes: vec![key_hash("k-primary"), key_hash("k-secondary")], quota_used: 0 },
-                SubscriptionSpec { id: 101, product_id: 1, active: false, key_hashes: vec![key_hash("k-suspended")], quota_used: 0 },
-                SubscriptionSpec { id: 102, product_id: 2, active: true, key_hashes: vec![key_hash("k-free")], quota_used: 0 },
+                SubscriptionSpec {
+                    id: 100,
+                    product_id: 1,
+                    active: true,
+                    key_hashes: vec![key_hash("k-primary"), key_hash("k-secondary")],
+                    quota_used: 0,
+                    client_certificate: None,
+                },
+                SubscriptionSpec { id: 101, product_id: 1, active: false, key_hashes: vec![key_hash("k-suspended")], quota_used: 0, client_certificate: None },
+                SubscriptionSpec { id: 102, product_id: 2, active: true, key_hashes: vec![key_hash("k-free")], quota_used: 0, client_certificate: None },
             ],
         }
     }

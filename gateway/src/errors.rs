@@ -62,11 +62,15 @@ pub enum ErrorKind {
     NotSubscribed,
     RateLimited,
     QuotaExceeded,
+    /// The route accepts a client certificate and the caller presented none (nor a key).
+    ClientCertificateRequired,
+    /// The certificate presented is bound to no subscription to a product with this proxy.
+    ClientCertificateNotSubscribed,
 }
 
 impl ErrorKind {
     /// Every kind, for the tests and documentation that list them.
-    pub const ALL: [ErrorKind; 18] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::NoRoute,
         ErrorKind::PayloadTooLarge,
         ErrorKind::BadRequest,
@@ -85,6 +89,8 @@ impl ErrorKind {
         ErrorKind::NotSubscribed,
         ErrorKind::RateLimited,
         ErrorKind::QuotaExceeded,
+        ErrorKind::ClientCertificateRequired,
+        ErrorKind::ClientCertificateNotSubscribed,
     ];
 
     /// The stable code callers, metrics and the console see.
@@ -108,6 +114,8 @@ impl ErrorKind {
             ErrorKind::NotSubscribed => "not_subscribed",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::QuotaExceeded => "quota_exceeded",
+            ErrorKind::ClientCertificateRequired => "client_certificate_required",
+            ErrorKind::ClientCertificateNotSubscribed => "client_certificate_not_subscribed",
         }
     }
 
@@ -136,6 +144,8 @@ impl ErrorKind {
             ErrorKind::NotSubscribed => "your subscription's product does not include this API",
             ErrorKind::RateLimited => "rate limit reached: retry after the time in Retry-After",
             ErrorKind::QuotaExceeded => "quota reached: retry after the time in Retry-After",
+            ErrorKind::ClientCertificateRequired => "present your client certificate, or send your subscription key",
+            ErrorKind::ClientCertificateNotSubscribed => "the client certificate you presented is not bound to a subscription that includes this API",
         }
     }
 
@@ -145,8 +155,8 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
             ErrorKind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
-            ErrorKind::SubscriptionKeyMissing | ErrorKind::SubscriptionKeyInvalid => StatusCode::UNAUTHORIZED,
-            ErrorKind::SubscriptionSuspended | ErrorKind::NotSubscribed => StatusCode::FORBIDDEN,
+            ErrorKind::SubscriptionKeyMissing | ErrorKind::SubscriptionKeyInvalid | ErrorKind::ClientCertificateRequired => StatusCode::UNAUTHORIZED,
+            ErrorKind::SubscriptionSuspended | ErrorKind::NotSubscribed | ErrorKind::ClientCertificateNotSubscribed => StatusCode::FORBIDDEN,
             ErrorKind::RateLimited | ErrorKind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::UpstreamConnectFailed
             | ErrorKind::UpstreamTlsUnknownIssuer

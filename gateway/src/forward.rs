@@ -182,8 +182,8 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: &Peer,
     let method = req.method().clone();
     let admitted = match &route.access {
         None => None,
-        Some(places) => match admit(places, &gateway.consumers, req.headers(), uri.query(), route.proxy_id) {
-            Ok(admitted) => Some((admitted, places)),
+        Some(access) => match admit(access, &gateway.consumers, req.headers(), uri.query(), peer.certificate.as_deref(), route.proxy_id) {
+            Ok(admitted) => Some((admitted, &access.keys)),
             Err(refused) => {
                 route.metrics.answered(refused.kind.status().as_u16(), started.elapsed());
                 return respond_with(refused.kind, &refused.message, &request_id, refused.headers);
@@ -235,6 +235,7 @@ async fn forward(
         match admitted.source {
             Source::Header => drop(headers.remove(&places.header)),
             Source::Query => query = query.and_then(|q| places.query_without_key(&q)).map(std::borrow::Cow::Owned),
+            Source::Certificate => {}
         }
         let (subscription, product) = admitted.grant.headers();
         headers.insert(X_GATEHOUSE_SUBSCRIPTION, subscription.clone());

@@ -52,6 +52,8 @@ pub(crate) struct Peer {
     /// `for=…;proto=https`, the start of this hop's `Forwarded` element.
     element: String,
     trusted: bool,
+    /// The client certificate presented in the handshake, if any.
+    pub(crate) certificate: Option<Box<crate::consumers::ClientCertificate>>,
 }
 
 impl Peer {
@@ -62,7 +64,7 @@ impl Peer {
             IpAddr::V6(v6) => format!("for=\"[{v6}]\";proto=https"),
         };
         let text = HeaderValue::from_maybe_shared(Bytes::from(ip.to_string())).unwrap_or(HeaderValue::from_static("unknown"));
-        Peer { ip: text, element, trusted: trusted.contains(ip) }
+        Peer { ip: text, element, trusted: trusted.contains(ip), certificate: None }
     }
 
     /// Sets the forwarding headers on a request going to a backend. `host` is the Host (or

@@ -3,6 +3,7 @@
 //! table current when it starts. Runs on each gateway thread (`workers`), which accepts and
 //! serves its connections itself.
 use crate::connections::{self, Activity, Admission, Limits, Stop, Tracked};
+use crate::consumers::ClientCertificate;
 use crate::environment::EnvironmentGateway;
 use crate::forward;
 use crate::forwarded::{Peer, TrustedProxies};
@@ -15,18 +16,27 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<Arc<ServerConfig>, rustls::Error> {
-    let mut config = ServerConfig::builder_with_provider(crate::upstream::provider())
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+/// A listener's two TLS configurations: one that asks callers for a client certificate
+/// (without requiring one), used while some live route accepts certificates, and one that
+/// does not ask, so an environment whose proxies use none never prompts a caller for one.
+pub struct ListenerTls {
+    pub plain: Arc<ServerConfig>,
+    pub asking: Arc<ServerConfig>,
+}
+
+pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<ListenerTls, rustls::Error> {
+    let builder = || ServerConfig::builder_with_provider(crate::upstream::provider()).with_safe_default_protocol_versions();
+    let mut plain = builder()?.with_no_client_auth().with_single_cert(chain.clone(), key.clone_key())?;
+    let mut asking = builder()?.with_client_cert_verifier(crate::consumers::OfferClientAuth::new()).with_single_cert(chain, key)?;
+    for config in [&mut plain, &mut asking] {
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    }
+    Ok(ListenerTls { plain: Arc::new(plain), asking: Arc::new(asking) })
 }
 
 /// What every connection of one listener is served with, made once when it starts.
 pub struct Serving {
-    pub tls: Arc<ServerConfig>,
+    pub tls: ListenerTls,
     pub gateway: Arc<EnvironmentGateway>,
     pub trusted: TrustedProxies,
     pub limits: Limits,
@@ -37,7 +47,7 @@ pub struct Serving {
 }
 
 impl Serving {
-    pub fn new(tls: Arc<ServerConfig>, gateway: Arc<EnvironmentGateway>, trusted: TrustedProxies, limits: Limits, stop: Stop) -> Arc<Serving> {
+    pub fn new(tls: ListenerTls, gateway: Arc<EnvironmentGateway>, trusted: TrustedProxies, limits: Limits, stop: Stop) -> Arc<Serving> {
         let admission = Admission::new(limits.max_connections);
         let (http1, http2) = (limits.http1(), limits.http2());
         Arc::new(Serving { tls, gateway, trusted, limits, admission, stop, http1, http2 })
@@ -45,7 +55,8 @@ impl Serving {
 }
 
 pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(serving.tls.clone());
+    let plain = tokio_rustls::TlsAcceptor::from(serving.tls.plain.clone());
+    let asking = tokio_rustls::TlsAcceptor::from(serving.tls.asking.clone());
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -66,7 +77,7 @@ pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
             serving.gateway.connections_refused.inc();
             continue;
         };
-        let acceptor = acceptor.clone();
+        let acceptor = if serving.gateway.routes.load().asks_for_client_certificates() { asking.clone() } else { plain.clone() };
         let serving = serving.clone();
         tokio::spawn(async move {
             let _permit = permit;
@@ -80,7 +91,9 @@ pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
             // ALPN already said which protocol the client speaks: serve that one directly, rather
             // than sniff the first bytes of every connection for the HTTP/2 preface.
             let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            let caller = Arc::new(Peer::new(peer.ip(), &serving.trusted));
+            let mut caller = Peer::new(peer.ip(), &serving.trusted);
+            caller.certificate = stream.get_ref().1.peer_certificates().and_then(ClientCertificate::read).map(Box::new);
+            let caller = Arc::new(caller);
             let gateway = serving.gateway.clone();
             let requests = activity.clone();
             let service = hyper::service::service_fn(move |req| {

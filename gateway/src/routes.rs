@@ -4,7 +4,7 @@
 //! the same, so pooled connections are never shared between endpoints with different
 //! certificates.
 use crate::body::UpstreamBody;
-use crate::consumers::{AccessSpec, KeyPlaces};
+use crate::consumers::{AccessSpec, KeyPlaces, RouteAccess};
 use crate::errors::Error;
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::upstream::destinations::Resolver;
@@ -36,8 +36,9 @@ pub struct Route {
     pub authority: Authority,
     pub client: Arc<UpstreamClient>,
     pub metrics: RouteMetrics,
-    /// Where callers' subscription keys are read; `None` for an open route.
-    pub access: Option<KeyPlaces>,
+    /// Where callers' subscription keys are read, and whether a client certificate is
+    /// accepted instead; `None` for an open route.
+    pub access: Option<RouteAccess>,
 }
 
 /// A live route, hashed and compared by its context path, so that the table is looked up with
@@ -71,6 +72,9 @@ impl Borrow<str> for ByPath {
 #[derive(Default)]
 pub struct RouteTable {
     routes: HashSet<ByPath>,
+    /// How many routes accept a client certificate: while none does, the listener does not
+    /// ask callers for one.
+    certificate_routes: usize,
 }
 
 impl RouteTable {
@@ -87,7 +91,7 @@ impl RouteTable {
     }
 
     pub fn compile(specs: Vec<RouteSpec>, environment: &str, metrics: &Arc<Metrics>) -> Result<RouteTable, Error> {
-        let mut table = RouteTable { routes: HashSet::with_capacity(specs.len()) };
+        let mut table = RouteTable { routes: HashSet::with_capacity(specs.len()), certificate_routes: 0 };
         for spec in specs {
             table.insert(Route::compile(spec, environment, metrics)?)?;
         }
@@ -105,7 +109,13 @@ impl RouteTable {
     pub fn without(&self, proxy_id: i32) -> RouteTable {
         let mut routes = self.routes.clone();
         routes.retain(|r| r.0.proxy_id != proxy_id);
-        RouteTable { routes }
+        let certificate_routes = routes.iter().filter(|r| r.0.accepts_certificates()).count();
+        RouteTable { routes, certificate_routes }
+    }
+
+    /// Whether callers should be asked for a client certificate (some route accepts one).
+    pub fn asks_for_client_certificates(&self) -> bool {
+        self.certificate_routes > 0
     }
 
     fn insert(&mut self, route: Arc<Route>) -> Result<(), Error> {
@@ -115,6 +125,7 @@ impl RouteTable {
                 live.0.name, route.name, route.context_path
             )));
         }
+        self.certificate_routes += usize::from(route.accepts_certificates());
         self.routes.insert(ByPath(route));
         Ok(())
     }
@@ -135,6 +146,10 @@ impl RouteTable {
 }
 
 impl Route {
+    fn accepts_certificates(&self) -> bool {
+        self.access.as_ref().is_some_and(|a| a.client_certificate)
+    }
+
     /// "https://host:port/base": the backend URL that the rest of a request's path is appended to.
     #[cfg(test)]
     pub fn origin(&self) -> String {
@@ -157,13 +172,13 @@ impl Route {
         let scheme = if upstream.https { Scheme::HTTPS } else { Scheme::HTTP };
         let access = match &spec.access {
             AccessSpec::Open => None,
-            AccessSpec::Subscription { key_header, key_query } => {
+            AccessSpec::Subscription { key_header, key_query, client_certificate } => {
                 let header = HeaderName::from_bytes(key_header.to_ascii_lowercase().as_bytes())
                     .map_err(|_| Error::invalid("access", format!("{} has a key header name that is not a header name", spec.name)))?;
                 if key_query.is_empty() {
                     return Err(Error::invalid("access", format!("{} has an empty key query parameter name", spec.name)));
                 }
-                Some(KeyPlaces { header, query: key_query.as_str().into() })
+                Some(RouteAccess { keys: KeyPlaces { header, query: key_query.as_str().into() }, client_certificate: *client_certificate })
             }
         };
         Ok(Arc::new(Route {

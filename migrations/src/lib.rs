@@ -12,6 +12,7 @@ mod m20261125_000007_index_lookups;
 mod m20261203_000008_destinations_and_settings;
 mod m20261203_000009_create_consumers;
 mod m20261203_000010_create_subscription_usage;
+mod m20261203_000011_client_certificates;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_destinations_and_settings::Migration),
             Box::new(m20261203_000009_create_consumers::Migration),
             Box::new(m20261203_000010_create_subscription_usage::Migration),
+            Box::new(m20261203_000011_client_certificates::Migration),
         ]
     }
 }

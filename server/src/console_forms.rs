@@ -20,6 +20,7 @@ const BODY_LIMIT: usize = (2 * MAX_UPLOAD_KIB + services::model::MAX_CONTRACT_KI
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(file_routes::ENDPOINT_CERTIFICATE_UPLOAD, post(upload_endpoint))
+        .route(file_routes::CLIENT_CA_UPLOAD, post(upload_client_ca))
         .route(file_routes::CLIENT_PAIR_UPLOAD, post(add_client_pair))
         .route(file_routes::CERTIFICATE_DOWNLOAD, get(download))
         .route(file_routes::PROXY_ENDPOINT_CERTIFICATE_UPLOAD, post(upload_proxy_endpoint_certificate))
@@ -101,6 +102,30 @@ async fn upload_endpoint(State(state): State<AppState>, session: Session, Path(p
                 .map(|added| {
                     let names: Vec<String> = added.iter().map(|c| format!("\"{}\"", c.name)).collect();
                     format!("Added {} endpoint certificate{}: {}.", added.len(), if added.len() == 1 { "" } else { "s" }, names.join(", "))
+                })
+                .map_err(|e| e.to_string())
+        }
+    };
+    finish(&session, back, outcome).await
+}
+
+async fn upload_client_ca(State(state): State<AppState>, session: Session, Path(project): Path<String>, form: Multipart) -> Response {
+    let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
+    let back = format!("/projects/{project}/certificates?kind=client-ca");
+    let outcome = match Fields::read(form).await {
+        Err(e) => Err(e),
+        Ok(fields) => {
+            let upload = fields.file_or_text("certificate_file", "certificate_pem");
+            services::certificates::upload_client_ca(&state.services.db, &actor, &project, &upload)
+                .await
+                .map(|added| {
+                    let names: Vec<String> = added.iter().map(|c| format!("\"{}\"", c.name)).collect();
+                    format!(
+                        "Trusted {} client CA{}: {}. Bind it to a subscription on the subscription's page.",
+                        added.len(),
+                        if added.len() == 1 { "" } else { "s" },
+                        names.join(", ")
+                    )
                 })
                 .map_err(|e| e.to_string())
         }

@@ -160,3 +160,120 @@ async fn subscription_keys_products_and_limits_at_the_gateway() {
     assert_eq!(caller.get(format!("{dev}/collect/x")).header("x-shop-key", &after).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(code(caller.get(format!("{dev}/collect/x")).header("x-shop-key", &daily).send().await.unwrap()).await.1, "quota_exceeded");
 }
+
+/// A client that trusts the gateway and presents `cert` in every handshake.
+fn presenting(pem: &str, cert: &testkit::pki::TestCert) -> Client {
+    Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+        .identity(reqwest::Identity::from_pem(cert.identity_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn client_certificates_call_as_their_subscription_where_a_proxy_accepts_them() {
+    use testkit::pki;
+    let gh = start();
+    let api = Api::admin(&gh).await;
+    let (plain, dev, pem) = harness::collector_with_pem(&gh).await;
+    assert!(!testkit::raw::asks_for_client_certificate(&dev, &pem).await, "no live proxy accepts certificates: callers are not asked");
+
+    let product = json!({"name": "Gold", "proxies": ["collector-v1"]});
+    assert_eq!(api.call(M::POST, "/projects/evil/products", Some(product)).await.unwrap().status(), StatusCode::CREATED);
+    // Trusted client CAs: a certificate that is not a CA is refused, whole.
+    let (partner, foreign) = (pki::ca("Partner CA"), pki::ca("Foreign CA"));
+    let not_a_ca = pki::client_valid("just-a-client", -1, 30);
+    let add = |pem: &str| api.call(M::POST, "/projects/evil/certificates", Some(json!({"kind": "client-ca", "certificate_pem": pem})));
+    let res = add(&format!("{}{}", partner.cert_pem, not_a_ca.cert_pem)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("is not a CA"));
+    let listed: Value = api.call(M::GET, "/projects/evil/certificates?kind=client-ca", None).await.unwrap().json().await.unwrap();
+    assert_eq!(listed["total"], 0, "nothing half-stored: {listed}");
+    let res = add(&partner.cert_pem).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let ca_id = res.json::<Value>().await.unwrap()[0]["id"].as_i64().unwrap();
+
+    // Subscriptions bound to the CA, and to one self-signed certificate by fingerprint.
+    let subscribe_with = |name: &str, binding: Value| {
+        let mut body = json!({"name": name, "product": "gold"});
+        body.as_object_mut().unwrap().extend(binding.as_object().unwrap().clone());
+        api.call(M::POST, "/projects/evil/subscriptions", Some(body))
+    };
+    let res = subscribe_with("Partner", json!({"client_ca": ca_id})).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let partner_sub: Value = res.json().await.unwrap();
+    assert_eq!(partner_sub["client_certificate"]["ca"]["name"], "Partner CA");
+    let pinned = pki::client_valid("pinned-app", -1, 30);
+    let fingerprint = pinned.fingerprint();
+    let res = subscribe_with("Pinned", json!({"client_certificate_fingerprint": fingerprint.to_lowercase()})).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let pinned_sub: Value = res.json().await.unwrap();
+    assert_eq!(pinned_sub["client_certificate"]["fingerprint"], fingerprint, "shown as the store shows fingerprints");
+    // Bad bindings: each a clear error naming the field; one CA or certificate calls as one subscription.
+    for (binding, status, field) in [
+        (json!({"client_certificate_fingerprint": "12:34"}), StatusCode::UNPROCESSABLE_ENTITY, "client_certificate_fingerprint"),
+        (json!({"client_certificate_fingerprint": fingerprint, "client_ca": ca_id}), StatusCode::UNPROCESSABLE_ENTITY, "client_certificate_fingerprint"),
+        (json!({"client_ca": 999_999}), StatusCode::UNPROCESSABLE_ENTITY, "client_ca"),
+        (json!({"client_ca": ca_id}), StatusCode::CONFLICT, ""),
+        (json!({"client_certificate_fingerprint": fingerprint}), StatusCode::CONFLICT, ""),
+    ] {
+        let res = subscribe_with("Again", binding.clone()).await.unwrap();
+        assert_eq!(res.status(), status, "{binding}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["field"].as_str().unwrap_or(""), field, "{body}");
+    }
+
+    // Access accepts a certificate from the next deploy; the listener now asks, never forces.
+    let access = json!({"access": {"mode": "subscription", "client_certificate": true}});
+    assert_eq!(api.call(M::PATCH, "/projects/evil/proxies/collector-v1", Some(access)).await.unwrap().status(), StatusCode::OK);
+    deploy(&api, "collector-v1").await;
+    assert!(testkit::raw::asks_for_client_certificate(&dev, &pem).await, "a live proxy accepts certificates: callers are asked");
+    let (status, code_, message) = code(plain.get(format!("{dev}/collect/none")).send().await.unwrap()).await;
+    assert_eq!((status, code_.as_str()), (StatusCode::UNAUTHORIZED, "client_certificate_required"), "{message}");
+    assert!(message.contains("api-key header"), "a key is named as the other way in: {message}");
+
+    let from_partner = presenting(&pem, &pki::client_issued(&partner, "partner-app", -1, 30));
+    let seen: Value = from_partner.get(format!("{dev}/collect/ca")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["headers"]["x-gatehouse-subscription"], partner_sub["id"].to_string(), "{seen}");
+    let seen: Value = presenting(&pem, &pinned).get(format!("{dev}/collect/pin")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["headers"]["x-gatehouse-subscription"], pinned_sub["id"].to_string(), "{seen}");
+    let from_foreign = presenting(&pem, &pki::client_issued(&foreign, "intruder", -1, 30));
+    let (status, code_, _) = code(from_foreign.get(format!("{dev}/collect/foreign")).send().await.unwrap()).await;
+    assert_eq!((status, code_.as_str()), (StatusCode::FORBIDDEN, "client_certificate_not_subscribed"));
+    let expired = presenting(&pem, &pki::client_issued(&partner, "old-app", -30, -1));
+    let (status, code_, message) = code(expired.get(format!("{dev}/collect/old")).send().await.unwrap()).await;
+    assert_eq!((status, code_.as_str()), (StatusCode::UNAUTHORIZED, "client_certificate_required"));
+    assert!(message.contains("expired"), "{message}");
+    // A key still works beside a certificate: the key decides.
+    let seen: Value = from_partner
+        .get(format!("{dev}/collect/key"))
+        .header("api-key", pinned_sub["primary_key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["headers"]["x-gatehouse-subscription"], pinned_sub["id"].to_string());
+
+    // Suspending holds from the next request on the same connection, with no redeploy.
+    let one = format!("/projects/evil/subscriptions/{}", partner_sub["id"]);
+    assert_eq!(api.call(M::PATCH, &one, Some(json!({"state": "suspended"}))).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(code(from_partner.get(format!("{dev}/collect/s")).send().await.unwrap()).await.1, "subscription_suspended");
+    // The CA cannot leave the store while a subscription is bound to it; unbinding frees it.
+    let res = api.call(M::DELETE, &format!("/projects/evil/certificates/{ca_id}"), None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("the subscription of Partner"));
+    let unbound: Value = api.call(M::PATCH, &one, Some(json!({"client_ca": null}))).await.unwrap().json().await.unwrap();
+    assert!(unbound["client_certificate"].is_null(), "{unbound}");
+    assert_eq!(api.call(M::DELETE, &format!("/projects/evil/certificates/{ca_id}"), None).await.unwrap().status(), StatusCode::NO_CONTENT);
+
+    // Certificates off again: not accepted, and callers are no longer asked.
+    let access = json!({"access": {"mode": "subscription", "client_certificate": false}});
+    assert_eq!(api.call(M::PATCH, "/projects/evil/proxies/collector-v1", Some(access)).await.unwrap().status(), StatusCode::OK);
+    deploy(&api, "collector-v1").await;
+    let fresh = presenting(&pem, &pinned);
+    assert_eq!(code(fresh.get(format!("{dev}/collect/off")).send().await.unwrap()).await.1, "subscription_key_missing");
+    assert!(!testkit::raw::asks_for_client_certificate(&dev, &pem).await);
+}

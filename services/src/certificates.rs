@@ -4,7 +4,7 @@
 //! to the gateway's TLS configuration.
 mod generate;
 pub(crate) use gateway::certs as inspect;
-mod input;
+pub(crate) mod input;
 mod keys;
 pub(crate) mod seal;
 mod store;
@@ -12,7 +12,9 @@ pub mod usage;
 
 pub use input::MAX_INPUT_BYTES;
 pub(crate) use store::describe_configured;
-pub use store::{add_client_pair, client_identity, delete, generate_client_pair, get, import_endpoint, list, pem, upload_endpoint, CertificateFilter};
+pub use store::{
+    add_client_pair, client_identity, delete, generate_client_pair, get, import_endpoint, list, pem, upload_client_ca, upload_endpoint, CertificateFilter,
+};
 
 /// A stored PEM chain as DER certificates.
 pub fn read_pem_chain(pem: &str) -> crate::Result<Vec<rustls::pki_types::CertificateDer<'static>>> {

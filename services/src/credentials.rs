@@ -2,10 +2,10 @@
 //! read from the database as plain data and handed to the gateway, which compiles and swaps
 //! them whole. Called at start and after every change to a product or subscription, one at a
 //! time, so a slower publish never overwrites a newer one.
-use crate::entities::{product, product_proxy, subscription};
+use crate::entities::{certificate, product, product_proxy, subscription};
 use crate::model::{QuotaPeriod, SubscriptionState};
 use crate::{products, Result, Services};
-use gateway::consumers::{self, CredentialsSpec, ProductSpec, SubscriptionSpec};
+use gateway::consumers::{self, ClientBinding, CredentialsSpec, ProductSpec, SubscriptionSpec};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
@@ -42,12 +42,27 @@ pub async fn read(db: &DatabaseConnection) -> Result<CredentialsSpec> {
         })
         .collect();
     let (used_today, used_this_month) = crate::usage::quota_used(db).await?;
-    let subscriptions = subscription::Entity::find()
-        .filter(subscription::Column::State.ne(SubscriptionState::Cancelled.as_str()))
-        .all(db)
-        .await?
+    let rows = subscription::Entity::find().filter(subscription::Column::State.ne(SubscriptionState::Cancelled.as_str())).all(db).await?;
+    let ca_ids: Vec<i32> = rows.iter().filter_map(|r| r.client_ca_id).collect();
+    let cas: HashMap<i32, rustls::pki_types::CertificateDer<'static>> = if ca_ids.is_empty() {
+        HashMap::new()
+    } else {
+        certificate::Entity::find()
+            .filter(certificate::Column::Id.is_in(ca_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|c| Some((c.id, crate::certificates::input::read_certificates("certificate", c.certificate_pem.as_bytes()).ok()?.into_iter().next()?)))
+            .collect()
+    };
+    let subscriptions = rows
         .into_iter()
         .map(|row| SubscriptionSpec {
+            client_certificate: match (&row.client_certificate_fingerprint, row.client_ca_id) {
+                (Some(f), _) => hex::decode(f).ok().and_then(|b| b.try_into().ok()).map(ClientBinding::Fingerprint),
+                (None, Some(ca)) => cas.get(&ca).cloned().map(ClientBinding::Ca),
+                (None, None) => None,
+            },
             id: row.id,
             product_id: row.product_id,
             active: row.state == SubscriptionState::Active.as_str(),

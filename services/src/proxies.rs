@@ -96,6 +96,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, project: &str, new: 
         access_mode: Set(access::mode_str(access_setting.mode).into()),
         key_header: Set(access_setting.key_header.clone()),
         key_query: Set(access_setting.key_query.clone()),
+        client_certificate: Set(access_setting.client_certificate),
         created_by: Set(Some(actor.id)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -145,6 +146,7 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, project: &str, key: 
             model.access_mode = Set(access::mode_str(new.mode).into());
             model.key_header = Set(new.key_header);
             model.key_query = Set(new.key_query);
+            model.client_certificate = Set(new.client_certificate);
         }
     }
     let txn = db.begin().await?;

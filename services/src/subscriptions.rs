@@ -4,15 +4,20 @@
 //! gateway at once (`credentials::publish`), with no redeploy.
 use crate::auth::Actor;
 use crate::entities::{product, subscription};
-use crate::model::{CreatedSubscription, KeyName, NewSubscription, Page, RegeneratedKey, SubscribedProduct, Subscription, SubscriptionState};
+use crate::model::{
+    CreatedSubscription, KeyName, NewSubscription, Page, RegeneratedKey, SubscribedProduct, Subscription, SubscriptionChanges, SubscriptionState,
+};
 use crate::projects::{access, Need};
 use crate::{activity, credentials, products, slug, Error, Result, Services};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use std::collections::HashMap;
 
+mod binding;
 #[cfg(test)]
 mod tests;
+
+pub use binding::display_fingerprint;
 
 /// What to list: a state, a product (id or slug), text in the name or contact email.
 #[derive(Debug, Clone, Default)]
@@ -83,6 +88,7 @@ pub async fn create(services: &Services, actor: &Actor, project: &str, new: NewS
     let product = products::by_key(db, access.project.id, product_key)
         .await?
         .ok_or_else(|| Error::invalid("product", format!("there is no product \"{}\" in this project", product_key.chars().take(60).collect::<String>())))?;
+    let bound = binding::read(db, access.project.id, &new.client_certificate_fingerprint, new.client_ca, None).await?;
     let (primary, secondary) = (new_key(), new_key());
     let now = time::OffsetDateTime::now_utc();
     let txn = db.begin().await?;
@@ -96,6 +102,8 @@ pub async fn create(services: &Services, actor: &Actor, project: &str, new: NewS
         primary_prefix: Set(prefix(&primary)),
         secondary_hash: Set(hash(&secondary)),
         secondary_prefix: Set(prefix(&secondary)),
+        client_certificate_fingerprint: Set(bound.fingerprint),
+        client_ca_id: Set(bound.ca),
         created_by: Set(Some(actor.id)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -141,26 +149,55 @@ pub async fn regenerate(services: &Services, actor: &Actor, project: &str, id: i
 
 /// Suspends, resumes or cancels. Cancelling is final.
 pub async fn set_state(services: &Services, actor: &Actor, project: &str, id: i32, state: SubscriptionState) -> Result<Subscription> {
+    update(services, actor, project, id, SubscriptionChanges { state: Some(state), ..Default::default() }).await
+}
+
+/// Changes the state and/or the client certificate binding, all or nothing: a binding that
+/// cannot be made leaves the state as it was too.
+pub async fn update(services: &Services, actor: &Actor, project: &str, id: i32, changes: SubscriptionChanges) -> Result<Subscription> {
     let db = &services.db;
     let row = find(db, actor, project, id, Need::Edit).await?;
     let current = SubscriptionState::parse(&row.state).unwrap_or(SubscriptionState::Cancelled);
-    if current == state {
-        return Ok(describe(db, vec![row]).await?.remove(0));
-    }
-    if current == SubscriptionState::Cancelled {
+    let rebind = changes.client_certificate_fingerprint.is_some() || changes.client_ca.is_some();
+    let state = changes.state.filter(|s| *s != current);
+    if current == SubscriptionState::Cancelled && (state.is_some() || rebind) {
         return Err(Error::Conflict(format!("{} is cancelled, which is final: subscribe the application again", row.name)));
     }
+    let bound = match rebind {
+        true => {
+            let fingerprint = changes.client_certificate_fingerprint.clone().flatten().unwrap_or_default();
+            Some(binding::read(db, row.project_id, &fingerprint, changes.client_ca.flatten(), Some(row.id)).await?)
+        }
+        false => None,
+    };
+    let bound = bound.filter(|b| b.fingerprint != row.client_certificate_fingerprint || b.ca != row.client_ca_id);
+    if state.is_none() && bound.is_none() {
+        return Ok(describe(db, vec![row]).await?.remove(0));
+    }
     let mut model: subscription::ActiveModel = row.clone().into();
-    model.state = Set(state.as_str().into());
+    let mut said = Vec::new();
+    if let Some(state) = state {
+        model.state = Set(state.as_str().into());
+        said.push(match state {
+            SubscriptionState::Active => format!("Resumed {}", row.name),
+            SubscriptionState::Suspended => format!("Suspended {}", row.name),
+            SubscriptionState::Cancelled => format!("Cancelled {}", row.name),
+        });
+    }
+    if let Some(bound) = bound {
+        said.push(match (&bound.fingerprint, bound.ca) {
+            (Some(f), _) => format!("Bound {} to the client certificate {}", row.name, display_fingerprint(f)),
+            (None, Some(ca)) => format!("Bound {} to the trusted client CA {ca}", row.name),
+            (None, None) => format!("Unbound the client certificate of {}", row.name),
+        });
+        model.client_certificate_fingerprint = Set(bound.fingerprint);
+        model.client_ca_id = Set(bound.ca);
+    }
     model.updated_at = Set(time::OffsetDateTime::now_utc());
     let txn = db.begin().await?;
     let updated = model.update(&txn).await?;
-    let verb = match state {
-        SubscriptionState::Active => "Resumed",
-        SubscriptionState::Suspended => "Suspended",
-        SubscriptionState::Cancelled => "Cancelled",
-    };
-    activity::record(&txn, actor, row.project_id, None, "subscription.state", format!("{verb} {}", row.name)).await?;
+    let kind = if state.is_some() { "subscription.state" } else { "subscription.client_certificate" };
+    activity::record(&txn, actor, row.project_id, None, kind, said.join("; ")).await?;
     txn.commit().await?;
     credentials::publish(services).await?;
     Ok(describe(db, vec![updated]).await?.remove(0))
@@ -209,6 +246,7 @@ fn prefix(key: &str) -> String {
 }
 
 async fn describe(db: &DatabaseConnection, rows: Vec<subscription::Model>) -> Result<Vec<Subscription>> {
+    let mut bindings = binding::describe(db, &rows).await?;
     let ids: Vec<i32> = rows.iter().map(|r| r.product_id).collect();
     let products: HashMap<i32, product::Model> =
         product::Entity::find().filter(product::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|p| (p.id, p)).collect();
@@ -226,6 +264,7 @@ async fn describe(db: &DatabaseConnection, rows: Vec<subscription::Model>) -> Re
                 product,
                 primary_key_prefix: row.primary_prefix,
                 secondary_key_prefix: row.secondary_prefix,
+                client_certificate: bindings.remove(&row.id),
                 created_at: row.created_at,
                 updated_at: row.updated_at,
             }

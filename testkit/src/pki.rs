@@ -13,6 +13,17 @@ impl TestCert {
     pub fn der(&self) -> &[u8] {
         &self.der
     }
+
+    /// The SHA-256 of the DER, as the certificate store writes it (AB:CD:…).
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&self.der).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+    }
+
+    /// Key and certificate in one PEM, as clients such as reqwest take an identity.
+    pub fn identity_pem(&self) -> String {
+        format!("{}{}", self.key_pem, self.cert_pem)
+    }
 }
 
 fn window(params: &mut CertificateParams, days_from: i64, days_to: i64) {
@@ -49,6 +60,15 @@ pub fn client_valid(cn: &str, days_from: i64, days_to: i64) -> TestCert {
     let key = KeyPair::generate().unwrap();
     let cert = params.self_signed(&key).unwrap();
     TestCert { cert_pem: cert.pem(), key_pem: key.serialize_pem(), der: cert.der().to_vec(), params }
+}
+
+/// A client certificate issued by `ca`, valid from `days_from` to `days_to` days from now.
+pub fn client_issued(ca: &TestCert, cn: &str, days_from: i64, days_to: i64) -> TestCert {
+    let mut params = CertificateParams::default();
+    params.distinguished_name.push(DnType::CommonName, cn);
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    window(&mut params, days_from, days_to);
+    issue(ca, params)
 }
 
 pub fn ecdsa_client(cn: &str) -> TestCert {

@@ -59,3 +59,37 @@ pub async fn closed_within<S: tokio::io::AsyncRead + Unpin>(stream: &mut S, boun
         }
     }
 }
+
+/// Whether a handshake with `url` (trusting `pem`) asks for a client certificate: the client
+/// offers to present one and records whether the server's CertificateRequest came.
+pub async fn asks_for_client_certificate(url: &str, pem: &str) -> bool {
+    use rustls::client::ResolvesClientCert;
+    use rustls::sign::CertifiedKey;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[derive(Debug, Default)]
+    struct Recorder(AtomicBool);
+    impl ResolvesClientCert for Recorder {
+        fn resolve(&self, _: &[&[u8]], _: &[rustls::SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+            self.0.store(true, Ordering::SeqCst);
+            None
+        }
+        fn has_certs(&self) -> bool {
+            true
+        }
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(pem.as_bytes()).unwrap()).unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let config = rustls::ClientConfig::builder_with_provider(crate::backend::provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(recorder.clone());
+    let mut stream = tls(url, &Arc::new(config)).await;
+    // TLS 1.3 sends the request with the server's first flight: it has come once the handshake is done.
+    let _ = stream.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").await;
+    let mut sink = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut sink)).await;
+    recorder.0.load(Ordering::SeqCst)
+}

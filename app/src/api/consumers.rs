@@ -126,7 +126,7 @@ pub async fn list_subscriptions(project: String, state: String, product: String,
 pub async fn create_subscription(project: String, name: String, product: String, contact_email: String) -> Result<(), AppError> {
     use super::guard;
     let (services, actor) = guard::actor().await?;
-    let new = services::model::NewSubscription { name, product, contact_email };
+    let new = services::model::NewSubscription { name, product, contact_email, ..Default::default() };
     let created = services::subscriptions::create(&services, &actor, &project, new).await?;
     let text = format!("Subscribed {} to {}. Copy the keys now: they will not be shown again.", created.subscription.name, created.subscription.product.name);
     guard::flash_secrets(text, vec![("Primary key".into(), created.primary_key), ("Secondary key".into(), created.secondary_key)]).await?;
@@ -173,10 +173,18 @@ pub async fn proxy_choices(project: String) -> Result<Vec<services::model::Produ
     Ok(page.items.into_iter().map(|p| services::model::ProductProxy { id: p.id, slug: p.slug, name: p.name, version: p.version }).collect())
 }
 
-/// A proxy's Access setting (Policies page); `mode` is "open" or "subscription". Part of the
-/// revision: it holds from the next deploy.
+/// A proxy's Access setting (Policies page); `mode` is "open" or "subscription";
+/// `client_certificate` is the checkbox (present when ticked). Part of the revision: it holds
+/// from the next deploy.
 #[server]
-pub async fn set_access(project: String, proxy: String, mode: String, key_header: String, key_query: String) -> Result<(), AppError> {
+pub async fn set_access(
+    project: String,
+    proxy: String,
+    mode: String,
+    key_header: String,
+    key_query: String,
+    client_certificate: Option<String>,
+) -> Result<(), AppError> {
     use super::guard;
     use services::model::{Access, AccessMode};
     let (services, actor) = guard::actor().await?;
@@ -185,7 +193,8 @@ pub async fn set_access(project: String, proxy: String, mode: String, key_header
         "subscription" => AccessMode::Subscription,
         _ => return Err(services::Error::invalid("mode", "choose open or subscription").into()),
     };
-    let changes = services::model::ProxyChanges { access: Some(Access { mode, key_header, key_query }), ..Default::default() };
+    let access = Access { mode, key_header, key_query, client_certificate: client_certificate.is_some() };
+    let changes = services::model::ProxyChanges { access: Some(access), ..Default::default() };
     let updated = services::proxies::update(&services.db, &actor, &project, &proxy, changes).await?;
     guard::flash(format!("Saved the access setting of {} {}: deploy to make it live.", updated.name, updated.version)).await?;
     Ok(())
@@ -201,4 +210,38 @@ pub async fn get_subscription(project: String, id: i32) -> Result<Subscription, 
 pub async fn subscription_usage(project: String, id: i32, days: u32) -> Result<services::model::SubscriptionUsage, AppError> {
     let (services, actor) = super::guard::actor().await?;
     Ok(services::usage::of_subscription(&services, &actor, &project, id, days).await?)
+}
+
+/// Binds a subscription's client certificate: `fingerprint` (one certificate) or `client_ca`
+/// (a trusted client CA's id); both empty unbinds.
+#[server]
+pub async fn bind_client_certificate(project: String, id: i32, fingerprint: String, client_ca: String) -> Result<(), AppError> {
+    use super::guard;
+    let (services, actor) = guard::actor().await?;
+    let client_ca = match client_ca.trim() {
+        "" => None,
+        text => Some(text.parse::<i32>().map_err(|_| services::Error::invalid("client_ca", "choose a trusted client CA from the list"))?),
+    };
+    let changes =
+        services::model::SubscriptionChanges { client_certificate_fingerprint: Some(Some(fingerprint)), client_ca: Some(client_ca), ..Default::default() };
+    let changed = services::subscriptions::update(&services, &actor, &project, id, changes).await?;
+    let text = match &changed.client_certificate {
+        Some(b) if b.fingerprint.is_some() => format!("{} is bound to one client certificate: the gateway accepts it from the next request.", changed.name),
+        Some(b) => format!(
+            "{} is bound to certificates issued by {}: the gateway accepts them from the next request.",
+            changed.name,
+            b.ca.as_ref().map_or("", |c| c.name.as_str())
+        ),
+        None => format!("{} has no client certificate now: only its keys call as it.", changed.name),
+    };
+    guard::flash(text).await?;
+    Ok(())
+}
+
+/// The project's trusted client CAs, for the binding form (the first 100).
+#[server]
+pub async fn client_cas(project: String) -> Result<Vec<services::model::Certificate>, AppError> {
+    let (services, actor) = super::guard::actor().await?;
+    let filter = services::certificates::CertificateFilter { kind: Some(services::model::CertificateKind::ClientCa), text: String::new() };
+    Ok(services::certificates::list(&services.db, &actor, &project, &filter, 1, 100).await?.items)
 }

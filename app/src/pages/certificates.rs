@@ -41,6 +41,7 @@ pub fn CertificatesPage() -> impl IntoView {
                 <option value="" selected=move || kind().is_empty()>"All kinds"</option>
                 <option value="endpoint" selected=move || kind() == "endpoint">"Endpoint certificates"</option>
                 <option value="client" selected=move || kind() == "client">"Client key pairs"</option>
+                <option value="client-ca" selected=move || kind() == "client-ca">"Trusted client CAs"</option>
             </select>
             <label for="q" class="visually-hidden">"Filter certificates"</label>
             <input id="q" type="search" name="q" placeholder="Name, subject, issuer or fingerprint" value=text/>
@@ -76,6 +77,7 @@ pub fn CertificatesPage() -> impl IntoView {
         </Suspense>
         <UploadEndpointCertificate project=project()/>
         <AddClientCertificate project=project() generate/>
+        <UploadClientCa project=project()/>
     }
 }
 
@@ -116,6 +118,24 @@ fn UploadEndpointCertificate(project: String) -> impl IntoView {
                 <FileOrPaste id="endpoint" name="certificate" label="Certificate file" paste_label="or paste the PEM"
                     accept=CERT_FILES placeholder="-----BEGIN CERTIFICATE-----"/>
                 <div class="actions"><button type="submit" class="button primary">"Upload Endpoint Certificate"</button></div>
+            </form>
+        </section>
+    }
+}
+
+/// The CAs whose client certificates API consumers present to the gateway (seed 002's "list of
+/// trusted certificates"); a multipart form like the endpoint upload.
+#[component]
+fn UploadClientCa(project: String) -> impl IntoView {
+    let action = crate::file_routes::client_ca_upload(&project);
+    view! {
+        <section class="card" id="add-client-ca">
+            <h2>"Add Trusted Client CA"</h2>
+            <p class="muted">{format!("The CA that issues your API consumers' client certificates (a CA certificate, PEM or DER, up to {MAX_UPLOAD_KIB} KiB). Bind it to a subscription on the subscription's page; proxies whose Access accepts a client certificate then let its certificates call.")}</p>
+            <form method="post" enctype="multipart/form-data" action=action class="form">
+                <FileOrPaste id="client-ca" name="certificate" label="CA certificate file" paste_label="or paste the CA certificate (PEM)"
+                    accept=CERT_FILES placeholder="-----BEGIN CERTIFICATE-----"/>
+                <div class="actions"><button type="submit" class="button primary">"Add Trusted Client CA"</button></div>
             </form>
         </section>
     }

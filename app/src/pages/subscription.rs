@@ -1,13 +1,14 @@
 //! One subscription: who it is, its product and keys' beginnings, and its requests per day by
 //! outcome as a chart drawn on the server (SVG, readable without JavaScript) with the same
 //! numbers in a table beneath it.
-use crate::api::consumers::{get_subscription, subscription_usage};
+use crate::api::consumers::{client_cas, get_subscription, subscription_usage, BindClientCertificate};
+use crate::components::flash::refresh_flash_on;
 use crate::components::format_time;
-use crate::components::forms::LoadError;
+use crate::components::forms::{FieldError, FormError, LoadError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use services::model::{SubscriptionUsage, UsageDay};
+use services::model::{Certificate, Subscription, SubscriptionState, SubscriptionUsage, UsageDay};
 
 /// The outcomes as the chart stacks them, bottom up, with their colours.
 const SERIES: [(&str, &str); 4] = [("allowed", "#2f7d4a"), ("rate limited", "#d08a1e"), ("quota", "#b3431f"), ("refused", "#6b6b6b")];
@@ -23,15 +24,18 @@ pub fn SubscriptionPage() -> impl IntoView {
     let project = move || params.read().get("project").unwrap_or_default();
     let id = move || params.read().get("id").and_then(|i| i.parse::<i32>().ok()).unwrap_or(0);
     let days = move || query.read().get("days").and_then(|d| d.parse::<u32>().ok()).unwrap_or(30);
-    let subscription = Resource::new(move || (project(), id()), |(p, i)| get_subscription(p, i));
+    let bind = ServerAction::<BindClientCertificate>::new();
+    refresh_flash_on(bind.version());
+    let subscription = Resource::new(move || (project(), id(), bind.version().get()), |(p, i, _)| get_subscription(p, i));
+    let cas = Resource::new(project, client_cas);
     let usage = Resource::new(move || (project(), id(), days()), |(p, i, d)| subscription_usage(p, i, d));
     view! {
         <Title text="Subscription · Gatehouse"/>
         <Suspense fallback=|| view! { <p>"Loading the subscription…"</p> }>
             {move || Suspend::new(async move {
                 let p = project();
-                match (subscription.await, usage.await) {
-                    (Ok(sub), Ok(usage)) => view! {
+                match (subscription.await, usage.await, cas.await) {
+                    (Ok(sub), Ok(usage), Ok(cas)) => view! {
                         <div class="page-header">
                             <p class="breadcrumbs"><a href="/projects">"Projects"</a>" / "<a href=format!("/projects/{p}")>{p.clone()}</a>" / "<a href=format!("/projects/{p}/subscriptions")>"Subscriptions"</a></p>
                             <h1>{sub.name.clone()}</h1>
@@ -47,11 +51,64 @@ pub fn SubscriptionPage() -> impl IntoView {
                             <UsageChart usage=usage.clone()/>
                             <UsageTable usage/>
                         </section>
+                        <ClientCertificateCard project=p.clone() sub=sub.clone() cas bind/>
                     }.into_any(),
-                    (Err(e), _) | (_, Err(e)) => view! { <LoadError error=e/> }.into_any(),
+                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What the subscription's client certificate is, and the form that changes it.
+#[component]
+fn ClientCertificateCard(project: String, sub: Subscription, cas: Vec<Certificate>, bind: ServerAction<BindClientCertificate>) -> impl IntoView {
+    let bound = match &sub.client_certificate {
+        Some(b) if b.fingerprint.is_some() => format!("One certificate, SHA-256 {}.", b.fingerprint.clone().unwrap_or_default()),
+        Some(b) => format!("Any certificate issued by the trusted client CA {}.", b.ca.as_ref().map_or(String::new(), |c| c.name.clone())),
+        None => "None: only the subscription's keys call as it.".to_string(),
+    };
+    let fingerprint = sub.client_certificate.as_ref().and_then(|b| b.fingerprint.clone()).unwrap_or_default();
+    let chosen = sub.client_certificate.as_ref().and_then(|b| b.ca.as_ref().map(|c| c.id));
+    let cancelled = sub.state == SubscriptionState::Cancelled;
+    let value = bind.value();
+    let no_cas = cas.is_empty();
+    let options = cas
+        .into_iter()
+        .map(|c| view! { <option value=c.id.to_string() selected=chosen == Some(c.id)>{format!("{} (expires {})", c.name, c.not_after.date())}</option> })
+        .collect_view();
+    view! {
+        <section class="card" data-testid="client-certificate">
+            <h2>"Client certificate"</h2>
+            <p data-testid="client-certificate-bound">{bound}</p>
+            <p class="muted">"On proxies whose Access accepts a client certificate, a caller presenting this certificate calls as this subscription, with no key. Bind one certificate by its SHA-256 fingerprint, or every certificate a trusted client CA issues; leave both empty to unbind."</p>
+            {if cancelled {
+                view! { <p class="muted">"Cancelled subscriptions cannot be bound."</p> }.into_any()
+            } else { view! {
+                <ActionForm action=bind attr:class="form form-grid" attr:data-testid="bind-form">
+                    <FormError value fields=&["client_certificate_fingerprint", "client_ca"]/>
+                    <input type="hidden" name="project" value=project.clone()/>
+                    <input type="hidden" name="id" value=sub.id.to_string()/>
+                    <div class="field field-wide">
+                        <label for="bind-fingerprint">"Certificate fingerprint (SHA-256)"</label>
+                        <input id="bind-fingerprint" name="fingerprint" maxlength="200" value=fingerprint.clone() placeholder="AB:CD:…" autocomplete="off" spellcheck="false"/>
+                        <FieldError value field="client_certificate_fingerprint"/>
+                    </div>
+                    <div class="field field-wide">
+                        <label for="bind-ca">"Or a trusted client CA"</label>
+                        <select id="bind-ca" name="client_ca">
+                            <option value="" selected=chosen.is_none()>"None"</option>
+                            {options}
+                        </select>
+                        <FieldError value field="client_ca"/>
+                        {no_cas.then(|| view! { <span class="hint">"No trusted client CA yet: add one on the project's Certificates page (kind: Trusted client CA)."</span> })}
+                    </div>
+                    <div class="actions">
+                        <button type="submit" class="button primary" disabled=bind.pending()>"Save client certificate"</button>
+                    </div>
+                </ActionForm>
+            }.into_any() }}
+        </section>
     }
 }
 

@@ -10,11 +10,13 @@ pub struct KeyPlaces {
     pub query: Box<str>,
 }
 
-/// Where the key was found.
+/// Where the credential was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Header,
     Query,
+    /// No key: the client certificate presented on the connection.
+    Certificate,
 }
 
 /// Why no key could be read.

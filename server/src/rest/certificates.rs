@@ -64,17 +64,20 @@ pub async fn add_certificate(
             vec![store::add_client_pair(&s.db, &s.master_key, &actor, &project, cert.as_bytes(), key.as_bytes()).await?]
         }
         (CertificateKind::Endpoint, None, Some(cert), None) => store::upload_endpoint(&s.db, &actor, &project, cert.as_bytes()).await?,
-        (CertificateKind::Endpoint, _, _, Some(_)) => {
-            return Err(invalid("private_key_pem", "endpoint certificates are public: send no private key (it was not stored)"))
+        (CertificateKind::ClientCa, None, Some(cert), None) => store::upload_client_ca(&s.db, &actor, &project, cert.as_bytes()).await?,
+        (CertificateKind::Endpoint | CertificateKind::ClientCa, _, _, Some(_)) => {
+            return Err(invalid("private_key_pem", "endpoint certificates and trusted client CAs are public: send no private key (it was not stored)"))
         }
-        (CertificateKind::Endpoint, Some(_), _, _) => return Err(invalid("generate", "only client key pairs can be generated")),
+        (CertificateKind::Endpoint | CertificateKind::ClientCa, Some(_), _, _) => return Err(invalid("generate", "only client key pairs can be generated")),
         (CertificateKind::Client, Some(_), _, _) => {
             return Err(invalid("generate", "send either `generate` or `certificate_pem` with `private_key_pem`, not both"))
         }
         (CertificateKind::Client, None, _, _) => {
             return Err(invalid("private_key_pem", "a client key pair needs `certificate_pem` and `private_key_pem`, or `generate`"))
         }
-        (CertificateKind::Endpoint, None, None, None) => return Err(invalid("certificate_pem", "send the certificate as `certificate_pem`")),
+        (CertificateKind::Endpoint | CertificateKind::ClientCa, None, None, None) => {
+            return Err(invalid("certificate_pem", "send the certificate as `certificate_pem`"))
+        }
     };
     Ok((StatusCode::CREATED, Json(created)))
 }

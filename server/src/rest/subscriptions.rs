@@ -67,8 +67,9 @@ pub async fn get_subscription(
     Ok(Json(subscriptions::get(&state.services.db, &actor, &project, id).await?))
 }
 
-/// Suspends, resumes or cancels (`{"state": "suspended"}`); cancelling is final. Holds at the
-/// gateway from the next request.
+/// Suspends, resumes or cancels (`{"state": "suspended"}`; cancelling is final), and binds a
+/// client certificate (`{"client_certificate_fingerprint": "AB:CD:…"}` or `{"client_ca": 12}`;
+/// `null` unbinds). Holds at the gateway from the next request.
 #[utoipa::path(patch, path = "/projects/{project}/subscriptions/{id}", tag = "consumers", request_body = SubscriptionChanges,
     params(("project" = String, Path, description = "Project id or slug"), ("id" = i32, Path, description = "Subscription id")),
     security(("bearer" = [])), responses((status = 200, body = Subscription), (status = 409, body = super::error::ErrorBody)))]
@@ -78,10 +79,7 @@ pub async fn update_subscription(
     Path((project, id)): Path<(String, i32)>,
     ApiJson(body): ApiJson<SubscriptionChanges>,
 ) -> Result<Json<Subscription>, ApiError> {
-    match body.state {
-        Some(new_state) => Ok(Json(subscriptions::set_state(&state.services, &actor, &project, id, new_state).await?)),
-        None => Ok(Json(subscriptions::get(&state.services.db, &actor, &project, id).await?)),
-    }
+    Ok(Json(subscriptions::update(&state.services, &actor, &project, id, body).await?))
 }
 
 /// Replaces one key (`{"key": "primary"}`); the other keeps working. The answer holds the new

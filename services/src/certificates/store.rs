@@ -8,7 +8,7 @@ use crate::projects::{access, Need};
 use crate::secrets::MasterKey;
 use crate::{Error, Result};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 
 #[derive(Debug, Clone, Default)]
 pub struct CertificateFilter {
@@ -66,19 +66,49 @@ pub async fn upload_endpoint(db: &DatabaseConnection, actor: &Actor, project: &s
 
 /// The upload's certificates: those added now, and those the store already held.
 pub async fn import_endpoint(db: &DatabaseConnection, actor: &Actor, project: &str, upload: &[u8]) -> Result<(Vec<Certificate>, Vec<Certificate>)> {
+    import(db, actor, project, CertificateKind::Endpoint, upload).await
+}
+
+/// Adds trusted client CAs (every certificate in the upload must be a CA); as
+/// `upload_endpoint`, certificates already in the store are skipped.
+pub async fn upload_client_ca(db: &DatabaseConnection, actor: &Actor, project: &str, upload: &[u8]) -> Result<Vec<Certificate>> {
+    let (added, existing) = import(db, actor, project, CertificateKind::ClientCa, upload).await?;
+    match (added.is_empty(), existing.first()) {
+        (true, Some(found)) => Err(Error::Conflict(format!("this CA is already trusted as \"{}\" (fingerprint {})", found.name, found.fingerprint_sha256))),
+        _ => Ok(added),
+    }
+}
+
+/// Stores each certificate of the upload as `kind`, all or none: a bundle with one unusable
+/// certificate stores nothing.
+async fn import(db: &DatabaseConnection, actor: &Actor, project: &str, kind: CertificateKind, upload: &[u8]) -> Result<(Vec<Certificate>, Vec<Certificate>)> {
     let access = access(db, actor, project, Need::Edit).await?;
     let certs = input::read_certificates("certificate", upload)?;
-    let mut added = Vec::new();
+    let mut new = Vec::new();
     let mut existing = Vec::new();
     for cert in &certs {
         let info = inspect::inspect(cert.as_ref())?;
-        if let Some(found) = find_by_fingerprint(db, access.project.id, CertificateKind::Endpoint, &info.fingerprint_sha256).await? {
+        if kind == CertificateKind::ClientCa && !info.is_ca {
+            return Err(Error::invalid(
+                "certificate",
+                format!(
+                    "{} is not a CA (its basic constraints do not let it issue certificates): upload the CA that issues your consumers' certificates, or bind this one certificate to a subscription by its fingerprint",
+                    info.display_name()
+                ),
+            ));
+        }
+        if let Some(found) = find_by_fingerprint(db, access.project.id, kind, &info.fingerprint_sha256).await? {
             existing.push(found);
             continue;
         }
-        let row = new_row(access.project.id, actor, CertificateKind::Endpoint, "uploaded", &info, input::to_pem(std::slice::from_ref(cert)), 0);
-        added.push(row.insert(db).await?);
+        new.push(new_row(access.project.id, actor, kind, "uploaded", &info, input::to_pem(std::slice::from_ref(cert)), 0));
     }
+    let txn = db.begin().await?;
+    let mut added = Vec::new();
+    for row in new {
+        added.push(row.insert(&txn).await?);
+    }
+    txn.commit().await?;
     Ok((describe_rows(db, added).await?, describe_rows(db, existing).await?))
 }
 
@@ -152,9 +182,14 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, project: &str, id: i
     let described = describe_rows(db, vec![row]).await?.remove(0);
     if !described.used_by.is_empty() {
         return Err(Error::Conflict(format!(
-            "\"{}\" is in use by {}: choose another certificate on the Endpoints page (and deploy), or undeploy, first",
+            "\"{}\" is in use by {}: {}",
             described.name,
-            described.used_by.join(", ")
+            described.used_by.join(", "),
+            if described.kind == CertificateKind::ClientCa {
+                "bind those subscriptions to another CA or cancel them first"
+            } else {
+                "choose another certificate on the Endpoints page (and deploy), or undeploy, first"
+            }
         )));
     }
     certificate::Entity::delete_by_id(described.id).exec(db).await?;

@@ -2,11 +2,13 @@
 //! delete a certificate in use: the endpoint configurations that choose it (two joined
 //! queries, whose SQL is the same however many proxies use a certificate), and the live
 //! revisions that carry a copy of it (a revision keeps serving what it was deployed with, so a
-//! key pair deleted from the store would live on in the gateway until undeployed).
-use crate::entities::{endpoint_certificate, endpoint_config, environment, proxy};
+//! key pair deleted from the store would live on in the gateway until undeployed); and the
+//! subscriptions a trusted client CA is bound to.
+use crate::entities::{endpoint_certificate, endpoint_config, environment, proxy, subscription};
+use crate::model::SubscriptionState;
 use crate::{revisions, Result};
 use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
 /// By certificate id: "Weather API v1 · Production (endpoint certificate)", sorted; past
@@ -49,6 +51,16 @@ pub async fn certificate_usage(db: &impl ConnectionTrait, project_id: i32, certi
                 (true, false) => "client certificate, Mutual SSL off",
             };
             usage.entry(id).or_default().push(format!("{name} {version} · {env} ({role})"));
+        }
+    }
+    let bound = subscription::Entity::find()
+        .filter(subscription::Column::ClientCaId.is_in(certificate_ids.iter().copied()))
+        .filter(subscription::Column::State.ne(SubscriptionState::Cancelled.as_str()))
+        .all(db)
+        .await?;
+    for sub in bound {
+        if let Some(id) = sub.client_ca_id {
+            usage.entry(id).or_default().push(format!("the subscription of {} (trusted client CA)", sub.name));
         }
     }
     for places in usage.values_mut() {

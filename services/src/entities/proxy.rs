@@ -21,6 +21,8 @@ pub struct Model {
     pub access_mode: String,
     pub key_header: String,
     pub key_query: String,
+    /// Whether a client certificate is accepted as the caller's credential.
+    pub client_certificate: bool,
     pub created_by: Option<i32>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

@@ -19,6 +19,10 @@ pub struct Model {
     #[sea_orm(unique)]
     pub secondary_hash: String,
     pub secondary_prefix: String,
+    /// The one client certificate (SHA-256, lower-case hex) that calls as this subscription.
+    pub client_certificate_fingerprint: Option<String>,
+    /// The trusted client CA (certificate store entry) whose certificates call as it.
+    pub client_ca_id: Option<i32>,
     pub created_by: Option<i32>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

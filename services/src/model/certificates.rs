@@ -17,6 +17,10 @@ pub enum CertificateKind {
     Endpoint,
     /// A certificate with its private key, presented to the backend for mutual TLS.
     Client,
+    /// A CA whose client certificates API consumers present to the gateway: a subscription
+    /// bound to it is called by any certificate it issued.
+    #[serde(rename = "client-ca")]
+    ClientCa,
 }
 
 impl CertificateKind {
@@ -24,17 +28,19 @@ impl CertificateKind {
         match self {
             CertificateKind::Endpoint => "endpoint",
             CertificateKind::Client => "client",
+            CertificateKind::ClientCa => "client-ca",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [CertificateKind::Endpoint, CertificateKind::Client].into_iter().find(|k| k.as_str() == text)
+        [CertificateKind::Endpoint, CertificateKind::Client, CertificateKind::ClientCa].into_iter().find(|k| k.as_str() == text)
     }
 
     pub fn label(self) -> &'static str {
         match self {
             CertificateKind::Endpoint => "Endpoint certificate",
             CertificateKind::Client => "Client key pair",
+            CertificateKind::ClientCa => "Trusted client CA",
         }
     }
 }

@@ -36,6 +36,10 @@ pub struct Access {
     /// The query parameter callers may send it in instead.
     #[serde(default = "default_key_name")]
     pub key_query: String,
+    /// Whether a client certificate bound to a subscription (by fingerprint, or issued by a
+    /// trusted client CA) is accepted instead of a key.
+    #[serde(default)]
+    pub client_certificate: bool,
 }
 
 fn default_key_name() -> String {
@@ -44,7 +48,7 @@ fn default_key_name() -> String {
 
 impl Default for Access {
     fn default() -> Self {
-        Access { mode: AccessMode::Open, key_header: default_key_name(), key_query: default_key_name() }
+        Access { mode: AccessMode::Open, key_header: default_key_name(), key_query: default_key_name(), client_certificate: false }
     }
 }
 
@@ -199,6 +203,8 @@ pub struct Subscription {
     /// The first characters of the primary key, to tell keys apart.
     pub primary_key_prefix: String,
     pub secondary_key_prefix: String,
+    /// The client certificate that calls as this subscription, where a proxy accepts one.
+    pub client_certificate: Option<ClientCertificateBinding>,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
@@ -216,6 +222,28 @@ pub struct NewSubscription {
     pub product: String,
     #[serde(default)]
     pub contact_email: String,
+    /// Binds one client certificate by its SHA-256 fingerprint (64 hex digits, colons allowed).
+    #[serde(default)]
+    pub client_certificate_fingerprint: String,
+    /// Or every certificate a trusted client CA (its certificate store id) issues.
+    #[serde(default)]
+    pub client_ca: Option<i32>,
+}
+
+/// What a subscription's client certificate is: one certificate, or any a trusted CA issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct ClientCertificateBinding {
+    /// The certificate's SHA-256, as the certificate store writes fingerprints (AB:CD:…).
+    pub fingerprint: Option<String>,
+    pub ca: Option<BoundCa>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct BoundCa {
+    pub id: i32,
+    pub name: String,
 }
 
 /// A new subscription with both its keys: the only time they are shown.
@@ -255,6 +283,12 @@ pub struct RegeneratedKey {
 pub struct SubscriptionChanges {
     #[serde(default)]
     pub state: Option<SubscriptionState>,
+    /// Binds one client certificate instead of what was bound; `null` unbinds.
+    #[serde(default, deserialize_with = "present")]
+    pub client_certificate_fingerprint: Option<Option<String>>,
+    /// Binds a trusted client CA instead of what was bound; `null` unbinds.
+    #[serde(default, deserialize_with = "present")]
+    pub client_ca: Option<Option<i32>>,
 }
 
 /// One day of a subscription's requests (UTC), by outcome.

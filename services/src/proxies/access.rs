@@ -33,13 +33,13 @@ pub fn read(typed: &Access) -> Result<Access> {
     if query.is_empty() || query.len() > 64 || !query.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b)) {
         return Err(Error::invalid("key_query", "a key query parameter name is 1 to 64 letters, digits, '-', '_', '.' or '~', such as api-key"));
     }
-    Ok(Access { mode: typed.mode, key_header: header, key_query: query })
+    Ok(Access { mode: typed.mode, key_header: header, key_query: query, client_certificate: typed.client_certificate })
 }
 
 /// The setting stored on `row`.
 pub fn of(row: &proxy::Model) -> Access {
     let mode = if row.access_mode == "subscription" { AccessMode::Subscription } else { AccessMode::Open };
-    Access { mode, key_header: row.key_header.clone(), key_query: row.key_query.clone() }
+    Access { mode, key_header: row.key_header.clone(), key_query: row.key_query.clone(), client_certificate: row.client_certificate }
 }
 
 pub fn mode_str(mode: AccessMode) -> &'static str {
@@ -54,6 +54,9 @@ pub fn mode_str(mode: AccessMode) -> &'static str {
 pub fn describe(access: &Access) -> String {
     match access.mode {
         AccessMode::Open => "open".to_string(),
+        AccessMode::Subscription if access.client_certificate => {
+            format!("subscription (key in the {} header or the {} query parameter, or a client certificate)", access.key_header, access.key_query)
+        }
         AccessMode::Subscription => format!("subscription (key in the {} header or the {} query parameter)", access.key_header, access.key_query),
     }
 }
@@ -62,7 +65,11 @@ pub fn describe(access: &Access) -> String {
 pub fn spec(access: &Access) -> gateway::consumers::AccessSpec {
     match access.mode {
         AccessMode::Open => gateway::consumers::AccessSpec::Open,
-        AccessMode::Subscription => gateway::consumers::AccessSpec::Subscription { key_header: access.key_header.clone(), key_query: access.key_query.clone() },
+        AccessMode::Subscription => gateway::consumers::AccessSpec::Subscription {
+            key_header: access.key_header.clone(),
+            key_query: access.key_query.clone(),
+            client_certificate: access.client_certificate,
+        },
     }
 }
 
@@ -72,7 +79,7 @@ mod tests {
 
     #[test]
     fn names_are_checked_and_lower_cased() {
-        let typed = |h: &str, q: &str| Access { mode: AccessMode::Subscription, key_header: h.into(), key_query: q.into() };
+        let typed = |h: &str, q: &str| Access { mode: AccessMode::Subscription, key_header: h.into(), key_query: q.into(), client_certificate: false };
         assert_eq!(read(&typed(" Ocp-Apim-Subscription-Key ", "subscription-key")).unwrap().key_header, "ocp-apim-subscription-key");
         for (h, q, field) in [
             ("", "k", "key_header"),

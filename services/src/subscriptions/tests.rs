@@ -15,7 +15,7 @@ async fn product(s: &Services, ada: &Actor, name: &str, proxies: &[&str]) {
 }
 
 fn new(name: &str, product: &str) -> NewSubscription {
-    NewSubscription { name: name.into(), product: product.into(), contact_email: "dev@example.test".into() }
+    NewSubscription { name: name.into(), product: product.into(), contact_email: "dev@example.test".into(), ..Default::default() }
 }
 
 #[tokio::test]
@@ -129,4 +129,34 @@ async fn usage_is_counted_per_day_by_outcome_and_a_quota_survives_a_restart() {
     crate::usage::flush(&restarted).await.unwrap();
     let today = crate::usage::of_subscription(&restarted, &ada, "weather", id, 1).await.unwrap().days.remove(0);
     assert_eq!((today.allowed, today.quota, today.refused), (3, 1, 1));
+}
+
+#[tokio::test]
+async fn a_bound_certificate_calls_at_once_and_a_bad_binding_changes_nothing() {
+    let (s, g, ada, forecast, _) = testing::consumers_setup().await;
+    product(&s, &ada, "Gold", &["forecast-v1"]).await;
+    let partner = testkit::pki::ca("Partner CA");
+    let ca = crate::certificates::upload_client_ca(&s.db, &ada, "weather", partner.cert_pem.as_bytes()).await.unwrap().remove(0);
+    assert!(crate::certificates::upload_endpoint(&s.db, &ada, "weather", partner.cert_pem.as_bytes()).await.is_ok(), "kinds are kept apart");
+    let leaf = testkit::pki::client_valid("not-a-ca", -1, 30);
+    assert_eq!(crate::certificates::upload_client_ca(&s.db, &ada, "weather", leaf.cert_pem.as_bytes()).await.unwrap_err().field(), Some("certificate"));
+    let sub = create(&s, &ada, "weather", new("Partner", "gold")).await.unwrap().subscription;
+    let issued = testkit::pki::client_issued(&partner, "partner-app", -1, 30);
+    let presented = gateway::consumers::ClientCertificate::read(&[issued.cert_der()]).unwrap();
+    let admit = || g.consumers.current().admit_certificate(&presented, forecast).map(|grant| grant.subscription_id);
+    assert_eq!(admit(), Err(Refusal::CertificateNotSubscribed));
+
+    let bind = |ca: Option<i32>, state| SubscriptionChanges { state, client_ca: Some(ca), ..Default::default() };
+    let bound = update(&s, &ada, "weather", sub.id, bind(Some(ca.id), None)).await.unwrap();
+    assert_eq!(bound.client_certificate.unwrap().ca.unwrap().name, "Partner CA");
+    assert_eq!(admit(), Ok(sub.id), "no redeploy");
+    // A binding that cannot be made leaves the state as it was too.
+    let refused = update(&s, &ada, "weather", sub.id, bind(Some(ca.id + 1000), Some(SubscriptionState::Suspended))).await.unwrap_err();
+    assert_eq!(refused.field(), Some("client_ca"));
+    assert_eq!(get(&s.db, &ada, "weather", sub.id).await.unwrap().state, SubscriptionState::Active);
+    // The CA is in use while bound; unbinding frees it.
+    assert!(matches!(crate::certificates::delete(&s.db, &ada, "weather", ca.id).await.unwrap_err(), Error::Conflict(_)));
+    update(&s, &ada, "weather", sub.id, bind(None, None)).await.unwrap();
+    assert_eq!(admit(), Err(Refusal::CertificateNotSubscribed));
+    crate::certificates::delete(&s.db, &ada, "weather", ca.id).await.unwrap();
 }

@@ -61,6 +61,11 @@ pub fn PoliciesPage() -> impl IntoView {
                                         <input id="key-query" name="key_query" required maxlength="64" value=p.access.key_query.clone()/>
                                         <FieldError value field="key_query"/>
                                     </div>
+                                    <div class="field field-wide checkbox-row">
+                                        <input type="checkbox" id="access-client-certificate" name="client_certificate" value="on" checked=p.access.client_certificate/>
+                                        <label for="access-client-certificate">"Accept a client certificate instead of a key"</label>
+                                        <span class="hint">"A caller may present the certificate its subscription is bound to (by fingerprint, or issued by a trusted client CA on the Certificates page). The gateway then asks callers for a certificate without requiring one; while no proxy of an environment accepts certificates, it does not ask."</span>
+                                    </div>
                                     <p class="hint field-wide">"The gateway takes the key out of what it forwards and tells the backend which subscription called (x-gatehouse-subscription, x-gatehouse-product)."</p>
                                     <div class="actions">
                                         <button type="submit" class="button primary" disabled=save.pending()>"Save access"</button>
