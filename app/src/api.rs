@@ -5,6 +5,7 @@ pub mod consumers;
 pub mod deployments;
 pub mod endpoints;
 pub mod environments;
+pub mod policies;
 pub mod projects;
 pub mod proxies;
 pub mod session;

@@ -154,6 +154,14 @@ class Gatehouse:
         self.deploy("bench-keyed")
         return self.subscription_key("bench-keyed", requests, per_seconds)
 
+    def policies_route(self, context_path: str, backend_url: str) -> None:
+        """The bench proxy again at `context_path` with "remove fingerprinting headers" and
+        "mask backend URLs", deployed."""
+        self.create_proxy("bench-policies", context_path, backend_url)
+        self.call("PUT", f"/projects/{PROJECT}/proxies/bench-policies/policies",
+                  {"policies": [{"kind": "remove_fingerprinting_headers"}, {"kind": "mask_backend_urls"}]})
+        self.deploy("bench-policies")
+
     def subscription_key(self, proxy: str, requests: int, per_seconds: int) -> str:
         """A new product granting `proxy` with this rate limit, and a subscription's key to it."""
         self.products = getattr(self, "products", 0) + 1

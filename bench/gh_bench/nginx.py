@@ -1,8 +1,9 @@
 """nginx instances from Debian's package, each in its own prefix directory, run as the current
 user in the foreground (`daemon off`) on ports chosen at run time; nothing under /etc is used.
 
-- backend: the mutual-TLS backend (`ssl_verify_client on`): `/small` (a short fixed body) and
-  `/16k` (a 16 KiB file), HTTP/1.1, on 127.0.0.1 and [::1]; plus a second listener with the
+- backend: the mutual-TLS backend (`ssl_verify_client on`): `/small` (a short fixed body),
+  `/16k` (a 16 KiB file) and `/16k.json` (16 KiB of JSON naming the backend's own URL, for the
+  policies case), HTTP/1.1, on 127.0.0.1 and [::1]; plus a second listener with the
   same content, HTTP/2 and no client certificate, for the direct baseline (wrk and h2load
   cannot present a client certificate);
 - peer: nginx as the gateway under comparison: TLS + HTTP/2 listener, proxy_ssl_* with the
@@ -17,6 +18,15 @@ from .pki import Pki
 
 SMALL_BODY = "hello from the mutual-TLS backend\n"
 BIG_SIZE = 16 * 1024
+JSON_URLS = 8
+
+
+def json_body(origin: str) -> bytes:
+    """About 16 KiB of JSON: `JSON_URLS` items, each with a link on `origin` (the backend's own
+    URL, which a gateway masking backend URLs rewrites) and padding."""
+    pad = BIG_SIZE // JSON_URLS - 60 - len(origin)
+    items = [f'{{"id":{i},"href":"{origin}/items/{i}","note":"{"n" * pad}"}}' for i in range(JSON_URLS)]
+    return ("[" + ",".join(items) + "]").encode()
 
 
 def version() -> tuple[int, ...]:
@@ -61,10 +71,13 @@ http {{
 def backend_conf(prefix: str, pki: Pki, mtls_port: int, direct_port: int) -> str:
     with open(os.path.join(prefix, "16k.bin"), "wb") as f:
         f.write(b"x" * BIG_SIZE)
+    with open(os.path.join(prefix, "16k.json"), "wb") as f:
+        f.write(json_body(f"https://localhost:{mtls_port}"))
     content = f"""    ssl_certificate {pki.path('backend.pem')};
     ssl_certificate_key {pki.path('backend.key')};
     location = /small {{ return 200 "{SMALL_BODY.strip()}\\n"; }}
     location = /16k {{ alias {prefix}/16k.bin; }}
+    location = /16k.json {{ alias {prefix}/16k.json; default_type application/json; }}
 """
     return _head(prefix) + f"""  server {{
     {_listen(f'127.0.0.1:{mtls_port}', False)}

@@ -207,3 +207,19 @@ def targets(results: dict, gh_deploys: list[Timings], storm: Storm, mem_at_goal:
         we + he == 0 and not storm.failed_deploys)
     row(f"RSS < 100 MB at {goal:,} proxies", f"{mem_at_goal:.0f} MB{'' if goal_reached else ' (extrapolated)'}", mem_at_goal < 100)
     return rows
+
+
+def policy_lines(results: dict) -> list[str]:
+    """The JSON cases: the route with remove-fingerprinting + mask-backend-URLs against the same
+    route with no policies, side by side in each repeat."""
+    out = ["| case | Gatehouse, no policies | with the policies | policies / none | per repeat |", "|---|---:|---:|---:|---:|"]
+    for key in ("h1-json", "h2-json"):
+        r = results.get(key)
+        if not r or not r.samples.get("gatehouse-policies"):
+            continue
+        rps = lambda x: x.load.rps  # noqa: E731
+        plain, masked = r.median("gatehouse", rps), r.median("gatehouse-policies", rps)
+        pairs = [m / p for m, p in zip(r.values("gatehouse-policies", rps), r.values("gatehouse", rps)) if p]
+        spread = f"{min(pairs):.2f}–{max(pairs):.2f}" if len(pairs) > 1 else "–"
+        out.append(f"| {r.case.title} | {plain:.0f} | {masked:.0f} | **{masked / plain:.2f}x** | {spread} |")
+    return out

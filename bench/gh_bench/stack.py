@@ -10,6 +10,7 @@ from .probe import Probe
 
 CONTEXT = "/bench"
 KEYED_CONTEXT = "/bench-keyed"
+POLICIES_CONTEXT = "/bench-policies"
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Target:
     prefix: str  # "" direct, "/bench" proxied
     headers: tuple = ()  # sent with every request ("api-key: …" for the keyed route)
     keyed_only: bool = False  # runs only in the cases that compare keyed with open
+    policies_only: bool = False  # runs only in the cases that compare policies with none
 
     def url(self, path: str) -> str:
         return f"https://127.0.0.1:{self.port}{self.prefix}{path}"
@@ -56,6 +58,9 @@ class Stack:
         # The same proxy again behind a subscription key and a rate limit too high to trigger.
         key = self.gatehouse.keyed_route(KEYED_CONTEXT, self.backend_url, requests=1_000_000, per_seconds=1)
         self.targets.append(Target("gatehouse-key", self.gatehouse.dev_port, KEYED_CONTEXT, (f"api-key: {key}",), keyed_only=True))
+        # And with remove-fingerprinting + mask-backend-URLs, for the JSON cases.
+        self.gatehouse.policies_route(POLICIES_CONTEXT, self.backend_url)
+        self.targets.append(Target("gatehouse-policies", self.gatehouse.dev_port, POLICIES_CONTEXT, policies_only=True))
         if self._baseline_binary:
             # An earlier build beside this one, the same proxy on the same backend.
             self.baseline = self._start_gatehouse(self._baseline_binary, "baseline-data")
@@ -75,7 +80,8 @@ class Stack:
 
     def _gatehouse_of(self, target: Target) -> Gatehouse | None:
         """The Gatehouse behind `target`, or None for direct and nginx."""
-        return {"gatehouse": self.gatehouse, "gatehouse-key": self.gatehouse, "baseline": self.baseline}.get(target.name)
+        own = {"gatehouse": self.gatehouse, "gatehouse-key": self.gatehouse, "gatehouse-policies": self.gatehouse, "baseline": self.baseline}
+        return own.get(target.name)
 
     def probe(self, target: Target) -> Probe:
         own = self._gatehouse_of(target)
@@ -95,6 +101,15 @@ class Stack:
             p.expect_200(f"{target.prefix}/16k", nginx.BIG_SIZE, headers=headers)
             if target.headers and p.get(f"{target.prefix}/small")[0] != 401:
                 raise BenchError(f"{target.name}: a request without the key was not refused")
+            json = p.expect_200(f"{target.prefix}/16k.json", headers=headers)
+            origin = self.backend_url.encode()
+            if target.policies_only:
+                # Masked: not one backend URL left, each now the gateway's own.
+                mine = f"https://127.0.0.1:{target.port}{target.prefix}".encode()
+                if origin in json or json.count(mine) != nginx.JSON_URLS:
+                    raise BenchError(f"{target.name}: /16k.json was not masked ({json.count(origin)} backend URLs left)")
+            elif target.name != "direct" and json.count(origin) != nginx.JSON_URLS:
+                raise BenchError(f"{target.name}: /16k.json gave {json.count(origin)} backend URLs, not {nginx.JSON_URLS}")
             p.close()
         without = Probe(self.backend_port, cafile=self.pki.path("ca.pem"))
         status, body = without.get("/small")

@@ -26,6 +26,7 @@ class Case:
     streams: int = 1
     rate_from: str = ""  # latency cases: half of the direct median of this case
     keyed: bool = False  # also run on the keyed route (subscription key + rate limit)
+    policies: bool = False  # also run on the route with remove-fingerprinting + mask-backend-URLs
 
 
 CASES = [
@@ -33,6 +34,8 @@ CASES = [
     Case("h1-16k", "HTTP/1.1 keep-alive, 16 KiB body (wrk)", "wrk", "/16k", 64),
     Case("h2-small", "HTTP/2, small body (h2load)", "h2load", "/small", 16, 8, keyed=True),
     Case("h2-16k", "HTTP/2, 16 KiB body (h2load)", "h2load", "/16k", 16, 8),
+    Case("h1-json", "HTTP/1.1 keep-alive, 16 KiB JSON naming the backend (wrk)", "wrk", "/16k.json", 64, policies=True),
+    Case("h2-json", "HTTP/2, 16 KiB JSON naming the backend (h2load)", "h2load", "/16k.json", 16, 8, policies=True),
     Case("newconn", "New TLS connections, keep-alive off (wrk)", "wrk-close", "/small", 16),
     Case("lat-h1", "HTTP/1.1 at half the lowest maximum (oha -q)", "oha-h1", "/small", 32, rate_from="h1-small"),
     Case("lat-h2", "HTTP/2 at half the lowest maximum (oha -q)", "oha-h2", "/small", 8, 4, rate_from="h2-small"),
@@ -77,7 +80,7 @@ def _load(case: Case, url: str, seconds: float, rate: float, headers: tuple = ()
 
 
 def run_case(stack: Stack, case: Case, s: Settings, rate: float, peak: procs.PeakRss, commands: list) -> CaseResult:
-    targets = [t for t in stack.targets if case.keyed or not t.keyed_only]
+    targets = [t for t in stack.targets if (case.keyed or not t.keyed_only) and (case.policies or not t.policies_only)]
     result = CaseResult(case, rate, {t.name: [] for t in targets})
     for rep in range(s.repeats):
         n = len(targets)

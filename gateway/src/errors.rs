@@ -66,11 +66,15 @@ pub enum ErrorKind {
     ClientCertificateRequired,
     /// The certificate presented is bound to no subscription to a product with this proxy.
     ClientCertificateNotSubscribed,
+    /// The proxy's IP filter does not let the caller's address in.
+    IpForbidden,
+    /// The proxy is retired.
+    ApiRetired,
 }
 
 impl ErrorKind {
     /// Every kind, for the tests and documentation that list them.
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 22] = [
         ErrorKind::NoRoute,
         ErrorKind::PayloadTooLarge,
         ErrorKind::BadRequest,
@@ -91,6 +95,8 @@ impl ErrorKind {
         ErrorKind::QuotaExceeded,
         ErrorKind::ClientCertificateRequired,
         ErrorKind::ClientCertificateNotSubscribed,
+        ErrorKind::IpForbidden,
+        ErrorKind::ApiRetired,
     ];
 
     /// The stable code callers, metrics and the console see.
@@ -116,6 +122,8 @@ impl ErrorKind {
             ErrorKind::QuotaExceeded => "quota_exceeded",
             ErrorKind::ClientCertificateRequired => "client_certificate_required",
             ErrorKind::ClientCertificateNotSubscribed => "client_certificate_not_subscribed",
+            ErrorKind::IpForbidden => "ip_forbidden",
+            ErrorKind::ApiRetired => "api_retired",
         }
     }
 
@@ -146,6 +154,8 @@ impl ErrorKind {
             ErrorKind::QuotaExceeded => "quota reached: retry after the time in Retry-After",
             ErrorKind::ClientCertificateRequired => "present your client certificate, or send your subscription key",
             ErrorKind::ClientCertificateNotSubscribed => "the client certificate you presented is not bound to a subscription that includes this API",
+            ErrorKind::IpForbidden => "your address may not call this API",
+            ErrorKind::ApiRetired => "this API is retired",
         }
     }
 
@@ -158,6 +168,8 @@ impl ErrorKind {
             ErrorKind::SubscriptionKeyMissing | ErrorKind::SubscriptionKeyInvalid | ErrorKind::ClientCertificateRequired => StatusCode::UNAUTHORIZED,
             ErrorKind::SubscriptionSuspended | ErrorKind::NotSubscribed | ErrorKind::ClientCertificateNotSubscribed => StatusCode::FORBIDDEN,
             ErrorKind::RateLimited | ErrorKind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::IpForbidden => StatusCode::FORBIDDEN,
+            ErrorKind::ApiRetired => StatusCode::GONE,
             ErrorKind::UpstreamConnectFailed
             | ErrorKind::UpstreamTlsUnknownIssuer
             | ErrorKind::UpstreamTlsExpired

@@ -7,11 +7,12 @@ use crate::environment::EnvironmentGateway;
 use crate::errors::{respond, respond_with, ErrorKind, X_REQUEST_ID};
 use crate::forwarded::{self, Peer};
 use crate::paths;
+use crate::policies::mask::MaskedBody;
 use crate::recent::FailedRequest;
 use crate::routes::{Route, RouteTable};
 use crate::upstream::{classify, diagnose, UpstreamError};
 use bytes::Bytes;
-use http_body_util::{Either, Limited};
+use http_body_util::{Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, COOKIE, HOST, SET_COOKIE};
 use hyper::http::uri::{Parts, PathAndQuery};
@@ -180,6 +181,10 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: &Peer,
         return respond(ErrorKind::NoRoute, &format!("no API proxy is deployed at {path} in the {} environment", gateway.name), &request_id);
     };
     let method = req.method().clone();
+    if let Some(answer) = before_forwarding(route, &req, peer, &request_id) {
+        route.metrics.answered(answer.status().as_u16(), started.elapsed());
+        return answer;
+    }
     let admitted = match &route.access {
         None => None,
         Some(access) => match admit(access, &gateway.consumers, req.headers(), uri.query(), peer.certificate.as_deref(), route.proxy_id) {
@@ -201,6 +206,24 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: &Peer,
         ms = elapsed.as_secs_f64() * 1000.0, request_id = %id,
     );
     response
+}
+
+/// What a route's policies answer themselves, before any credential is looked at: a retired
+/// API, a caller the IP filter keeps out, a CORS preflight (which carries no credentials).
+fn before_forwarding(route: &Route, req: &Request<Incoming>, peer: &Peer, request_id: &HeaderValue) -> Option<Response<Body>> {
+    let policies = &route.policies;
+    if policies.retired {
+        return Some(respond(ErrorKind::ApiRetired, &format!("{} is retired: ask its publisher what replaces it", route.name), request_id));
+    }
+    if policies.has_ip_filter() && !policies.admits(peer.client_ip(req.headers())) {
+        return Some(respond(ErrorKind::IpForbidden, ErrorKind::IpForbidden.caller_message(), request_id));
+    }
+    let headers = policies.preflight(req.method(), req.headers())?;
+    let mut answer = Response::new(Either::Right(Full::new(Bytes::new())));
+    *answer.status_mut() = hyper::StatusCode::NO_CONTENT;
+    answer.headers_mut().extend(headers);
+    answer.headers_mut().insert(X_REQUEST_ID, request_id.clone());
+    Some(answer)
 }
 
 /// `routed` is the route, the rest of the path after its context path, and the whole path;
@@ -225,7 +248,9 @@ async fn forward(
     let (mut parts, body) = req.into_parts();
     let original_host = parts.headers.get(HOST).cloned().or_else(|| parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()));
     let forwarding = clean_request(&mut parts.headers);
+    let origin = route.policies.origin(&parts.headers);
     let headers = &mut parts.headers;
+    route.policies.request(headers);
     peer.set(headers, original_host, forwarding);
     headers.insert(X_REQUEST_ID, request_id.clone());
     headers.insert(HOST, route.host.clone());
@@ -254,7 +279,12 @@ async fn forward(
             let (mut parts, body) = response.into_parts();
             clean_response(&mut parts.headers);
             parts.headers.insert(X_REQUEST_ID, request_id.clone());
-            return Response::from_parts(parts, Either::Left(body));
+            if route.policies.touches_responses() {
+                if let Some(mask) = route.policies.response(&mut parts.headers, origin.as_ref()) {
+                    return Response::from_parts(parts, Either::Left(Either::Right(MaskedBody::new(body, mask.clone()))));
+                }
+            }
+            return Response::from_parts(parts, Either::Left(Either::Left(body)));
         }
         Ok(Err(e)) => {
             let found = classify(&e, &upstream.context);

@@ -52,6 +52,9 @@ pub(crate) struct Peer {
     /// `for=…;proto=https`, the start of this hop's `Forwarded` element.
     element: String,
     trusted: bool,
+    addr: IpAddr,
+    /// The trusted proxies, kept only when this connection comes from one of them.
+    proxies: Option<TrustedProxies>,
     /// The client certificate presented in the handshake, if any.
     pub(crate) certificate: Option<Box<crate::consumers::ClientCertificate>>,
 }
@@ -64,7 +67,25 @@ impl Peer {
             IpAddr::V6(v6) => format!("for=\"[{v6}]\";proto=https"),
         };
         let text = HeaderValue::from_maybe_shared(Bytes::from(ip.to_string())).unwrap_or(HeaderValue::from_static("unknown"));
-        Peer { ip: text, element, trusted: trusted.contains(ip), certificate: None }
+        let is_trusted = trusted.contains(ip);
+        Peer { ip: text, element, trusted: is_trusted, addr: ip, proxies: is_trusted.then(|| trusted.clone()), certificate: None }
+    }
+
+    /// The caller's address, for IP filters: the connection's; or, when that is a trusted proxy,
+    /// the nearest address in `X-Forwarded-For` that is not a trusted proxy. Only what the trusted
+    /// proxies appended is believed: an entry that is not an address stops the walk, and the
+    /// connection's address is used.
+    pub(crate) fn client_ip(&self, headers: &HeaderMap) -> IpAddr {
+        let Some(proxies) = &self.proxies else { return self.addr };
+        let listed: Vec<&str> = headers.get_all(X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).collect();
+        for entry in listed.into_iter().rev() {
+            match entry.trim().parse::<IpAddr>() {
+                Ok(ip) if proxies.contains(ip) => continue,
+                Ok(ip) => return ip.to_canonical(),
+                Err(_) => break,
+            }
+        }
+        self.addr
     }
 
     /// Sets the forwarding headers on a request going to a backend. `host` is the Host (or
@@ -154,6 +175,17 @@ mod tests {
         let mut headers = HeaderMap::new();
         v6.set(&mut headers, None, false);
         assert_eq!(headers["forwarded"], "for=\"[::1]\";proto=https");
+    }
+
+    #[test]
+    fn the_callers_address_is_the_connections_unless_a_trusted_proxy_names_it() {
+        let trusted = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let xff = sent(&[("x-forwarded-for", "1.2.3.4, 198.51.100.9, 10.0.0.2")]);
+        assert_eq!(Peer::new("203.0.113.7".parse().unwrap(), &trusted).client_ip(&xff), "203.0.113.7".parse::<IpAddr>().unwrap(), "not a proxy: its own");
+        let via = Peer::new("10.0.0.1".parse().unwrap(), &trusted);
+        assert_eq!(via.client_ip(&xff), "198.51.100.9".parse::<IpAddr>().unwrap(), "the nearest untrusted hop");
+        assert_eq!(via.client_ip(&sent(&[("x-forwarded-for", "1.2.3.4, junk")])), "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(via.client_ip(&HeaderMap::new()), "10.0.0.1".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! status (`errors`); `metrics` counts what it serves.
 //!
 //! Routes whose access is "subscription" admit callers by key against the `consumers`
-//! credentials, a snapshot of its own, swapped the same way.
+//! credentials, a snapshot of its own, swapped the same way; each route's `policies` (header
+//! rules, masking, IP filter, CORS, lifecycle) are compiled with it.
 //!
 //! The services drive it through `Control` (deploy, undeploy, restore, credentials); the server makes it
 //! first, from each environment's `ListenerSpec`, and hands it to the services.
@@ -22,6 +23,7 @@ mod forwarded;
 mod listener;
 pub mod metrics;
 mod paths;
+pub mod policies;
 pub mod recent;
 mod routes;
 pub mod upstream;
@@ -164,7 +166,7 @@ impl Gateway {
     /// nothing changes: the old table keeps serving and the error names the proxy.
     pub fn publish(&self, environment: &str, specs: Vec<RouteSpec>) -> Result<usize, Error> {
         let gateway = self.get(environment)?;
-        let table = RouteTable::compile(specs, environment, &self.metrics)?;
+        let table = RouteTable::compile(specs, environment, &gateway.base_url(), &self.metrics)?;
         let count = table.len();
         let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
         gateway.routes.store(Arc::new(table));
@@ -182,7 +184,7 @@ impl Control for Gateway {
         let gateway = self.get(environment)?;
         let (name, path) = (route.name.clone(), route.context_path.clone());
         // Compiled before taking the writer lock: only the cheap table rebuild is serialized.
-        let route = Route::compile(route, environment, &self.metrics)?;
+        let route = Route::compile(route, environment, &gateway.base_url(), &self.metrics)?;
         let _writer = gateway.writer.lock().unwrap_or_else(|p| p.into_inner());
         let table = gateway.routes.load().with(route)?;
         gateway.routes.store(Arc::new(table));

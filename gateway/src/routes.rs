@@ -7,6 +7,7 @@ use crate::body::UpstreamBody;
 use crate::consumers::{AccessSpec, KeyPlaces, RouteAccess};
 use crate::errors::Error;
 use crate::metrics::{Metrics, RouteMetrics};
+use crate::policies::Policies;
 use crate::upstream::destinations::Resolver;
 use crate::upstream::{compile, RouteSpec, Upstream};
 use bytes::Bytes;
@@ -39,6 +40,8 @@ pub struct Route {
     /// Where callers' subscription keys are read, and whether a client certificate is
     /// accepted instead; `None` for an open route.
     pub access: Option<RouteAccess>,
+    /// Its header rules, mask, IP filter, CORS and lifecycle, compiled.
+    pub policies: Policies,
 }
 
 /// A live route, hashed and compared by its context path, so that the table is looked up with
@@ -90,10 +93,11 @@ impl RouteTable {
         self.routes.is_empty()
     }
 
-    pub fn compile(specs: Vec<RouteSpec>, environment: &str, metrics: &Arc<Metrics>) -> Result<RouteTable, Error> {
+    /// `public` is the environment's public URL (for masking backend URLs).
+    pub fn compile(specs: Vec<RouteSpec>, environment: &str, public: &str, metrics: &Arc<Metrics>) -> Result<RouteTable, Error> {
         let mut table = RouteTable { routes: HashSet::with_capacity(specs.len()), certificate_routes: 0 };
         for spec in specs {
-            table.insert(Route::compile(spec, environment, metrics)?)?;
+            table.insert(Route::compile(spec, environment, public, metrics)?)?;
         }
         Ok(table)
     }
@@ -156,8 +160,9 @@ impl Route {
         format!("{}://{}{}", self.scheme, self.authority, self.upstream.base_path)
     }
 
-    /// Compiles one proxy's route: its upstream (TLS configuration included) and its pool.
-    pub fn compile(spec: RouteSpec, environment: &str, metrics: &Arc<Metrics>) -> Result<Arc<Route>, Error> {
+    /// Compiles one proxy's route: its upstream (TLS configuration included), its pool and its
+    /// policies; `public` is the environment's public URL, where masked backend URLs point.
+    pub fn compile(spec: RouteSpec, environment: &str, public: &str, metrics: &Arc<Metrics>) -> Result<Arc<Route>, Error> {
         let upstream = compile(&spec.upstream).map_err(|e| match e {
             Error::Invalid { field, message } => Error::Invalid { field, message: format!("{} cannot be compiled: {message}", spec.name) },
             other => other,
@@ -181,7 +186,11 @@ impl Route {
                 Some(RouteAccess { keys: KeyPlaces { header, query: key_query.as_str().into() }, client_certificate: *client_certificate })
             }
         };
+        let backend = format!("{scheme}://{authority}{}", upstream.base_path);
+        let key_header = access.as_ref().map(|a| a.keys.header.as_str());
+        let policies = Policies::compile(&spec.name, &spec.policies, spec.lifecycle, &backend, &format!("{public}{}", spec.context_path), key_header)?;
         Ok(Arc::new(Route {
+            policies,
             proxy_id: spec.proxy_id,
             name: spec.name,
             context_path: spec.context_path,

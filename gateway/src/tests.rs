@@ -30,6 +30,8 @@ fn spec(name: &str, context_path: &str, url: String, trusted: &TestCert, client:
             destinations: Default::default(),
         },
         access: Default::default(),
+        policies: Vec::new(),
+        lifecycle: Default::default(),
     }
 }
 
@@ -101,7 +103,7 @@ async fn route_lookup_takes_the_longest_context_path_on_whole_segments() {
         .iter()
         .zip(1..)
         .map(|(path, id)| RouteSpec { proxy_id: id, ..spec(path, path, "https://backend.test/base".into(), &ca, None, 1_000) });
-    let table = RouteTable::compile(specs.collect(), "development", &metrics).unwrap();
+    let table = RouteTable::compile(specs.collect(), "development", "https://127.0.0.1:8443", &metrics).unwrap();
     let found = |path: &'static str| table.find(path).map(|(route, rest)| (route.context_path.as_str(), rest));
     assert_eq!(found("/a"), Some(("/a", "")));
     assert_eq!(found("/a/"), Some(("/a", "/")));
@@ -118,7 +120,13 @@ async fn route_lookup_takes_the_longest_context_path_on_whole_segments() {
 
     // A redeploy replaces the proxy's own route; another proxy at a live path is refused.
     let compile = |id: i32, name: &str, path: &str| {
-        Route::compile(RouteSpec { proxy_id: id, ..spec(name, path, "https://backend.test/v2".into(), &ca, None, 1_000) }, "development", &metrics).unwrap()
+        Route::compile(
+            RouteSpec { proxy_id: id, ..spec(name, path, "https://backend.test/v2".into(), &ca, None, 1_000) },
+            "development",
+            "https://127.0.0.1:8443",
+            &metrics,
+        )
+        .unwrap()
     };
     let redeployed = table.with(compile(2, "B v2", "/a/b")).unwrap();
     assert_eq!((redeployed.len(), redeployed.find("/a/b").unwrap().0.origin().as_str()), (4, "https://backend.test/v2"));

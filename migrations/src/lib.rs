@@ -13,6 +13,7 @@ mod m20261203_000008_destinations_and_settings;
 mod m20261203_000009_create_consumers;
 mod m20261203_000010_create_subscription_usage;
 mod m20261203_000011_client_certificates;
+mod m20261203_000012_policies_and_lifecycle;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_create_consumers::Migration),
             Box::new(m20261203_000010_create_subscription_usage::Migration),
             Box::new(m20261203_000011_client_certificates::Migration),
+            Box::new(m20261203_000012_policies_and_lifecycle::Migration),
         ]
     }
 }

@@ -62,6 +62,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(proxies::list_proxies, proxies::create_proxy))
         .routes(routes!(proxies::get_proxy, proxies::update_proxy, proxies::delete_proxy))
         .routes(routes!(proxies::proxy_activity))
+        .routes(routes!(proxies::get_policies, proxies::put_policies))
         .routes(routes!(proxies::failed_calls))
         .routes(routes!(products::list_products, products::create_product))
         .routes(routes!(products::get_product, products::update_product, products::delete_product))

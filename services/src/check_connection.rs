@@ -17,7 +17,9 @@ pub async fn check_saved(services: &Services, actor: &Actor, project: &str, prox
     let found = find(db, actor, project, proxy, Need::Edit).await?;
     services.outbound.take(actor.id)?;
     let env = find_environment(db, environment).await?;
-    let route = revisions::saved(db, &found.proxy, &env).await?.route(found.proxy.id, &services.master_key, &std::sync::Arc::new(env.destinations()))?;
+    let lifecycle = crate::proxies::lifecycle::spec(&found.proxy);
+    let route =
+        revisions::saved(db, &found.proxy, &env).await?.route(found.proxy.id, lifecycle, &services.master_key, &std::sync::Arc::new(env.destinations()))?;
     let upstream = compile(&route.upstream)?;
     Ok(report(check_connection(&upstream).await))
 }

@@ -6,11 +6,13 @@ use time::OffsetDateTime;
 mod certificates;
 mod consumers;
 mod error;
+mod policies;
 mod proxies;
 mod upstream;
 pub use certificates::*;
 pub use consumers::*;
 pub use error::{Error, Result};
+pub use policies::*;
 pub use proxies::*;
 pub use upstream::*;
 

@@ -4,12 +4,14 @@
 pub mod access;
 mod contract;
 pub mod endpoints;
+pub mod lifecycle;
 mod paths;
+pub mod policies;
 
 use crate::activity;
 use crate::auth::Actor;
 use crate::entities::{endpoint_config, environment, proxy};
-use crate::model::{DeploymentState, EnvironmentStatus, NewProxy, Operation, Page, Proxy, ProxyChanges};
+use crate::model::{DeploymentState, EnvironmentStatus, NewProxy, Operation, Page, Policy, PolicyList, Proxy, ProxyChanges};
 use crate::projects::{access, Access, Need};
 use crate::{slug, Error, Result};
 use sea_orm::{
@@ -141,6 +143,10 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, project: &str, key: 
     }
     if let Some(typed) = &changes.access {
         let new = access::read(typed)?;
+        if new.mode == crate::model::AccessMode::Subscription {
+            policies::read(&policies::of(&row), &new.key_header)
+                .map_err(|_| Error::invalid("key_header", format!("a policy of this proxy changes the {} header: change that policy first", new.key_header)))?;
+        }
         if new != access::of(&row) {
             changed.push(format!("access to {}", access::describe(&new)));
             model.access_mode = Set(access::mode_str(new.mode).into());
@@ -173,6 +179,8 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, project: &str, key: 
         }
     }
     if changed.is_empty() {
+        // The transaction holds SQLite's one connection: end it before describing.
+        txn.rollback().await?;
         return describe(db, row).await;
     }
     model.updated_at = Set(time::OffsetDateTime::now_utc());
@@ -261,6 +269,7 @@ async fn describe(db: &DatabaseConnection, row: proxy::Model) -> Result<Proxy> {
     warnings.extend(crate::live::drift(db, &row).await?);
     let mut states = crate::live::states(db, row.id).await?;
     let access = access::of(&row);
+    let (policies, lifecycle) = (policies::of(&row), lifecycle::of(&row));
     Ok(Proxy {
         id: row.id,
         name: row.name,
@@ -270,6 +279,8 @@ async fn describe(db: &DatabaseConnection, row: proxy::Model) -> Result<Proxy> {
         description: row.description,
         has_contract: row.contract.is_some(),
         access,
+        policies,
+        lifecycle,
         operations: serde_json::from_str(&row.operations).unwrap_or_default(),
         environments: environments
             .into_iter()
@@ -291,3 +302,28 @@ pub async fn contract_text(db: &DatabaseConnection, actor: &Actor, project: &str
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// The proxy's policies, in order.
+pub async fn get_policies(db: &DatabaseConnection, actor: &Actor, project: &str, key: &str) -> Result<PolicyList> {
+    Ok(PolicyList { policies: policies::of(&find(db, actor, project, key, Need::See).await?.proxy) })
+}
+
+/// Replaces the proxy's policies with `typed`, checked whole (nothing is stored if one is
+/// wrong). Part of the revision: they hold from the next deploy.
+pub async fn set_policies(db: &DatabaseConnection, actor: &Actor, project: &str, key: &str, typed: &[Policy]) -> Result<PolicyList> {
+    let Found { access, proxy: row } = find(db, actor, project, key, Need::Edit).await?;
+    let key_header = if row.access_mode == "subscription" { row.key_header.clone() } else { String::new() };
+    let checked = policies::read(typed, &key_header)?;
+    if checked == policies::of(&row) {
+        return Ok(PolicyList { policies: checked });
+    }
+    let mut model: proxy::ActiveModel = row.clone().into();
+    model.policies = Set(serde_json::to_string(&checked).map_err(|e| Error::Internal(format!("the policies cannot be written: {e}")))?);
+    model.updated_at = Set(time::OffsetDateTime::now_utc());
+    let txn = db.begin().await?;
+    model.update(&txn).await?;
+    let summary = format!("Set the policies of {} {}: {}", row.name, row.version, policies::describe(&checked));
+    activity::record(&txn, actor, access.project.id, Some(row.id), "proxy.policies", summary).await?;
+    txn.commit().await?;
+    Ok(PolicyList { policies: checked })
+}

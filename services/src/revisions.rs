@@ -30,6 +30,9 @@ pub struct Snapshot {
     /// Who may call (revisions from before access settings existed are open).
     #[serde(default)]
     pub access: crate::model::Access,
+    /// What the gateway does with requests and answers (revisions from before policies had none).
+    #[serde(default)]
+    pub policies: Vec<crate::model::Policy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,12 +122,20 @@ pub async fn take(db: &DatabaseConnection, proxy: &proxy::Model, config: &endpoi
         endpoint_certificates,
         client_certificate,
         access: crate::proxies::access::of(proxy),
+        policies: crate::proxies::policies::of(proxy),
     })
 }
 
 impl Snapshot {
-    /// What the gateway compiles for this revision; unseals the client key.
-    pub fn route(&self, proxy_id: i32, master_key: &MasterKey, destinations: &std::sync::Arc<gateway::Destinations>) -> Result<RouteSpec> {
+    /// What the gateway compiles for this revision, with the proxy's current `lifecycle` (which
+    /// is not part of a revision: it holds at once); unseals the client key.
+    pub fn route(
+        &self,
+        proxy_id: i32,
+        lifecycle: gateway::policies::LifecycleSpec,
+        master_key: &MasterKey,
+        destinations: &std::sync::Arc<gateway::Destinations>,
+    ) -> Result<RouteSpec> {
         let mut trusted = Vec::new();
         for cert in &self.endpoint_certificates {
             trusted.push((cert.name.clone(), read_pem_chain(&cert.pem)?));
@@ -155,6 +166,8 @@ impl Snapshot {
                 destinations: destinations.clone(),
             },
             access: crate::proxies::access::spec(&self.access),
+            policies: crate::proxies::policies::spec(&self.policies),
+            lifecycle,
         })
     }
 }
@@ -183,6 +196,7 @@ impl Snapshot {
             ("Connect timeout", format!("{} ms", self.connect_timeout_ms), format!("{} ms", saved.connect_timeout_ms)),
             ("Read timeout", format!("{} ms", self.read_timeout_ms), format!("{} ms", saved.read_timeout_ms)),
             ("Access", crate::proxies::access::describe(&self.access), crate::proxies::access::describe(&saved.access)),
+            ("Policies", crate::proxies::policies::describe(&self.policies), crate::proxies::policies::describe(&saved.policies)),
         ];
         fields
             .into_iter()

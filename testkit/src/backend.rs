@@ -1,7 +1,9 @@
 //! A TLS backend on a fresh 127.0.0.1 port that answers every request with what it received, as
 //! JSON (path, host, forwarding headers, request id, how many client certificates were
-//! presented), after an optional delay; it requires a client certificate issued by (or equal
-//! to) a given one when asked.
+//! presented, and its own URL for the request as `self`), after an optional delay; it requires a
+//! client certificate issued by (or equal to) a given one when asked. Asked with
+//! `x-echo-fingerprint`, it answers as an old PHP backend would: `Server`, `X-Powered-By`,
+//! `X-AspNet-Version`, and a `Location` with its own URL.
 use crate::pki::TestCert;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -82,6 +84,7 @@ async fn serve(mut config: rustls::ServerConfig, delay: Duration) -> u16 {
                         "x_original_url": header("x-original-url"),
                         "x_rewrite_url": header("x-rewrite-url"),
                         "headers": headers,
+                        "self": format!("https://{}{}", header("host"), req.uri().path()),
                     });
                     // A backend that sets a cookie when asked to, to test what the gateway
                     // lets back.
@@ -89,6 +92,16 @@ async fn serve(mut config: rustls::ServerConfig, delay: Duration) -> u16 {
                     let mut response = hyper::Response::new(Full::new(Bytes::from(seen.to_string())));
                     if let Some(value) = set_cookie {
                         response.headers_mut().insert(hyper::header::SET_COOKIE, value);
+                    }
+                    response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+                    if req.headers().contains_key("x-echo-fingerprint") {
+                        let answer = response.headers_mut();
+                        answer.insert(hyper::header::SERVER, hyper::header::HeaderValue::from_static("Apache/2.2.3 (CentOS)"));
+                        answer.insert("x-powered-by", hyper::header::HeaderValue::from_static("PHP/5.4"));
+                        answer.insert("x-aspnet-version", hyper::header::HeaderValue::from_static("4.0.30319"));
+                        if let Ok(location) = hyper::header::HeaderValue::from_str(&format!("https://{}{}/next", header("host"), req.uri().path())) {
+                            answer.insert(hyper::header::LOCATION, location);
+                        }
                     }
                     Ok::<_, Infallible>(response)
                 });

@@ -52,8 +52,7 @@ pub async fn update_proxy(project: String, proxy: String, name: String, version:
         version: Some(version),
         context_path: Some(context_path),
         description: Some(description),
-        contract: None,
-        access: None,
+        ..Default::default()
     };
     let updated = services::proxies::update(&services.db, &actor, &project, &proxy, changes).await?;
     guard::flash(format!("Saved {} {}.", updated.name, updated.version)).await?;

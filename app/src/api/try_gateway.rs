@@ -21,13 +21,16 @@ pub async fn send_test_request(
     // Without JavaScript the page reloads and cannot show the returned answer: summarise it.
     let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
     if headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html")) {
+        // The answer's headers too: what a policy changed is only seen there.
+        let listed: Vec<String> = answer.headers.iter().take(30).map(|(n, v)| format!("{n}: {}", v.chars().take(200).collect::<String>())).collect();
         let mut text = format!(
-            "{} {} → HTTP {} in {} ms: {}",
+            "{} {} → HTTP {} in {} ms: {} Headers: {}.",
             method.to_uppercase(),
             answer.url,
             answer.status,
             answer.elapsed_ms,
-            answer.body.chars().take(300).collect::<String>()
+            answer.body.chars().take(300).collect::<String>(),
+            listed.join("; ")
         );
         if let Some(detail) = &answer.error_detail {
             text.push_str(&format!(" What happened: {detail}"));

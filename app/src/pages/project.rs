@@ -94,7 +94,7 @@ fn ProxyRow(project: String, proxy: Proxy) -> impl IntoView {
     };
     view! {
         <tr>
-            <td><a href=href>{proxy.name.clone()}</a></td>
+            <td><a href=href>{proxy.name.clone()}</a>" "<crate::pages::proxy::overview::LifecycleBadge lifecycle=proxy.lifecycle.lifecycle/></td>
             <td>{proxy.version.clone()}</td>
             <td><code>{proxy.context_path.clone()}</code></td>
             {proxy.environments.iter().map(|e| view! { <td><DeploymentBadge state=e.state.clone()/></td> }).collect_view()}

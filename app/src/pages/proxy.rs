@@ -3,7 +3,7 @@
 mod activity;
 mod deploy;
 mod endpoints;
-mod overview;
+pub(crate) mod overview;
 mod policies;
 mod test_page;
 

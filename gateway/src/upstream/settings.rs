@@ -11,6 +11,9 @@ pub struct RouteSpec {
     pub upstream: UpstreamSettings,
     /// Who may call it: anyone, or subscribers with a key.
     pub access: crate::consumers::AccessSpec,
+    /// What to do with its requests and answers besides forwarding them, in order.
+    pub policies: Vec<crate::policies::PolicySpec>,
+    pub lifecycle: crate::policies::LifecycleSpec,
 }
 
 /// The client certificate the gateway presents to the backend (Mutual SSL on), key unsealed.

@@ -50,7 +50,8 @@ pub async fn get_proxy(State(state): State<AppState>, Caller(actor): Caller, Pat
     Ok(Json(proxies::get(&state.services.db, &actor, &project, &proxy).await?))
 }
 
-/// Changes the fields given; `"contract": ""` removes the contract.
+/// Changes the fields given; `"contract": ""` removes the contract. `lifecycle` (with `sunset`)
+/// holds at once; the rest from the next deploy.
 #[utoipa::path(patch, path = "/projects/{project}/proxies/{proxy}", tag = "proxies", request_body = ProxyChanges,
     params(("project" = String, Path, description = "Project id or slug"), ("proxy" = String, Path, description = "Proxy id or slug")),
     security(("bearer" = [])), responses((status = 200, body = Proxy), (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
@@ -60,7 +61,44 @@ pub async fn update_proxy(
     Path((project, proxy)): Path<(String, String)>,
     ApiJson(body): ApiJson<ProxyChanges>,
 ) -> Result<Json<Proxy>, ApiError> {
-    Ok(Json(proxies::update(&state.services.db, &actor, &project, &proxy, body).await?))
+    let lifecycle = body.lifecycle.map(|lifecycle| services::model::LifecycleChange { lifecycle, sunset: body.sunset.clone() });
+    if let Some(change) = &lifecycle {
+        proxies::lifecycle::check(change)?;
+    } else if body.sunset.is_some() {
+        return Err(services::Error::invalid("sunset", "send the sunset with \"lifecycle\": \"deprecated\"").into());
+    }
+    let updated = proxies::update(&state.services.db, &actor, &project, &proxy, body).await?;
+    match lifecycle {
+        Some(change) => Ok(Json(proxies::lifecycle::set(&state.services, &actor, &project, &updated.slug, change).await?)),
+        None => Ok(Json(updated)),
+    }
+}
+
+/// The proxy's policies, in order.
+#[utoipa::path(get, path = "/projects/{project}/proxies/{proxy}/policies", tag = "proxies",
+    params(("project" = String, Path, description = "Project id or slug"), ("proxy" = String, Path, description = "Proxy id or slug")),
+    security(("bearer" = [])), responses((status = 200, body = services::model::PolicyList), (status = 404, body = super::error::ErrorBody)))]
+pub async fn get_policies(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, proxy)): Path<(String, String)>,
+) -> Result<Json<services::model::PolicyList>, ApiError> {
+    Ok(Json(proxies::get_policies(&state.services.db, &actor, &project, &proxy).await?))
+}
+
+/// Replaces the proxy's policies (`{"policies": [{"kind": "remove_fingerprinting_headers"}, …]}`),
+/// checked whole: one bad policy stores nothing, and the error names it (`policies[2].name`).
+/// Part of the revision: live from the next deploy.
+#[utoipa::path(put, path = "/projects/{project}/proxies/{proxy}/policies", tag = "proxies", request_body = services::model::PolicyList,
+    params(("project" = String, Path, description = "Project id or slug"), ("proxy" = String, Path, description = "Proxy id or slug")),
+    security(("bearer" = [])), responses((status = 200, body = services::model::PolicyList), (status = 422, body = super::error::ErrorBody)))]
+pub async fn put_policies(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((project, proxy)): Path<(String, String)>,
+    ApiJson(body): ApiJson<services::model::PolicyList>,
+) -> Result<Json<services::model::PolicyList>, ApiError> {
+    Ok(Json(proxies::set_policies(&state.services.db, &actor, &project, &proxy, &body.policies).await?))
 }
 
 /// Deletes a proxy and its endpoint configurations (refused while it is deployed).

@@ -167,7 +167,7 @@ async fn go_live(
     context_path_still_ours(db, found, number, &snapshot.context_path).await?;
     // The lists as they are now, under the deploy lock (an admin may have changed them since `env` was read).
     let destinations = Arc::new(find_environment(db, &env.id.to_string()).await?.destinations());
-    let route = snapshot.route(found.proxy.id, &services.master_key, &destinations);
+    let route = snapshot.route(found.proxy.id, crate::proxies::lifecycle::spec(&found.proxy), &services.master_key, &destinations);
     let row = pending(db, actor, found, env, Some(revision.id), Action::Deploy).await?;
     let published = route.and_then(|route| Ok(services.gateway.upsert(&env.slug, route)?));
     let elapsed_ms = started.elapsed().as_millis() as i32;
@@ -217,7 +217,7 @@ async fn put_back(services: &Services, found: &Found, env: &environment::Model) 
     };
     let put = match previous {
         Some(rev) => revisions::decode(&rev)
-            .and_then(|s| s.route(found.proxy.id, &services.master_key, &Arc::new(env.destinations())))
+            .and_then(|s| s.route(found.proxy.id, crate::proxies::lifecycle::spec(&found.proxy), &services.master_key, &Arc::new(env.destinations())))
             .and_then(|r| Ok(services.gateway.upsert(&env.slug, r)?)),
         None => services.gateway.remove(&env.slug, found.proxy.id).map_err(Error::from),
     };

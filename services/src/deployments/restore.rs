@@ -1,7 +1,7 @@
 //! At start: deploys the server stopped in the middle of are settled as failed (the gateway
 //! never kept their swap: it starts empty), then what is live in every environment the gateway
 //! serves is published again, so the gateway serves exactly what the database calls live.
-use crate::entities::{deployment, environment};
+use crate::entities::{deployment, environment, proxy};
 use crate::live::live_revisions;
 use crate::model::DeploymentOutcome as Outcome;
 use crate::{revisions, Result, Services};
@@ -33,9 +33,19 @@ pub async fn restore(services: &Services) -> Result<usize> {
 /// is logged and left out; the others serve. `None` when this process has no listener for it.
 pub async fn publish(services: &Services, env: &environment::Model) -> Result<Option<usize>> {
     let destinations = std::sync::Arc::new(env.destinations());
+    let live = live_revisions(&services.db, env.id).await?;
+    // Only deprecated and retired proxies compile differently: read those (few), not every proxy.
+    let lifecycles: std::collections::HashMap<i32, gateway::policies::LifecycleSpec> = proxy::Entity::find()
+        .filter(proxy::Column::Lifecycle.is_in(["deprecated", "retired"]))
+        .all(&services.db)
+        .await?
+        .iter()
+        .map(|p| (p.id, crate::proxies::lifecycle::spec(p)))
+        .collect();
     let mut routes = Vec::new();
-    for (proxy_id, rev) in live_revisions(&services.db, env.id).await? {
-        match revisions::decode(&rev).and_then(|s| s.route(proxy_id, &services.master_key, &destinations)) {
+    for (proxy_id, rev) in live {
+        let lifecycle = lifecycles.get(&proxy_id).copied().unwrap_or_default();
+        match revisions::decode(&rev).and_then(|s| s.route(proxy_id, lifecycle, &services.master_key, &destinations)) {
             Ok(route) => routes.push(route),
             Err(e) => tracing::error!(environment = %env.slug, proxy_id, revision = rev.number, error = %e, "a live revision could not be published"),
         }

@@ -23,6 +23,12 @@ pub struct Model {
     pub key_query: String,
     /// Whether a client certificate is accepted as the caller's credential.
     pub client_certificate: bool,
+    /// JSON array of `model::Policy`, checked when saved.
+    pub policies: String,
+    /// "created", "published", "deprecated" or "retired" (`model::Lifecycle`).
+    pub lifecycle: String,
+    pub deprecated_at: Option<TimeDateTimeWithTimeZone>,
+    pub sunset: Option<TimeDateTimeWithTimeZone>,
     pub created_by: Option<i32>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

@@ -58,6 +58,12 @@ pub struct Proxy {
     pub operations: Vec<Operation>,
     /// Who may call it (changes at the next deploy).
     pub access: super::Access,
+    /// What the gateway does with its requests and answers, in order (changes at the next deploy).
+    #[serde(default)]
+    pub policies: Vec<super::Policy>,
+    /// Created, published, deprecated or retired (holds at once).
+    #[serde(default)]
+    pub lifecycle: super::LifecycleState,
     /// One per environment, in promotion order.
     pub environments: Vec<EnvironmentStatus>,
     /// Things a publisher should look at: certificates expiring or expired, verification off.
@@ -108,6 +114,13 @@ pub struct ProxyChanges {
     pub contract: Option<String>,
     #[serde(default)]
     pub access: Option<super::Access>,
+    /// Holds at once (the others at the next deploy): `deprecated` answers carry `Deprecation`
+    /// (and `Sunset` from `sunset`), `retired` ones are 410 `api_retired`.
+    #[serde(default)]
+    pub lifecycle: Option<super::Lifecycle>,
+    /// With `deprecated`: the date (UTC) or RFC 3339 time the API goes away.
+    #[serde(default)]
+    pub sunset: Option<String>,
 }
 
 /// What the Endpoints card saves for one environment (the REST PUT body).

@@ -129,3 +129,63 @@ async fn deleting_removes_the_endpoints_and_the_activity_log_keeps_every_change(
     assert!(log.items.iter().all(|a| a.actor == "ada"));
     assert!(log.items[1].summary.contains("version to v2"), "{}", log.items[1].summary);
 }
+
+#[tokio::test]
+async fn policies_are_checked_whole_stored_in_order_and_compared_in_revisions() {
+    let db = testing::db().await;
+    let ada = project_with_owner(&db).await;
+    create(&db, &ada, "weather", weather("/weather/v1")).await.unwrap();
+    let bad = [Policy::RemoveFingerprintingHeaders, Policy::SetResponseHeader { name: "bad name".into(), value: "x".into() }];
+    let err = set_policies(&db, &ada, "weather", "weather-api-v1", &bad).await.unwrap_err();
+    assert_eq!(err.field(), Some("policies[1].name"));
+    assert!(get_policies(&db, &ada, "weather", "weather-api-v1").await.unwrap().policies.is_empty(), "nothing half-stored");
+    let good = [Policy::RemoveFingerprintingHeaders, Policy::SetRequestHeader { name: "X-Env".into(), value: "prod".into() }];
+    let saved = set_policies(&db, &ada, "weather", "weather-api-v1", &good).await.unwrap();
+    assert_eq!(saved.policies[1], Policy::SetRequestHeader { name: "x-env".into(), value: "prod".into() });
+    let proxy = get(&db, &ada, "weather", "weather-api-v1").await.unwrap();
+    assert_eq!(proxy.policies, saved.policies);
+    // The revision carries them, and "what would change" names them.
+    let row = find(&db, &ada, "weather", "weather-api-v1", Need::See).await.unwrap().proxy;
+    let env = environment::Entity::find().one(&db).await.unwrap().unwrap();
+    let snapshot = crate::revisions::saved(&db, &row, &env).await.unwrap();
+    assert_eq!(snapshot.policies, saved.policies);
+    let mut before = snapshot.clone();
+    before.policies.clear();
+    let changes = before.changes_to(&snapshot);
+    assert_eq!(changes.len(), 1);
+    assert_eq!((changes[0].field.as_str(), changes[0].live.as_str()), ("Policies", "none"));
+    assert!(changes[0].saved.starts_with("Remove fingerprinting headers"), "{}", changes[0].saved);
+    // A key header a policy sets cannot become the credential.
+    let access = crate::model::Access { mode: crate::model::AccessMode::Subscription, key_header: "x-env".into(), ..Default::default() };
+    let refused = update(&db, &ada, "weather", "weather-api-v1", ProxyChanges { access: Some(access), ..Default::default() }).await.unwrap_err();
+    assert_eq!(refused.field(), Some("key_header"));
+}
+
+#[tokio::test]
+async fn the_lifecycle_holds_at_once_and_a_sunset_is_checked() {
+    use crate::model::{Lifecycle, LifecycleChange};
+    let (s, _g, ada, _forecast, _alerts) = testing::consumers_setup().await;
+    let change = |lifecycle, sunset: Option<&str>| LifecycleChange { lifecycle, sunset: sunset.map(str::to_string) };
+    let deprecated = lifecycle::set(&s, &ada, "weather", "forecast-v1", change(Lifecycle::Deprecated, Some("2099-01-01"))).await.unwrap();
+    assert_eq!(deprecated.lifecycle.lifecycle, Lifecycle::Deprecated);
+    assert_eq!(deprecated.lifecycle.sunset.unwrap().date().to_string(), "2099-01-01");
+    assert!(deprecated.lifecycle.deprecated_at.is_some());
+    for bad in
+        [change(Lifecycle::Published, Some("2099-01-01")), change(Lifecycle::Deprecated, Some("2001-01-01")), change(Lifecycle::Deprecated, Some("soon"))]
+    {
+        assert_eq!(lifecycle::set(&s, &ada, "weather", "forecast-v1", bad).await.unwrap_err().field(), Some("sunset"));
+    }
+    let retired = lifecycle::set(&s, &ada, "weather", "forecast-v1", change(Lifecycle::Retired, None)).await.unwrap();
+    assert_eq!((retired.lifecycle.lifecycle, retired.lifecycle.sunset), (Lifecycle::Retired, None));
+}
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_answers_at_once() {
+    let db = testing::db().await;
+    let ada = project_with_owner(&db).await;
+    create(&db, &ada, "weather", weather("/weather/v1")).await.unwrap();
+    let same = ProxyChanges { name: Some("Weather API".into()), ..Default::default() };
+    // Before, the unused transaction kept SQLite's one connection and this waited for the pool's timeout.
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(5), update(&db, &ada, "weather", "weather-api-v1", same)).await;
+    assert_eq!(answered.expect("answered at once").unwrap().name, "Weather API");
+}

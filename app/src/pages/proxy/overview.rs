@@ -1,5 +1,7 @@
-//! Overview: what the proxy is, its contract's operations, Edit, the contract, and Delete.
+//! Overview: what the proxy is, its lifecycle (published, deprecated with a sunset, retired:
+//! at once, retiring confirmed), its contract's operations, Edit, the contract, and Delete.
 use super::{use_proxy_params, ProxyRefresh};
+use crate::api::policies::SetLifecycle;
 use crate::api::proxies::{get_proxy, DeleteProxy, RemoveContract, UpdateProxy};
 use crate::components::client_certificate::FileOrPaste;
 use crate::components::confirm::ConfirmSubmit;
@@ -8,7 +10,7 @@ use crate::components::format_time;
 use crate::components::forms::{EmptyState, FieldError, FormError, LoadError};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use services::model::{Proxy, MAX_CONTRACT_KIB};
+use services::model::{Lifecycle, Proxy, MAX_CONTRACT_KIB};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -16,7 +18,8 @@ pub fn OverviewPage() -> impl IntoView {
     let update = ServerAction::<UpdateProxy>::new();
     let remove_contract = ServerAction::<RemoveContract>::new();
     let delete = ServerAction::<DeleteProxy>::new();
-    for version in [update.version(), remove_contract.version(), delete.version()] {
+    let lifecycle = ServerAction::<SetLifecycle>::new();
+    for version in [update.version(), remove_contract.version(), delete.version(), lifecycle.version()] {
         refresh_flash_on(version);
     }
     if let Some(ProxyRefresh(refresh)) = use_context::<ProxyRefresh>() {
@@ -26,12 +29,18 @@ pub fn OverviewPage() -> impl IntoView {
             }
         });
     }
-    let proxy = Resource::new(move || (project(), key(), update.version().get(), remove_contract.version().get()), |(p, k, _, _)| get_proxy(p, k));
+    let proxy = Resource::new(
+        move || (project(), key(), update.version().get(), remove_contract.version().get(), lifecycle.version().get()),
+        |(p, k, _, _, _)| get_proxy(p, k),
+    );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match proxy.await {
-                    Ok(p) => view! { <Overview project=project() proxy=p update remove_contract delete/> }.into_any(),
+                    Ok(p) => view! {
+                        <Overview project=project() proxy=p.clone() update remove_contract delete/>
+                        <LifecycleCard project=project() proxy=p lifecycle/>
+                    }.into_any(),
                     Err(e) => view! { <LoadError error=e/> }.into_any(),
                 }
             })}
@@ -139,5 +148,76 @@ fn Overview(
                 <ConfirmSubmit label="Delete API proxy" question confirm="Yes, delete"/>
             </ActionForm>
         </section>
+    }
+}
+
+/// Where the proxy is in its life, and the forms that move it. Holds at once, in every
+/// environment where it is live; retiring asks first.
+#[component]
+fn LifecycleCard(project: String, proxy: Proxy, lifecycle: ServerAction<SetLifecycle>) -> impl IntoView {
+    let value = lifecycle.value();
+    let state = proxy.lifecycle.clone();
+    let current = state.lifecycle;
+    let status = match current {
+        Lifecycle::Deprecated => match state.sunset {
+            Some(sunset) => format!("Deprecated: answers carry Deprecation, and Sunset {}.", sunset.date()),
+            None => "Deprecated: answers carry a Deprecation header.".to_string(),
+        },
+        Lifecycle::Retired => "Retired: every call gets 410 api_retired.".to_string(),
+        other => format!("{}: answers carry no lifecycle headers.", capitalised(other.as_str())),
+    };
+    let sunset = state.sunset.map(|s| s.date().to_string()).unwrap_or_default();
+    let (p1, p2) = (project.clone(), project);
+    let (s1, s2) = (proxy.slug.clone(), proxy.slug.clone());
+    let question = format!("Retire {} {}? Every caller gets 410 api_retired at once, in every environment where it is live.", proxy.name, proxy.version);
+    let options = [Lifecycle::Created, Lifecycle::Published, Lifecycle::Deprecated]
+        .map(|l| view! { <option value=l.as_str() selected=l == current>{capitalised(l.as_str())}</option> })
+        .collect_view();
+    view! {
+        <section class="card" data-testid="lifecycle">
+            <h2>"Lifecycle " <LifecycleBadge lifecycle=current/></h2>
+            <p data-testid="lifecycle-status">{status}</p>
+            <ActionForm action=lifecycle attr:class="form form-grid">
+                <FormError value fields=&["lifecycle", "sunset"]/>
+                <input type="hidden" name="project" value=p1/>
+                <input type="hidden" name="proxy" value=s1/>
+                <div class="field">
+                    <label for="lifecycle-state">"State"</label>
+                    <select id="lifecycle-state" name="lifecycle">{options}</select>
+                    <FieldError value field="lifecycle"/>
+                </div>
+                <div class="field">
+                    <label for="lifecycle-sunset">"Sunset (deprecated only)"</label>
+                    <input id="lifecycle-sunset" name="sunset" type="date" value=sunset/>
+                    <FieldError value field="sunset"/>
+                </div>
+                <div class="actions"><button type="submit" class="button primary" disabled=lifecycle.pending()>"Save lifecycle"</button></div>
+            </ActionForm>
+            {(current != Lifecycle::Retired).then(|| view! {
+                <ActionForm action=lifecycle attr:class="inline-form">
+                    <input type="hidden" name="project" value=p2/>
+                    <input type="hidden" name="proxy" value=s2/>
+                    <input type="hidden" name="lifecycle" value="retired"/>
+                    <input type="hidden" name="sunset" value=""/>
+                    <ConfirmSubmit label="Retire API" question confirm="Yes, retire"/>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// "Deprecated", "Retired" (nothing for created and published, the usual states).
+#[component]
+pub fn LifecycleBadge(lifecycle: Lifecycle) -> impl IntoView {
+    match lifecycle {
+        Lifecycle::Deprecated => Some(view! { <span class="badge expiring" data-testid="lifecycle-badge">"Deprecated"</span> }),
+        Lifecycle::Retired => Some(view! { <span class="badge expired" data-testid="lifecycle-badge">"Retired"</span> }),
+        Lifecycle::Published => Some(view! { <span class="badge valid" data-testid="lifecycle-badge">"Published"</span> }),
+        Lifecycle::Created => None,
     }
 }
