@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from . import BenchError, loadgen
+from .report import paired_table
 from .stack import KEYED_CONTEXT, Stack
 
 LIMIT, WINDOW = 1000, 10
@@ -43,16 +44,8 @@ def limiter_accuracy(stack: Stack, seconds: float, strict: bool) -> Accuracy:
 
 
 def lines(results: dict, accuracy: Accuracy | None) -> list[str]:
-    out = ["| case | Gatehouse open | Gatehouse with key + rate limit | keyed / open | per repeat |", "|---|---:|---:|---:|---:|"]
-    for key in ("h1-small", "h2-small"):
-        r = results.get(key)
-        if not r or not r.samples.get("gatehouse-key"):
-            continue
-        rps = lambda x: x.load.rps  # noqa: E731
-        open_, keyed = r.median("gatehouse", rps), r.median("gatehouse-key", rps)
-        pairs = [k / o for k, o in zip(r.values("gatehouse-key", rps), r.values("gatehouse", rps)) if o]
-        spread = f"{min(pairs):.2f}–{max(pairs):.2f}" if len(pairs) > 1 else "–"
-        out.append(f"| {r.case.title} | {open_:.0f} | {keyed:.0f} | **{keyed / open_:.2f}x** | {spread} |")
+    header = "| case | Gatehouse open | Gatehouse with key + rate limit | keyed / open | per repeat |"
+    out = paired_table(results, ("h1-small", "h2-small"), "gatehouse", "gatehouse-key", header)
     if accuracy:
         out += ["", f"Limiter accuracy: a subscription limited to {accuracy.limit} requests per {accuracy.window} s, saturated by wrk "
                     f"(64 connections) for {accuracy.seconds:.0f} s, inside one window: {accuracy.requests} requests, **{accuracy.allowed} let through** "

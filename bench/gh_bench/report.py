@@ -209,17 +209,24 @@ def targets(results: dict, gh_deploys: list[Timings], storm: Storm, mem_at_goal:
     return rows
 
 
-def policy_lines(results: dict) -> list[str]:
-    """The JSON cases: the route with remove-fingerprinting + mask-backend-URLs against the same
-    route with no policies, side by side in each repeat."""
-    out = ["| case | Gatehouse, no policies | with the policies | policies / none | per repeat |", "|---|---:|---:|---:|---:|"]
-    for key in ("h1-json", "h2-json"):
+def paired_table(results: dict, keys: tuple, base: str, other: str, header: str) -> list[str]:
+    """`other` against `base` (two Gatehouse routes run side by side in each repeat), for the
+    cases in `keys` that ran both: the medians, their ratio and the per-repeat range."""
+    out = [header, "|---|---:|---:|---:|---:|"]
+    for key in keys:
         r = results.get(key)
-        if not r or not r.samples.get("gatehouse-policies"):
+        if not r or not r.samples.get(other):
             continue
         rps = lambda x: x.load.rps  # noqa: E731
-        plain, masked = r.median("gatehouse", rps), r.median("gatehouse-policies", rps)
-        pairs = [m / p for m, p in zip(r.values("gatehouse-policies", rps), r.values("gatehouse", rps)) if p]
+        plain, measured = r.median(base, rps), r.median(other, rps)
+        pairs = [m / p for m, p in zip(r.values(other, rps), r.values(base, rps)) if p]
         spread = f"{min(pairs):.2f}–{max(pairs):.2f}" if len(pairs) > 1 else "–"
-        out.append(f"| {r.case.title} | {plain:.0f} | {masked:.0f} | **{masked / plain:.2f}x** | {spread} |")
+        out.append(f"| {r.case.title} | {plain:.0f} | {measured:.0f} | **{measured / plain:.2f}x** | {spread} |")
     return out
+
+
+def policy_lines(results: dict) -> list[str]:
+    """The JSON cases: the route with remove-fingerprinting + mask-backend-URLs against the same
+    route with no policies."""
+    header = "| case | Gatehouse, no policies | with the policies | policies / none | per repeat |"
+    return paired_table(results, ("h1-json", "h2-json"), "gatehouse", "gatehouse-policies", header)

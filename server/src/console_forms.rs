@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use services::auth::{actor_for_user, Actor, SESSION_USER_KEY};
-use services::model::MAX_UPLOAD_KIB;
+use services::model::{CertificateKind, MAX_UPLOAD_KIB};
 use tower_sessions::Session;
 
 /// Two fields of at most MAX_UPLOAD_KIB each (or one contract), plus form overhead.
@@ -91,46 +91,39 @@ async fn finish(session: &Session, back: String, outcome: Result<String, String>
 }
 
 async fn upload_endpoint(State(state): State<AppState>, session: Session, Path(project): Path<String>, form: Multipart) -> Response {
-    let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
-    let back = format!("/projects/{project}/certificates");
-    let outcome = match Fields::read(form).await {
-        Err(e) => Err(e),
-        Ok(fields) => {
-            let upload = fields.file_or_text("certificate_file", "certificate_pem");
-            services::certificates::upload_endpoint(&state.services.db, &actor, &project, &upload)
-                .await
-                .map(|added| {
-                    let names: Vec<String> = added.iter().map(|c| format!("\"{}\"", c.name)).collect();
-                    format!("Added {} endpoint certificate{}: {}.", added.len(), if added.len() == 1 { "" } else { "s" }, names.join(", "))
-                })
-                .map_err(|e| e.to_string())
-        }
-    };
-    finish(&session, back, outcome).await
+    upload_public(&state, &session, project, form, CertificateKind::Endpoint).await
 }
 
 async fn upload_client_ca(State(state): State<AppState>, session: Session, Path(project): Path<String>, form: Multipart) -> Response {
-    let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
-    let back = format!("/projects/{project}/certificates?kind=client-ca");
+    upload_public(&state, &session, project, form, CertificateKind::ClientCa).await
+}
+
+/// "Upload Endpoint Certificate" and "Add Trusted Client CA" on the Certificates page.
+async fn upload_public(state: &AppState, session: &Session, project: String, form: Multipart, kind: CertificateKind) -> Response {
+    let Some(actor) = signed_in(state, session).await else { return Redirect::to("/signin").into_response() };
+    // Back to the list, filtered to the new trusted CAs (endpoint uploads see the whole store, as before).
+    let filter = if kind == CertificateKind::ClientCa { "?kind=client-ca" } else { "" };
+    let back = format!("/projects/{project}/certificates{filter}");
     let outcome = match Fields::read(form).await {
         Err(e) => Err(e),
         Ok(fields) => {
             let upload = fields.file_or_text("certificate_file", "certificate_pem");
-            services::certificates::upload_client_ca(&state.services.db, &actor, &project, &upload)
+            services::certificates::upload_public(&state.services.db, &actor, &project, kind, &upload)
                 .await
                 .map(|added| {
                     let names: Vec<String> = added.iter().map(|c| format!("\"{}\"", c.name)).collect();
-                    format!(
-                        "Trusted {} client CA{}: {}. Bind it to a subscription on the subscription's page.",
-                        added.len(),
-                        if added.len() == 1 { "" } else { "s" },
-                        names.join(", ")
-                    )
+                    let plural = if added.len() == 1 { "" } else { "s" };
+                    match kind {
+                        CertificateKind::ClientCa => {
+                            format!("Trusted {} client CA{plural}: {}. Bind it to a subscription on the subscription's page.", added.len(), names.join(", "))
+                        }
+                        _ => format!("Added {} endpoint certificate{plural}: {}.", added.len(), names.join(", ")),
+                    }
                 })
                 .map_err(|e| e.to_string())
         }
     };
-    finish(&session, back, outcome).await
+    finish(session, back, outcome).await
 }
 
 async fn add_client_pair(State(state): State<AppState>, session: Session, Path(project): Path<String>, form: Multipart) -> Response {

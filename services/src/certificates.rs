@@ -13,7 +13,8 @@ pub mod usage;
 pub use input::MAX_INPUT_BYTES;
 pub(crate) use store::describe_configured;
 pub use store::{
-    add_client_pair, client_identity, delete, generate_client_pair, get, import_endpoint, list, pem, upload_client_ca, upload_endpoint, CertificateFilter,
+    add_client_pair, client_identity, delete, generate_client_pair, get, import_endpoint, list, pem, upload_client_ca, upload_endpoint, upload_public,
+    CertificateFilter,
 };
 
 /// A stored PEM chain as DER certificates.

@@ -109,33 +109,42 @@ pub fn ExpiryBadge(cert: Certificate) -> impl IntoView {
 /// with or without JavaScript; pasting PEM into the text area works too.
 #[component]
 fn UploadEndpointCertificate(project: String) -> impl IntoView {
-    let action = crate::file_routes::endpoint_certificate_upload(&project);
     view! {
-        <section class="card">
-            <h2>"Upload Endpoint Certificate"</h2>
-            <p class="muted">{format!("Your backend's server certificate, or the CA that issued it: a .pem, .crt or .cer file (PEM or DER), or a PEM bundle with several certificates (each becomes an entry). Up to {MAX_UPLOAD_KIB} KiB.")}</p>
-            <form method="post" enctype="multipart/form-data" action=action class="form">
-                <FileOrPaste id="endpoint" name="certificate" label="Certificate file" paste_label="or paste the PEM"
-                    accept=CERT_FILES placeholder="-----BEGIN CERTIFICATE-----"/>
-                <div class="actions"><button type="submit" class="button primary">"Upload Endpoint Certificate"</button></div>
-            </form>
-        </section>
+        <UploadCard id="upload-endpoint" field="endpoint" title="Upload Endpoint Certificate" action=crate::file_routes::endpoint_certificate_upload(&project)
+            intro=format!("Your backend's server certificate, or the CA that issued it: a .pem, .crt or .cer file (PEM or DER), or a PEM bundle with several certificates (each becomes an entry). Up to {MAX_UPLOAD_KIB} KiB.")
+            file_label="Certificate file" paste_label="or paste the PEM"/>
     }
 }
 
 /// The CAs whose client certificates API consumers present to the gateway (seed 002's "list of
-/// trusted certificates"); a multipart form like the endpoint upload.
+/// trusted certificates").
 #[component]
 fn UploadClientCa(project: String) -> impl IntoView {
-    let action = crate::file_routes::client_ca_upload(&project);
     view! {
-        <section class="card" id="add-client-ca">
-            <h2>"Add Trusted Client CA"</h2>
-            <p class="muted">{format!("The CA that issues your API consumers' client certificates (a CA certificate, PEM or DER, up to {MAX_UPLOAD_KIB} KiB). Bind it to a subscription on the subscription's page; proxies whose Access accepts a client certificate then let its certificates call.")}</p>
+        <UploadCard id="add-client-ca" field="client-ca" title="Add Trusted Client CA" action=crate::file_routes::client_ca_upload(&project)
+            intro=format!("The CA that issues your API consumers' client certificates (a CA certificate, PEM or DER, up to {MAX_UPLOAD_KIB} KiB). Bind it to a subscription on the subscription's page; proxies whose Access accepts a client certificate then let its certificates call.")
+            file_label="CA certificate file" paste_label="or paste the CA certificate (PEM)"/>
+    }
+}
+
+/// A card with one certificate upload form; the button says what the title says.
+#[component]
+fn UploadCard(
+    id: &'static str,
+    field: &'static str,
+    title: &'static str,
+    action: String,
+    intro: String,
+    file_label: &'static str,
+    paste_label: &'static str,
+) -> impl IntoView {
+    view! {
+        <section class="card" id=id>
+            <h2>{title}</h2>
+            <p class="muted">{intro}</p>
             <form method="post" enctype="multipart/form-data" action=action class="form">
-                <FileOrPaste id="client-ca" name="certificate" label="CA certificate file" paste_label="or paste the CA certificate (PEM)"
-                    accept=CERT_FILES placeholder="-----BEGIN CERTIFICATE-----"/>
-                <div class="actions"><button type="submit" class="button primary">"Add Trusted Client CA"</button></div>
+                <FileOrPaste id=field name="certificate" label=file_label paste_label accept=CERT_FILES placeholder="-----BEGIN CERTIFICATE-----"/>
+                <div class="actions"><button type="submit" class="button primary">{title}</button></div>
             </form>
         </section>
     }

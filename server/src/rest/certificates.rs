@@ -63,8 +63,9 @@ pub async fn add_certificate(
         (CertificateKind::Client, None, Some(cert), Some(key)) => {
             vec![store::add_client_pair(&s.db, &s.master_key, &actor, &project, cert.as_bytes(), key.as_bytes()).await?]
         }
-        (CertificateKind::Endpoint, None, Some(cert), None) => store::upload_endpoint(&s.db, &actor, &project, cert.as_bytes()).await?,
-        (CertificateKind::ClientCa, None, Some(cert), None) => store::upload_client_ca(&s.db, &actor, &project, cert.as_bytes()).await?,
+        (kind @ (CertificateKind::Endpoint | CertificateKind::ClientCa), None, Some(cert), None) => {
+            store::upload_public(&s.db, &actor, &project, kind, cert.as_bytes()).await?
+        }
         (CertificateKind::Endpoint | CertificateKind::ClientCa, _, _, Some(_)) => {
             return Err(invalid("private_key_pem", "endpoint certificates and trusted client CAs are public: send no private key (it was not stored)"))
         }

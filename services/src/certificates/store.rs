@@ -55,13 +55,7 @@ pub async fn pem(db: &DatabaseConnection, actor: &Actor, project: &str, id: i32)
 /// Adds every certificate in the upload (a PEM bundle gives several entries). Certificates
 /// already in the store are skipped; if nothing is new, that is an error naming the entry.
 pub async fn upload_endpoint(db: &DatabaseConnection, actor: &Actor, project: &str, upload: &[u8]) -> Result<Vec<Certificate>> {
-    let (added, existing) = import_endpoint(db, actor, project, upload).await?;
-    match (added.is_empty(), existing.first()) {
-        (true, Some(found)) => {
-            Err(Error::Conflict(format!("this certificate is already in the store as \"{}\" (fingerprint {})", found.name, found.fingerprint_sha256)))
-        }
-        _ => Ok(added),
-    }
+    upload_public(db, actor, project, CertificateKind::Endpoint, upload).await
 }
 
 /// The upload's certificates: those added now, and those the store already held.
@@ -72,9 +66,22 @@ pub async fn import_endpoint(db: &DatabaseConnection, actor: &Actor, project: &s
 /// Adds trusted client CAs (every certificate in the upload must be a CA); as
 /// `upload_endpoint`, certificates already in the store are skipped.
 pub async fn upload_client_ca(db: &DatabaseConnection, actor: &Actor, project: &str, upload: &[u8]) -> Result<Vec<Certificate>> {
-    let (added, existing) = import(db, actor, project, CertificateKind::ClientCa, upload).await?;
+    upload_public(db, actor, project, CertificateKind::ClientCa, upload).await
+}
+
+/// Adds the certificates of an upload of a kind without private keys (endpoint certificates or
+/// trusted client CAs). Certificates already in the store are skipped; if nothing is new, that
+/// is an error naming the entry.
+pub async fn upload_public(db: &DatabaseConnection, actor: &Actor, project: &str, kind: CertificateKind, upload: &[u8]) -> Result<Vec<Certificate>> {
+    if kind == CertificateKind::Client {
+        return Err(Error::invalid("private_key_pem", "a client key pair needs its private key: add it as a key pair"));
+    }
+    let (added, existing) = import(db, actor, project, kind, upload).await?;
     match (added.is_empty(), existing.first()) {
-        (true, Some(found)) => Err(Error::Conflict(format!("this CA is already trusted as \"{}\" (fingerprint {})", found.name, found.fingerprint_sha256))),
+        (true, Some(found)) => {
+            let what = if kind == CertificateKind::ClientCa { "this CA is already trusted" } else { "this certificate is already in the store" };
+            Err(Error::Conflict(format!("{what} as \"{}\" (fingerprint {})", found.name, found.fingerprint_sha256)))
+        }
         _ => Ok(added),
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 const MAX_VALUE: usize = 1024;
 const MAX_LIST: usize = 100;
+const MAX_ENTRY: usize = 256;
 
 /// The list as typed, checked whole: the first problem is the error, nothing is kept half.
 /// `key_header` is the proxy's credential header, which no policy may touch.
@@ -145,11 +146,14 @@ fn ranges(field: &str, typed: &[String]) -> Result<Vec<String>> {
         .collect()
 }
 
-/// Trimmed, empty entries dropped, bounded.
+/// Trimmed, empty entries dropped, bounded in number and length (so no error echoes a huge entry).
 fn words(field: &str, typed: &[String]) -> Result<Vec<String>> {
     let items: Vec<String> = typed.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     if items.len() > MAX_LIST {
         return Err(Error::invalid(field, format!("at most {MAX_LIST} entries")));
+    }
+    if items.iter().any(|i| i.len() > MAX_ENTRY) {
+        return Err(Error::invalid(field, format!("an entry is at most {MAX_ENTRY} characters")));
     }
     Ok(items)
 }
@@ -230,6 +234,8 @@ mod tests {
         assert!(read(&[set("x-a", "1"), Policy::RemoveResponseHeader { name: "x-a".into() }], "api-key").is_ok());
         let twice = read(&[Policy::MaskBackendUrls, Policy::MaskBackendUrls], "api-key").unwrap_err();
         assert_eq!(twice.field(), Some("policies[1].kind"));
+        let long = Policy::IpFilter { allow: vec!["1".repeat(MAX_ENTRY + 1)], deny: vec![] };
+        assert_eq!(read(&[long], "api-key").unwrap_err().field(), Some("policies[0].allow"));
         let many: Vec<Policy> = (0..=MAX_POLICIES).map(|i| set(&format!("x-{i}"), "v")).collect();
         assert_eq!(read(&many, "api-key").unwrap_err().field(), Some("policies"));
     }
