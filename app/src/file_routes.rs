@@ -37,6 +37,11 @@ pub fn gateway_certificate_download(environment: &str) -> String {
     format!("/environments/{environment}/gateway.pem")
 }
 
+pub const DOMAIN_UPLOAD: &str = "/environments/{environment}/domains";
+pub fn domain_upload(environment: &str) -> String {
+    format!("/environments/{environment}/domains")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +57,6 @@ mod tests {
         assert_eq!(proxy_endpoint_certificate_upload("p", "x"), fill(PROXY_ENDPOINT_CERTIFICATE_UPLOAD, &[("project", "p"), ("proxy", "x")]));
         assert_eq!(contract_upload("p", "x"), fill(CONTRACT_UPLOAD, &[("project", "p"), ("proxy", "x")]));
         assert_eq!(gateway_certificate_download("dev"), fill(GATEWAY_CERTIFICATE_DOWNLOAD, &[("environment", "dev")]));
+        assert_eq!(domain_upload("dev"), fill(DOMAIN_UPLOAD, &[("environment", "dev")]));
     }
 }

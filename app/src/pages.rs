@@ -1,6 +1,7 @@
 //! Routed pages, one file each.
 mod certificate;
 mod certificates;
+mod environment_edge;
 mod environments;
 mod members;
 mod new_proxy;

@@ -1,5 +1,6 @@
 //! One environment's listener as the rest of the gateway sees it: its name, its address, its
 //! live route table and the lock that orders changes to it.
+use crate::edge::ListenerTls;
 use crate::metrics::Metrics;
 use crate::recent::RecentFailures;
 use crate::routes::RouteTable;
@@ -27,6 +28,8 @@ pub struct EnvironmentGateway {
     pub(crate) failures: Arc<RecentFailures>,
     /// Who may call routes that need a subscription (shared by every environment).
     pub(crate) consumers: Arc<crate::consumers::Consumers>,
+    /// What the listener presents (`edge`): read at each accept, swapped whole.
+    pub(crate) tls: ArcSwap<ListenerTls>,
 }
 
 impl EnvironmentGateway {
@@ -35,6 +38,7 @@ impl EnvironmentGateway {
         slug: String,
         name: String,
         addr: SocketAddr,
+        tls: ListenerTls,
         metrics: &Metrics,
         failures: Arc<RecentFailures>,
         consumers: Arc<crate::consumers::Consumers>,
@@ -48,6 +52,7 @@ impl EnvironmentGateway {
             name,
             addr,
             routes: ArcSwap::from_pointee(RouteTable::empty()),
+            tls: ArcSwap::from_pointee(tls),
             writer: std::sync::Mutex::new(()),
         }
     }
@@ -55,6 +60,14 @@ impl EnvironmentGateway {
     /// `https://127.0.0.1:8443`: where API consumers call this environment.
     pub fn base_url(&self) -> String {
         format!("https://{}", self.addr)
+    }
+
+    /// Where callers are told to call: by the first domain when there is one.
+    pub fn invoke_url(&self) -> String {
+        match &self.tls.load().domain {
+            Some(domain) => crate::edge::url_for(domain, self.addr.port()),
+            None => self.base_url(),
+        }
     }
 
     pub fn routes(&self) -> Arc<RouteTable> {

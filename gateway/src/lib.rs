@@ -10,12 +10,16 @@
 //! credentials, a snapshot of its own, swapped the same way; each route's `policies` (header
 //! rules, masking, IP filter, CORS, lifecycle) are compiled with it.
 //!
-//! The services drive it through `Control` (deploy, undeploy, restore, credentials); the server makes it
+//! Each listener presents what `edge` compiled: a certificate per domain chosen by SNI, the
+//! default one otherwise, under the environment's TLS settings; swapped the same way.
+//!
+//! The services drive it through `Control` (deploy, undeploy, restore, credentials, edge); the server makes it
 //! first, from each environment's `ListenerSpec`, and hands it to the services.
 mod body;
 pub mod certs;
 pub mod connections;
 pub mod consumers;
+pub mod edge;
 mod environment;
 mod errors;
 mod forward;
@@ -39,7 +43,6 @@ pub use routes::{Route, RouteTable};
 pub use upstream::destinations::{self, Destinations};
 pub use upstream::{ClientIdentity, RouteSpec, UpstreamSettings};
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -79,6 +82,20 @@ pub trait Control: Send + Sync {
     fn take_usage(&self) -> Vec<(i32, [u64; 4])> {
         Vec::new()
     }
+    /// Where the environment's listener is bound in this process.
+    fn address(&self, _environment: &str) -> Option<SocketAddr> {
+        None
+    }
+    /// Where callers reach the environment: by its first domain when it has one
+    /// (`https://api.example.com:8443`), else as `base_url`.
+    fn invoke_url(&self, environment: &str) -> Option<String> {
+        self.base_url(environment)
+    }
+    /// Replaces what the environment's listener presents (certificates by SNI, TLS settings),
+    /// from the next handshake on; nothing changes when it does not compile.
+    fn set_edge(&self, _environment: &str, _edge: edge::EdgeSpec) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// What one environment's listener is started with.
@@ -86,9 +103,8 @@ pub struct ListenerSpec {
     pub slug: String,
     pub name: String,
     pub addr: SocketAddr,
-    /// The certificate chain and key the listener presents to callers.
-    pub chain: Vec<CertificateDer<'static>>,
-    pub key: PrivateKeyDer<'static>,
+    /// What the listener presents to callers: its certificates and TLS settings.
+    pub edge: edge::EdgeSpec,
 }
 
 /// How the gateway runs: its threads, whose forwarding headers it believes, and the bounds on
@@ -127,13 +143,13 @@ impl Gateway {
         let failures = Arc::new(recent::RecentFailures::default());
         let consumers = Arc::new(consumers::Consumers::new(metrics.clone()));
         for spec in listeners {
-            let ListenerSpec { slug, name, addr, chain, key } = spec;
-            let tls = listener::server_config(chain, key).map_err(|e| format!("the {name} gateway's certificate cannot be used: {e}"))?;
+            let ListenerSpec { slug, name, addr, edge } = spec;
+            let tls = edge::compile(&edge).map_err(|e| format!("the {name} gateway's certificates or TLS settings cannot be used: {e}"))?;
             let listen_error = |e: std::io::Error| format!("cannot listen on {addr} for the {name} gateway ({}): {e}", variable(&slug));
             let socket = std::net::TcpListener::bind(addr).map_err(listen_error)?;
             let bound = socket.local_addr().map_err(|e| e.to_string())?;
-            let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, &metrics, failures.clone(), consumers.clone()));
-            let serving = listener::Serving::new(tls, gateway.clone(), settings.trusted_proxies.clone(), settings.limits.clone(), stop.clone());
+            let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, tls, &metrics, failures.clone(), consumers.clone()));
+            let serving = listener::Serving::new(gateway.clone(), settings.trusted_proxies.clone(), settings.limits.clone(), stop.clone());
             admissions.push(serving.admission.clone());
             workers.serve(socket, move |listener| listener::serve(listener, serving.clone())).map_err(listen_error)?;
             environments.insert(slug, gateway);
@@ -202,6 +218,22 @@ impl Control for Gateway {
 
     fn base_url(&self, environment: &str) -> Option<String> {
         self.environments.get(environment).map(|g| g.base_url())
+    }
+
+    fn address(&self, environment: &str) -> Option<SocketAddr> {
+        self.environments.get(environment).map(|g| g.addr)
+    }
+
+    fn invoke_url(&self, environment: &str) -> Option<String> {
+        self.environments.get(environment).map(|g| g.invoke_url())
+    }
+
+    fn set_edge(&self, environment: &str, edge: edge::EdgeSpec) -> Result<(), Error> {
+        let gateway = self.get(environment)?;
+        let tls = edge::compile(&edge)?;
+        gateway.tls.store(Arc::new(tls));
+        tracing::info!(environment, domains = edge.domains.len(), min_version = edge.tls.min_version.as_str(), "listener TLS swapped");
+        Ok(())
     }
 
     fn failed_request(&self, request_id: &str) -> Option<FailedRequest> {

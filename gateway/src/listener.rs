@@ -1,4 +1,5 @@
-//! Accepting API consumers: TLS (HTTP/2 or HTTP/1.1 by ALPN), then hyper serving each
+//! Accepting API consumers: TLS (HTTP/2 or HTTP/1.1 by ALPN; certificates and settings from
+//! the environment's current `edge` configuration), then hyper serving each
 //! connection within the listener's bounds (`connections`); every request reads the route
 //! table current when it starts. Runs on each gateway thread (`workers`), which accepts and
 //! serves its connections itself.
@@ -9,34 +10,13 @@ use crate::forward;
 use crate::forwarded::{Peer, TrustedProxies};
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::ServerConfig;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// A listener's two TLS configurations: one that asks callers for a client certificate
-/// (without requiring one), used while some live route accepts certificates, and one that
-/// does not ask, so an environment whose proxies use none never prompts a caller for one.
-pub struct ListenerTls {
-    pub plain: Arc<ServerConfig>,
-    pub asking: Arc<ServerConfig>,
-}
-
-pub fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<ListenerTls, rustls::Error> {
-    let builder = || ServerConfig::builder_with_provider(crate::upstream::provider()).with_safe_default_protocol_versions();
-    let mut plain = builder()?.with_no_client_auth().with_single_cert(chain.clone(), key.clone_key())?;
-    let mut asking = builder()?.with_client_cert_verifier(crate::consumers::OfferClientAuth::new()).with_single_cert(chain, key)?;
-    for config in [&mut plain, &mut asking] {
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    }
-    Ok(ListenerTls { plain: Arc::new(plain), asking: Arc::new(asking) })
-}
-
 /// What every connection of one listener is served with, made once when it starts.
 pub struct Serving {
-    pub tls: ListenerTls,
     pub gateway: Arc<EnvironmentGateway>,
     pub trusted: TrustedProxies,
     pub limits: Limits,
@@ -47,16 +27,14 @@ pub struct Serving {
 }
 
 impl Serving {
-    pub fn new(tls: ListenerTls, gateway: Arc<EnvironmentGateway>, trusted: TrustedProxies, limits: Limits, stop: Stop) -> Arc<Serving> {
+    pub fn new(gateway: Arc<EnvironmentGateway>, trusted: TrustedProxies, limits: Limits, stop: Stop) -> Arc<Serving> {
         let admission = Admission::new(limits.max_connections);
         let (http1, http2) = (limits.http1(), limits.http2());
-        Arc::new(Serving { tls, gateway, trusted, limits, admission, stop, http1, http2 })
+        Arc::new(Serving { gateway, trusted, limits, admission, stop, http1, http2 })
     }
 }
 
 pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
-    let plain = tokio_rustls::TlsAcceptor::from(serving.tls.plain.clone());
-    let asking = tokio_rustls::TlsAcceptor::from(serving.tls.asking.clone());
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -77,7 +55,12 @@ pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
             serving.gateway.connections_refused.inc();
             continue;
         };
-        let acceptor = if serving.gateway.routes.load().asks_for_client_certificates() { asking.clone() } else { plain.clone() };
+        // The configuration current now (domains and settings are swapped whole, `edge`).
+        let acceptor = {
+            let tls = serving.gateway.tls.load();
+            let asks = serving.gateway.routes.load().asks_for_client_certificates();
+            tokio_rustls::TlsAcceptor::from(if asks { tls.asking.clone() } else { tls.plain.clone() })
+        };
         let serving = serving.clone();
         tokio::spawn(async move {
             let _permit = permit;

@@ -42,8 +42,11 @@ async fn gateway() -> (Gateway, String, reqwest::Client) {
         slug: "development".into(),
         name: "Development".into(),
         addr: "127.0.0.1:0".parse().unwrap(),
-        chain: vec![identity.cert_der()],
-        key: identity.key_der(),
+        edge: crate::edge::EdgeSpec {
+            default: crate::edge::Identity { chain: vec![identity.cert_der()], key: identity.key_der() },
+            domains: Vec::new(),
+            tls: Default::default(),
+        },
     };
     let gateway = Gateway::start(vec![listener], &Settings { threads: 2, ..Settings::default() }, Stop::default()).unwrap();
     let base = gateway.base_url("development").unwrap();

@@ -14,6 +14,7 @@ mod m20261203_000009_create_consumers;
 mod m20261203_000010_create_subscription_usage;
 mod m20261203_000011_client_certificates;
 mod m20261203_000012_policies_and_lifecycle;
+mod m20261203_000013_domains_and_listener_tls;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_create_subscription_usage::Migration),
             Box::new(m20261203_000011_client_certificates::Migration),
             Box::new(m20261203_000012_policies_and_lifecycle::Migration),
+            Box::new(m20261203_000013_domains_and_listener_tls::Migration),
         ]
     }
 }

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route(file_routes::PROXY_ENDPOINT_CERTIFICATE_UPLOAD, post(upload_proxy_endpoint_certificate))
         .route(file_routes::CONTRACT_UPLOAD, post(upload_contract))
         .route(file_routes::GATEWAY_CERTIFICATE_DOWNLOAD, get(gateway_certificate))
+        .route(file_routes::DOMAIN_UPLOAD, post(add_domain))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
@@ -63,6 +64,10 @@ impl Fields {
             .and_then(|(_, b)| String::from_utf8(b.clone()).ok())
             .filter(|b| b.starts_with(&prefix) && !b.contains("//") && !b.contains('\\'))
             .unwrap_or(otherwise)
+    }
+
+    fn text(&self, name: &str) -> String {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, b)| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
     }
 
     fn file_or_text(&self, file: &str, text: &str) -> Vec<u8> {
@@ -143,6 +148,30 @@ async fn add_client_pair(State(state): State<AppState>, session: Session, Path(p
         }
     };
     finish(&session, back, outcome).await
+}
+
+/// "Add domain" on the Environments page (admins): a hostname with its chain and key, files or
+/// pasted text.
+async fn add_domain(State(state): State<AppState>, session: Session, Path(environment): Path<String>, form: Multipart) -> Response {
+    let Some(actor) = signed_in(&state, &session).await else { return Redirect::to("/signin").into_response() };
+    let outcome = match Fields::read(form).await {
+        Err(e) => Err(e),
+        Ok(fields) => {
+            let cert = fields.file_or_text("certificate_file", "certificate_pem");
+            let key = fields.file_or_text("private_key_file", "private_key_pem");
+            services::domains::add_upload(&state.services, &actor, &environment, &fields.text("hostname"), &cert, &key)
+                .await
+                .map(|added| {
+                    let d = &added.domain;
+                    let verb = if added.replaced { "has its new certificate" } else { "is live" };
+                    let reach = d.invoke_url.as_ref().map(|u| format!(" Callers reach it at {u}.")).unwrap_or_default();
+                    let notes = added.notes.iter().map(|n| format!(" Note: {n}.")).collect::<String>();
+                    format!("{} {verb} on the {} gateway.{reach}{notes}", d.hostname, environment)
+                })
+                .map_err(|e| e.to_string())
+        }
+    };
+    finish(&session, "/environments".into(), outcome).await
 }
 
 /// "Upload Endpoint Certificate" on a proxy's Endpoints page: into the store, and the default

@@ -4,6 +4,7 @@
 mod caller;
 mod certificates;
 mod deployments;
+mod domains;
 mod endpoints;
 mod environments;
 mod error;
@@ -51,6 +52,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::create_token))
         .routes(routes!(environments::list_environments))
         .routes(routes!(environments::update_environment))
+        .routes(routes!(domains::list_domains, domains::add_domain))
+        .routes(routes!(domains::delete_domain))
         .routes(routes!(settings::get_settings, settings::update_settings))
         .routes(routes!(projects::list_projects, projects::create_project))
         .routes(routes!(projects::get_project))

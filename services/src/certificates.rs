@@ -5,7 +5,7 @@
 mod generate;
 pub(crate) use gateway::certs as inspect;
 pub(crate) mod input;
-mod keys;
+pub(crate) mod keys;
 pub(crate) mod seal;
 mod store;
 pub mod usage;

@@ -3,6 +3,7 @@ pub mod activity;
 pub mod api_token;
 pub mod certificate;
 pub mod deployment;
+pub mod domain;
 pub mod endpoint_certificate;
 pub mod endpoint_config;
 pub mod environment;

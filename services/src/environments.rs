@@ -14,11 +14,12 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<Environment>> {
     Ok(environment::Entity::find().order_by_asc(environment::Column::Position).all(db).await?.into_iter().map(Environment::from).collect())
 }
 
-/// The environments with the URLs their gateways listen on in this process.
+/// The environments with the URLs their gateways take calls on in this process, and their
+/// domains.
 pub async fn list_with_gateways(services: &crate::Services) -> Result<Vec<Environment>> {
-    let mut found = list(&services.db).await?;
-    for env in &mut found {
-        env.gateway_url = services.gateway.base_url(&env.slug);
+    let mut found = Vec::new();
+    for env in all(&services.db).await? {
+        found.push(with_gateway(services, env).await?);
     }
     Ok(found)
 }
@@ -28,10 +29,27 @@ pub async fn list_with_gateways(services: &crate::Services) -> Result<Vec<Enviro
 /// then are they stored: a live backend whose address the new lists refuse fails the change,
 /// with nothing stored and nothing swapped. They hold from the next connection on (no pooled
 /// connection made under the old lists is reused).
+///
+/// `tls` (the listener's TLS settings) is checked before anything changes and applied last,
+/// at once, by `domains::set_tls`.
 pub async fn update(services: &crate::Services, actor: &Actor, environment: &str, changes: EnvironmentChanges) -> Result<Environment> {
     if !actor.is_admin {
-        return Err(Error::Forbidden("only an administrator can change where an environment's backends may be".into()));
+        return Err(Error::Forbidden("only an administrator can change an environment".into()));
     }
+    if let Some(tls) = &changes.tls {
+        crate::domains::read_settings(tls)?;
+    }
+    if changes.allowed_destinations.is_some() || changes.denied_destinations.is_some() {
+        update_destinations(services, actor, environment, &changes).await?;
+    }
+    if let Some(tls) = &changes.tls {
+        crate::domains::set_tls(services, actor, environment, tls).await?;
+    }
+    let env = crate::proxies::endpoints::find_environment(&services.db, environment).await?;
+    with_gateway(services, env).await
+}
+
+async fn update_destinations(services: &crate::Services, actor: &Actor, environment: &str, changes: &EnvironmentChanges) -> Result<()> {
     let read = |field: &'static str, list: &Option<Vec<String>>| -> Result<Option<String>> {
         let Some(list) = list else { return Ok(None) };
         let text = list.join("\n");
@@ -49,7 +67,7 @@ pub async fn update(services: &crate::Services, actor: &Actor, environment: &str
     new.allowed_destinations = allow.unwrap_or(new.allowed_destinations);
     new.denied_destinations = deny.unwrap_or(new.denied_destinations);
     if new == old {
-        return Ok(with_gateway(services, old));
+        return Ok(());
     }
     let republished = crate::deployments::publish(services, &new)
         .await
@@ -65,13 +83,14 @@ pub async fn update(services: &crate::Services, actor: &Actor, environment: &str
         return Err(e.into());
     }
     tracing::info!(actor = actor.id, environment = %new.slug, allow = %new.allowed_destinations.replace('\n', " "), deny = %new.denied_destinations.replace('\n', " "), routes = ?republished, "destination lists changed");
-    Ok(with_gateway(services, new))
+    Ok(())
 }
 
-fn with_gateway(services: &crate::Services, env: environment::Model) -> Environment {
+async fn with_gateway(services: &crate::Services, env: environment::Model) -> Result<Environment> {
     let mut shown = Environment::from(env);
-    shown.gateway_url = services.gateway.base_url(&shown.slug);
-    shown
+    shown.gateway_url = services.gateway.invoke_url(&shown.slug);
+    shown.domains = crate::domains::list(services, &shown.slug).await?;
+    Ok(shown)
 }
 
 fn show<T: ToString>(ranges: &[T]) -> String {
@@ -79,7 +98,8 @@ fn show<T: ToString>(ranges: &[T]) -> String {
 }
 
 /// What the gateway's listeners start with: each environment that has an address in `addrs`,
-/// with its certificate (made self-signed for the address on first start, then kept).
+/// with its default certificate (made self-signed for the address on first start, then kept),
+/// its domains and its TLS settings.
 pub async fn listeners(
     db: &DatabaseConnection,
     master_key: &MasterKey,
@@ -91,7 +111,9 @@ pub async fn listeners(
         let identity = gateway_identity(db, master_key, &env, &[addr.ip().to_string()])
             .await
             .map_err(|e| Error::Internal(format!("cannot prepare the {} gateway's certificate: {e}", env.name)))?;
-        specs.push(gateway::ListenerSpec { slug: env.slug, name: env.name, addr: *addr, chain: identity.chain, key: identity.key });
+        let default = gateway::edge::Identity { chain: identity.chain, key: identity.key };
+        let edge = crate::domains::edge(db, master_key, &env, default).await?;
+        specs.push(gateway::ListenerSpec { slug: env.slug, name: env.name, addr: *addr, edge });
     }
     Ok(specs)
 }

@@ -24,6 +24,8 @@ pub mod db;
 #[cfg(feature = "backend")]
 pub mod deployments;
 #[cfg(feature = "backend")]
+pub mod domains;
+#[cfg(feature = "backend")]
 pub mod entities;
 #[cfg(feature = "backend")]
 pub mod environments;

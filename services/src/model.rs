@@ -5,12 +5,14 @@ use time::OffsetDateTime;
 
 mod certificates;
 mod consumers;
+mod edge;
 mod error;
 mod policies;
 mod proxies;
 mod upstream;
 pub use certificates::*;
 pub use consumers::*;
+pub use edge::*;
 pub use error::{Error, Result};
 pub use policies::*;
 pub use proxies::*;
@@ -99,8 +101,9 @@ pub struct Environment {
     pub slug: String,
     /// Promotion order: revisions move from a lower position to the next higher one.
     pub position: i32,
-    /// Where API consumers call this environment's gateway, such as "https://127.0.0.1:8443";
-    /// `None` when this process runs no listener for it.
+    /// Where API consumers call this environment's gateway: by its first domain when it has one
+    /// ("https://api.example.com:8443"), else by address ("https://127.0.0.1:8443"); `None` when
+    /// this process runs no listener for it.
     #[serde(default)]
     pub gateway_url: Option<String>,
     /// The gateway listener's certificate (PEM), for clients that need to trust it.
@@ -113,6 +116,12 @@ pub struct Environment {
     /// Address ranges its backends may never be in.
     #[serde(default)]
     pub denied_destinations: Vec<String>,
+    /// The listener's TLS settings.
+    #[serde(default)]
+    pub tls: ListenerTlsSettings,
+    /// Hostnames the listener serves with their own certificates, oldest first.
+    #[serde(default)]
+    pub domains: Vec<Domain>,
 }
 
 /// Who may create projects: administrators only (the default), or every signed-in user.
@@ -164,6 +173,9 @@ pub struct EnvironmentChanges {
     /// Address ranges its backends may never be in.
     #[serde(default)]
     pub denied_destinations: Option<Vec<String>>,
+    /// The listener's TLS settings, applied from the next handshake.
+    #[serde(default)]
+    pub tls: Option<ListenerTlsSettings>,
 }
 
 /// An API token as listed: never the secret itself, which is shown once at creation.

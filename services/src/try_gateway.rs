@@ -34,7 +34,12 @@ pub async fn send(
     // What the publisher typed is checked before anything else, so each mistake is named.
     let method = hyper::Method::from_bytes(method.trim().to_uppercase().as_bytes()).map_err(|_| Error::invalid("method", "choose an HTTP method"))?;
     let headers = parse_headers(headers)?;
-    let base = services.gateway.base_url(&env.slug).ok_or_else(|| Error::Conflict(format!("the {} gateway is not running in this process", env.name)))?;
+    // Sent to the invoke URL (by the environment's domain, when it has one), connected to this
+    // process's listener whatever that name resolves to, so the domain's certificate is what
+    // is checked.
+    let not_running = || Error::Conflict(format!("the {} gateway is not running in this process", env.name));
+    let base = services.gateway.invoke_url(&env.slug).ok_or_else(not_running)?;
+    let listener = services.gateway.address(&env.slug).ok_or_else(not_running)?;
     let pem = env.gateway_certificate_pem.clone().ok_or_else(|| Error::Conflict(format!("the {} gateway has no certificate yet", env.name)))?;
     let path = path.trim();
     let path = if path.is_empty() || path.starts_with('/') || path.starts_with('?') { path.to_string() } else { format!("/{path}") };
@@ -49,12 +54,19 @@ pub async fn send(
     for cert in crate::certificates::read_pem_chain(&pem)? {
         roots.add(cert).map_err(|e| Error::Internal(format!("the gateway certificate cannot be trusted: {e}")))?;
     }
+    // A domain's chain is checked as a client checks it: its own root (or a public one).
+    for cert in crate::domains::chains(&services.db, env.id).await? {
+        let _ = roots.add(cert);
+    }
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let tls = rustls::ClientConfig::builder_with_provider(gateway::upstream::provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Internal(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only().enable_http1().build();
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(ToListener(listener));
+    http.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only().enable_http1().wrap_connector(http);
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build::<_, Full<Bytes>>(connector);
     let started = Instant::now();
     let response = tokio::time::timeout(Duration::from_secs(60), client.request(request))
@@ -79,6 +91,24 @@ pub async fn send(
     let body = json.and_then(|j| serde_json::to_string_pretty(&j).ok()).unwrap_or(text);
     let headers = parts.headers.iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("(binary)").to_string())).collect();
     Ok(TestResponse { url, status: parts.status.as_u16(), headers, body, elapsed_ms, error_code, error_detail })
+}
+
+/// Resolves every name to the environment's listener in this process.
+#[derive(Clone)]
+struct ToListener(std::net::SocketAddr);
+
+impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for ToListener {
+    type Response = std::iter::Once<std::net::SocketAddr>;
+    type Error = std::io::Error;
+    type Future = std::future::Ready<std::result::Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<std::result::Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: hyper_util::client::legacy::connect::dns::Name) -> Self::Future {
+        std::future::ready(Ok(std::iter::once(self.0)))
+    }
 }
 
 /// The proxy's recent calls that failed at the backend, newest first, in every environment

@@ -43,6 +43,16 @@ pub fn ca(name: &str) -> TestCert {
     TestCert { cert_pem: cert.pem(), key_pem: key.serialize_pem(), der: cert.der().to_vec(), params }
 }
 
+/// An intermediate CA issued by `ca`.
+pub fn intermediate(ca: &TestCert, name: &str) -> TestCert {
+    let mut params = CertificateParams::default();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    window(&mut params, -1, 365);
+    issue(ca, params)
+}
+
 pub fn server_leaf(ca: &TestCert, host: &str) -> TestCert {
     let mut params = CertificateParams::new(vec![host.to_string(), "127.0.0.1".to_string()]).unwrap();
     params.distinguished_name.push(DnType::CommonName, host);

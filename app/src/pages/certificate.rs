@@ -50,7 +50,7 @@ pub fn CertificatePage() -> impl IntoView {
                             <a href="/projects">"Projects"</a>" / "<a href=format!("/projects/{project}")>{project.clone()}</a>" / "
                             <a href=format!("/projects/{project}/certificates")>"Certificates"</a>
                         </p>
-                        <h1><span>{cert.name.clone()}</span>" "<ExpiryBadge cert=cert.clone()/></h1>
+                        <h1><span>{cert.name.clone()}</span>" "<ExpiryBadge days_left=cert.days_left/></h1>
                     </div>
                     <section class="card">
                         <table class="details-table" data-testid="certificate-details">

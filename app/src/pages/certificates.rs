@@ -89,7 +89,7 @@ fn CertificateRow(project: String, cert: Certificate) -> impl IntoView {
             <td><a href=href>{cert.name.clone()}</a></td>
             <td>{cert.kind.label()}</td>
             <td>{cert.key_type.clone()}</td>
-            <td><span>{cert.not_after.date().to_string()}</span>" "<ExpiryBadge cert=cert.clone()/></td>
+            <td><span>{cert.not_after.date().to_string()}</span>" "<ExpiryBadge days_left=cert.days_left/></td>
             <td><code title=cert.fingerprint_sha256.clone()>{cert.fingerprint_sha256.chars().take(23).collect::<String>()}"…"</code></td>
             <td>{if cert.used_by.is_empty() { "not used".to_string() } else { cert.used_by.join(", ") }}</td>
         </tr>
@@ -97,11 +97,11 @@ fn CertificateRow(project: String, cert: Certificate) -> impl IntoView {
 }
 
 #[component]
-pub fn ExpiryBadge(cert: Certificate) -> impl IntoView {
-    match cert.expiry_status() {
+pub fn ExpiryBadge(days_left: i64) -> impl IntoView {
+    match ExpiryStatus::of(days_left) {
         ExpiryStatus::Expired => view! { <span class="badge expired">"Expired"</span> }.into_any(),
-        ExpiryStatus::ExpiringSoon => view! { <span class="badge expiring">{format!("Expires in {} days", cert.days_left)}</span> }.into_any(),
-        ExpiryStatus::Valid => view! { <span class="badge valid">{format!("{} days left", cert.days_left)}</span> }.into_any(),
+        ExpiryStatus::ExpiringSoon => view! { <span class="badge expiring">{format!("Expires in {days_left} days")}</span> }.into_any(),
+        ExpiryStatus::Valid => view! { <span class="badge valid">{format!("{days_left} days left")}</span> }.into_any(),
     }
 }
 

@@ -1,9 +1,10 @@
 //! Environments: where each one's gateway listens, its listener certificate for clients, and
 //! where its backends may be (admins change that; everyone may read it).
-use crate::api::environments::{list_environments, UpdateDestinations};
+use crate::api::environments::{list_environments, offered_cipher_suites, DeleteDomain, UpdateDestinations, UpdateListenerTls};
 use crate::api::session::current_user;
 use crate::components::flash::refresh_flash_on;
 use crate::components::forms::{FormError, LoadError};
+use crate::pages::environment_edge::EdgeCard;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use services::model::Environment;
@@ -11,18 +12,23 @@ use services::model::Environment;
 #[component]
 pub fn EnvironmentsPage() -> impl IntoView {
     let update = ServerAction::<UpdateDestinations>::new();
+    let (delete, tls) = (ServerAction::<DeleteDomain>::new(), ServerAction::<UpdateListenerTls>::new());
     refresh_flash_on(update.version());
-    let environments = Resource::new(move || update.version().get(), |_| list_environments());
+    refresh_flash_on(delete.version());
+    refresh_flash_on(tls.version());
+    let environments = Resource::new(move || (update.version().get(), delete.version().get(), tls.version().get()), |_| list_environments());
+    let suites = Resource::new(|| (), |_| offered_cipher_suites());
     let me = Resource::new(|| (), |_| current_user());
     view! {
         <Title text="Environments · Gatehouse"/>
         <div class="page-header">
             <h1>"Environments"</h1>
-            <p class="muted">"Revisions are promoted in this order. Each environment has its own gateway listener; its certificate is self-signed until a real one is uploaded, so clients need to trust it (download it below)."</p>
+            <p class="muted">"Revisions are promoted in this order. Each environment has its own gateway listener; its default certificate is self-signed, so clients need to trust it (download it below) unless they call a domain with a certificate of its own."</p>
         </div>
         <Suspense fallback=|| view! { <p>"Loading environments…"</p> }>
             {move || Suspend::new(async move {
                 let is_admin = matches!(me.await, Ok(Some(ref u)) if u.is_admin);
+                let suites = suites.await.unwrap_or_default();
                 match environments.await {
                     Ok(list) => {
                         let rows = list.iter().map(|e| {
@@ -41,12 +47,18 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                 </tr>
                             }
                         }).collect_view();
+                        let edges = list.iter().cloned().map(|env| view! { <EdgeCard env is_admin suites=suites.clone() delete tls/> }).collect_view();
                         let cards = list.into_iter().map(|env| view! { <Destinations env is_admin update/> }).collect_view();
                         view! {
                             <table class="table" data-testid="environment-list">
                                 <thead><tr><th>"Order"</th><th>"Environment"</th><th>"Gateway URL"</th><th>"Listener certificate"</th></tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
+                            <h2>"Domains and TLS"</h2>
+                            <p class="muted">"Each listener serves a domain's own certificate chain to callers that ask for that name (SNI), and its default certificate to everyone else. Changes hold from the next connection, with no restart."</p>
+                            <FormError value=delete.value()/>
+                            <FormError value=tls.value()/>
+                            {edges}
                             <h2>"Backend destinations"</h2>
                             <p class="muted">"Where each environment's backends may be, checked on every address a backend's name resolves to, each time the gateway, Check connection or the Test page connects. Link-local and cloud-metadata addresses are always refused unless an allow list names them."</p>
                             <FormError value=update.value()/>

@@ -11,8 +11,10 @@ pub async fn list_environments(State(state): State<AppState>, _caller: Caller) -
     Ok(Json(services::environments::list_with_gateways(&state.services).await?))
 }
 
-/// Changes an environment (admins only): where its backends may be. Only the lists given
-/// change; every live route of the environment is compiled again with them at once.
+/// Changes an environment (admins only): where its backends may be, and its listener's TLS
+/// settings (`tls: {min_version: "1.2"|"1.3", cipher_suites: [TLS 1.2 suite names]}`). Only what
+/// is given changes; every live route of the environment is compiled again with new lists at
+/// once, and new TLS settings hold from the next handshake.
 #[utoipa::path(patch, path = "/environments/{environment}", tag = "environments", request_body = EnvironmentChanges,
     params(("environment" = String, Path, description = "Environment id or slug")),
     security(("bearer" = [])), responses((status = 200, body = Environment), (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]

@@ -338,6 +338,7 @@ async fn an_admin_changes_where_backends_may_be_and_live_routes_follow_at_once()
     let lists = |allow: &[&str], deny: &[&str]| EnvironmentChanges {
         allowed_destinations: Some(allow.iter().map(|r| r.to_string()).collect()),
         denied_destinations: Some(deny.iter().map(|r| r.to_string()).collect()),
+        tls: None,
     };
 
     // Publishers do not decide where backends may be.

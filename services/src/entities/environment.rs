@@ -19,6 +19,10 @@ pub struct Model {
     pub allowed_destinations: String,
     /// Where they may never be, whatever else is allowed.
     pub denied_destinations: String,
+    /// The listener's oldest TLS version: "1.2" or "1.3".
+    pub tls_min_version: String,
+    /// The TLS 1.2 suites the listener allows, one per line ("" for all Gatehouse offers).
+    pub tls_cipher_suites: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -43,6 +47,7 @@ impl Model {
 
 impl From<Model> for crate::model::Environment {
     fn from(m: Model) -> Self {
+        let tls = crate::domains::show_settings(&m);
         crate::model::Environment {
             id: m.id,
             name: m.name,
@@ -52,6 +57,8 @@ impl From<Model> for crate::model::Environment {
             gateway_certificate_pem: m.gateway_certificate_pem,
             allowed_destinations: m.allowed_destinations.lines().map(str::to_string).collect(),
             denied_destinations: m.denied_destinations.lines().map(str::to_string).collect(),
+            tls,
+            domains: Vec::new(),
         }
     }
 }

@@ -158,15 +158,22 @@ pub enum ExpiryStatus {
     Expired,
 }
 
-impl Certificate {
-    pub fn expiry_status(&self) -> ExpiryStatus {
-        if self.days_left < 0 {
+impl ExpiryStatus {
+    /// A certificate's status with `days_left` whole days to go (negative once expired).
+    pub fn of(days_left: i64) -> ExpiryStatus {
+        if days_left < 0 {
             ExpiryStatus::Expired
-        } else if self.days_left <= EXPIRY_WARNING_DAYS {
+        } else if days_left <= EXPIRY_WARNING_DAYS {
             ExpiryStatus::ExpiringSoon
         } else {
             ExpiryStatus::Valid
         }
+    }
+}
+
+impl Certificate {
+    pub fn expiry_status(&self) -> ExpiryStatus {
+        ExpiryStatus::of(self.days_left)
     }
 
     /// "weather-client.pem": the download's file name, from the common name.

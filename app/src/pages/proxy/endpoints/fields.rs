@@ -53,7 +53,7 @@ pub fn ConnectionFields(form: CardForm, draft: Draft, endpoint_certificates: Vec
                     <input type="checkbox" id=input_id.clone() form=form_id.clone() name=format!("endpoint_certificate_ids[{i}]") value=cid checked=checked
                         on:change=move |ev| { let on = event_target_checked(&ev); form.edit(|d| { d.endpoint_ids.retain(|x| *x != cid); if on { d.endpoint_ids.push(cid) } }) }/>
                     <label for=input_id>
-                        <span>{c.name.clone()}</span>" "<span class="muted small">{if c.is_ca { "CA" } else { "server certificate" }}</span>" "<ExpiryBadge cert=c.clone()/>
+                        <span>{c.name.clone()}</span>" "<span class="muted small">{if c.is_ca { "CA" } else { "server certificate" }}</span>" "<ExpiryBadge days_left=c.days_left/>
                     </label>
                 </div>
             }
@@ -132,7 +132,7 @@ pub fn ClientCertificateChoices(
                         disabled=!c.has_private_key
                         on:change=move |_| form.edit(|d| d.client_id = Some(cid))/>
                     <label for=input_id>
-                        <span>{c.name.clone()}</span>" "<span class="muted small">{key_note}</span>" "<ExpiryBadge cert=c.clone()/>
+                        <span>{c.name.clone()}</span>" "<span class="muted small">{key_note}</span>" "<ExpiryBadge days_left=c.days_left/>
                     </label>
                     <details class="menu row-menu">
                         <summary aria-label=format!("More options for {}", c.name)>"⋯"</summary>
