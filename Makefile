@@ -17,7 +17,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CARGO_BIN):$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export LEPTOS_ENV := PROD
 
-.PHONY: help run test build site tools tools-test lint test-build test-cargo test-e2e bench bench-smoke fuzz clean
+.PHONY: help run test build site tools tools-test tools-pebble lint test-build test-cargo test-e2e bench bench-smoke fuzz clean
 
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
@@ -55,7 +55,11 @@ site: tools
 test-build: site
 	cargo test --release --workspace --no-run
 
-test-cargo: test-build
+# Debian's pebble (an RFC 8555 ACME test server) for server/tests/acme_pebble.rs.
+tools-pebble:
+	@command -v pebble >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y pebble)
+
+test-cargo: test-build tools-pebble
 	cargo test --release --workspace
 
 test-e2e: test-build tools-test

@@ -7,6 +7,7 @@
 //! tables are: a new domain or setting holds from the next handshake, with no restart, and a
 //! handshake in progress finishes on the configuration it started with.
 use crate::errors::Error;
+use arc_swap::ArcSwap;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -115,6 +116,47 @@ pub struct EdgeSpec {
     pub tls: TlsSettings,
 }
 
+/// The ALPN protocol of ACME's TLS-ALPN-01 challenge (RFC 8737).
+pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+
+/// Answers to TLS-ALPN-01 challenges by hostname, for the ACME orders in progress. Kept apart
+/// from the compiled certificates (shared by every compile of the environment's edge), so a
+/// challenge comes and goes without recompiling the listener.
+#[derive(Debug, Default)]
+pub struct Challenges(ArcSwap<HashMap<String, Arc<CertifiedKey>>>);
+
+impl Challenges {
+    /// Answers `hostname`'s challenge with `answer`, or stops answering it.
+    pub(crate) fn set(&self, hostname: &str, answer: Option<Arc<CertifiedKey>>) {
+        let name = hostname.to_ascii_lowercase();
+        self.0.rcu(|current| {
+            let mut next = HashMap::clone(current);
+            match &answer {
+                Some(answer) => next.insert(name.clone(), answer.clone()),
+                None => next.remove(&name),
+            };
+            next
+        });
+    }
+
+    fn get(&self, server_name: Option<&str>) -> Option<Arc<CertifiedKey>> {
+        self.0.load().get(&server_name?.trim_end_matches('.').to_ascii_lowercase()).cloned()
+    }
+}
+
+/// Loads a certificate and its key as rustls serves them, the key checked against it.
+pub(crate) fn certified(what: &str, identity: &Identity, provider: &CryptoProvider) -> Result<Arc<CertifiedKey>, Error> {
+    let key = provider
+        .key_provider
+        .load_private_key(identity.key.clone_key())
+        .map_err(|e| Error::invalid("private_key", format!("the key of {what} cannot be used: {e}")))?;
+    let certified = CertifiedKey::new(identity.chain.clone(), key);
+    match certified.keys_match() {
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(Arc::new(certified)),
+        Err(e) => Err(Error::invalid("private_key", format!("the key of {what} does not match its certificate: {e}"))),
+    }
+}
+
 /// The certificates by name, resolved during each handshake: an exact hostname first, then a
 /// wildcard covering exactly one label (RFC 6125), then the default.
 #[derive(Debug)]
@@ -122,22 +164,14 @@ pub(crate) struct Certificates {
     default: Arc<CertifiedKey>,
     exact: HashMap<String, Arc<CertifiedKey>>,
     wildcard: HashMap<String, Arc<CertifiedKey>>,
+    challenges: Arc<Challenges>,
 }
 
 impl Certificates {
-    fn compile(spec: &EdgeSpec, provider: &CryptoProvider) -> Result<Certificates, Error> {
-        let load = |what: &str, identity: &Identity| -> Result<Arc<CertifiedKey>, Error> {
-            let key = provider
-                .key_provider
-                .load_private_key(identity.key.clone_key())
-                .map_err(|e| Error::invalid("private_key", format!("the key of {what} cannot be used: {e}")))?;
-            let certified = CertifiedKey::new(identity.chain.clone(), key);
-            match certified.keys_match() {
-                Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(Arc::new(certified)),
-                Err(e) => Err(Error::invalid("private_key", format!("the key of {what} does not match its certificate: {e}"))),
-            }
-        };
-        let mut certificates = Certificates { default: load("the default certificate", &spec.default)?, exact: HashMap::new(), wildcard: HashMap::new() };
+    fn compile(spec: &EdgeSpec, provider: &CryptoProvider, challenges: Arc<Challenges>) -> Result<Certificates, Error> {
+        let load = |what: &str, identity: &Identity| certified(what, identity, provider);
+        let mut certificates =
+            Certificates { default: load("the default certificate", &spec.default)?, exact: HashMap::new(), wildcard: HashMap::new(), challenges };
         for domain in &spec.domains {
             let name = domain.hostname.trim_end_matches('.').to_ascii_lowercase();
             let certified = load(&name, &domain.identity)?;
@@ -162,6 +196,11 @@ impl Certificates {
 
 impl ResolvesServerCert for Certificates {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        // An ACME server validating a challenge gets the challenge's answer or nothing, never a
+        // certificate meant for callers.
+        if hello.alpn().is_some_and(|mut offered| offered.any(|p| p == ACME_TLS_ALPN)) {
+            return self.challenges.get(hello.server_name());
+        }
         Some(self.find(hello.server_name()))
     }
 }
@@ -174,13 +213,15 @@ pub struct ListenerTls {
     pub asking: Arc<ServerConfig>,
     /// The first domain that is not a wildcard, for invoke URLs.
     pub(crate) domain: Option<String>,
+    /// The ACME challenges answered (the same for every compile of one listener).
+    pub(crate) challenges: Arc<Challenges>,
 }
 
 /// Compiles what a listener presents. Nothing is swapped here: an error leaves the caller's
 /// current configuration serving.
-pub fn compile(spec: &EdgeSpec) -> Result<ListenerTls, Error> {
+pub fn compile(spec: &EdgeSpec, challenges: Arc<Challenges>) -> Result<ListenerTls, Error> {
     let provider = provider_for(&spec.tls).map_err(|e| Error::invalid("tls.cipher_suites", e))?;
-    let certificates = Arc::new(Certificates::compile(spec, &provider)?);
+    let certificates = Arc::new(Certificates::compile(spec, &provider, challenges.clone())?);
     let builder = || {
         ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(versions(spec.tls.min_version))
@@ -189,10 +230,12 @@ pub fn compile(spec: &EdgeSpec) -> Result<ListenerTls, Error> {
     let mut plain = builder()?.with_no_client_auth().with_cert_resolver(certificates.clone());
     let mut asking = builder()?.with_client_cert_verifier(crate::consumers::OfferClientAuth::new()).with_cert_resolver(certificates);
     for config in [&mut plain, &mut asking] {
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // acme-tls/1 last: rustls picks its own first protocol the client offers, so only an
+        // ACME server (which offers nothing else) ever gets it.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec(), ACME_TLS_ALPN.to_vec()];
     }
     let domain = spec.domains.iter().map(|d| d.hostname.to_ascii_lowercase()).find(|h| !h.starts_with("*."));
-    Ok(ListenerTls { plain: Arc::new(plain), asking: Arc::new(asking), domain })
+    Ok(ListenerTls { plain: Arc::new(plain), asking: Arc::new(asking), domain, challenges })
 }
 
 #[cfg(test)]
@@ -217,7 +260,7 @@ mod tests {
             ],
             tls: TlsSettings::default(),
         };
-        let certificates = Certificates::compile(&spec, &crate::upstream::provider()).unwrap();
+        let certificates = Certificates::compile(&spec, &crate::upstream::provider(), Arc::default()).unwrap();
         let served = |name: Option<&str>| certificates.find(name).cert[0].as_ref().to_vec();
         assert_eq!(served(Some("api.example.test")), api.der());
         assert_eq!(served(Some("API.Example.Test.")), api.der());
@@ -226,7 +269,15 @@ mod tests {
         assert_eq!(served(Some("apps.test")), default.der());
         assert_eq!(served(Some("other.test")), default.der());
         assert_eq!(served(None), default.der());
-        assert_eq!(compile(&spec).unwrap().domain.as_deref(), Some("api.example.test"));
+        assert_eq!(compile(&spec, Arc::default()).unwrap().domain.as_deref(), Some("api.example.test"));
+        // A challenge is answered for its name only, and only while set.
+        let challenges = Challenges::default();
+        let answer = certified("a challenge", &identity(&api), &crate::upstream::provider()).unwrap();
+        challenges.set("API.example.test", Some(answer));
+        assert!(challenges.get(Some("api.example.test")).is_some());
+        assert!(challenges.get(Some("other.test")).is_none() && challenges.get(None).is_none());
+        challenges.set("api.example.test", None);
+        assert!(challenges.get(Some("api.example.test")).is_none());
     }
 
     #[test]
@@ -237,7 +288,7 @@ mod tests {
         mixed.key = identity(&two).key;
         let spec =
             EdgeSpec { default: identity(&one), domains: vec![DomainSpec { hostname: "one.test".into(), identity: mixed }], tls: TlsSettings::default() };
-        let err = compile(&spec).err().unwrap();
+        let err = compile(&spec, Arc::default()).err().unwrap();
         assert!(err.to_string().contains("does not match"), "{err}");
     }
 

@@ -30,6 +30,8 @@ pub struct EnvironmentGateway {
     pub(crate) consumers: Arc<crate::consumers::Consumers>,
     /// What the listener presents (`edge`): read at each accept, swapped whole.
     pub(crate) tls: ArcSwap<ListenerTls>,
+    /// ACME challenges answered on this listener (shared by every compile of `tls`).
+    pub(crate) challenges: Arc<crate::edge::Challenges>,
 }
 
 impl EnvironmentGateway {
@@ -52,6 +54,7 @@ impl EnvironmentGateway {
             name,
             addr,
             routes: ArcSwap::from_pointee(RouteTable::empty()),
+            challenges: tls.challenges.clone(),
             tls: ArcSwap::from_pointee(tls),
             writer: std::sync::Mutex::new(()),
         }

@@ -96,6 +96,11 @@ pub trait Control: Send + Sync {
     fn set_edge(&self, _environment: &str, _edge: edge::EdgeSpec) -> Result<(), Error> {
         Ok(())
     }
+    /// Answers (or stops answering) an ACME TLS-ALPN-01 challenge for `hostname` on the
+    /// environment's listener: `answer` is the challenge certificate and its key.
+    fn set_acme_challenge(&self, _environment: &str, _hostname: &str, _answer: Option<edge::Identity>) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// What one environment's listener is started with.
@@ -144,7 +149,7 @@ impl Gateway {
         let consumers = Arc::new(consumers::Consumers::new(metrics.clone()));
         for spec in listeners {
             let ListenerSpec { slug, name, addr, edge } = spec;
-            let tls = edge::compile(&edge).map_err(|e| format!("the {name} gateway's certificates or TLS settings cannot be used: {e}"))?;
+            let tls = edge::compile(&edge, Arc::default()).map_err(|e| format!("the {name} gateway's certificates or TLS settings cannot be used: {e}"))?;
             let listen_error = |e: std::io::Error| format!("cannot listen on {addr} for the {name} gateway ({}): {e}", variable(&slug));
             let socket = std::net::TcpListener::bind(addr).map_err(listen_error)?;
             let bound = socket.local_addr().map_err(|e| e.to_string())?;
@@ -230,9 +235,23 @@ impl Control for Gateway {
 
     fn set_edge(&self, environment: &str, edge: edge::EdgeSpec) -> Result<(), Error> {
         let gateway = self.get(environment)?;
-        let tls = edge::compile(&edge)?;
+        let tls = edge::compile(&edge, gateway.challenges.clone())?;
         gateway.tls.store(Arc::new(tls));
         tracing::info!(environment, domains = edge.domains.len(), min_version = edge.tls.min_version.as_str(), "listener TLS swapped");
+        Ok(())
+    }
+
+    fn set_acme_challenge(&self, environment: &str, hostname: &str, answer: Option<edge::Identity>) -> Result<(), Error> {
+        let gateway = self.get(environment)?;
+        // Not `edge::certified`: its key check parses the certificate with webpki, which refuses
+        // the critical acmeIdentifier extension every challenge certificate carries.
+        let answer = answer
+            .map(|a| {
+                let key = upstream::provider().key_provider.load_private_key(a.key).map_err(|e| Error::Internal(format!("the ACME challenge key: {e}")))?;
+                Ok::<_, Error>(Arc::new(rustls::sign::CertifiedKey::new(a.chain, key)))
+            })
+            .transpose()?;
+        gateway.challenges.set(hostname, answer);
         Ok(())
     }
 

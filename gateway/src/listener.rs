@@ -73,7 +73,12 @@ pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
             };
             // ALPN already said which protocol the client speaks: serve that one directly, rather
             // than sniff the first bytes of every connection for the HTTP/2 preface.
-            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            let alpn = stream.get_ref().1.alpn_protocol();
+            // An ACME server's validation ends with the handshake (RFC 8737): nothing is served.
+            if alpn == Some(crate::edge::ACME_TLS_ALPN) {
+                return;
+            }
+            let h2 = alpn == Some(b"h2");
             let mut caller = Peer::new(peer.ip(), &serving.trusted);
             caller.certificate = stream.get_ref().1.peer_certificates().and_then(ClientCertificate::read).map(Box::new);
             let caller = Arc::new(caller);

@@ -24,6 +24,10 @@ pub struct Config {
     /// GATEHOUSE_TRUSTED_PROXIES, and the connection bounds (`limits`), which the portal's
     /// listener keeps too.
     pub gateway: gateway::Settings,
+    /// GATEHOUSE_ACME_CA_FILE (CAs trusted for ACME servers' HTTPS besides the public roots, for
+    /// a private or test ACME server) and GATEHOUSE_ACME_CHECK_SECS (how often renewals are
+    /// looked for; an hour by default).
+    pub acme: services::domains::acme::AcmeSettings,
 }
 
 #[derive(Debug)]
@@ -133,7 +137,19 @@ impl Config {
                 .ok_or_else(|| bad("GATEHOUSE_MAX_CONNECTIONS", format!("'{text}' is not a connection count from 1 to 1000000")))?;
         }
 
-        Ok(Config { data_dir, database_url, master_key, portal_addr, public_url, metrics_token, metrics_addr, admin, gateway })
+        let mut acme = services::domains::acme::AcmeSettings::default();
+        if let Some(path) = get("GATEHOUSE_ACME_CA_FILE") {
+            let text = std::fs::read_to_string(path.trim()).map_err(|e| bad("GATEHOUSE_ACME_CA_FILE", format!("cannot be read ({}): {e}", path.trim())))?;
+            acme.extra_roots =
+                services::certificates::read_pem_chain(&text).map_err(|e| bad("GATEHOUSE_ACME_CA_FILE", format!("holds no usable certificate: {e}")))?;
+        }
+        if let Some(text) = get("GATEHOUSE_ACME_CHECK_SECS") {
+            let seconds =
+                number(&text, 1..=86_400).ok_or_else(|| bad("GATEHOUSE_ACME_CHECK_SECS", format!("'{text}' is not a number of seconds from 1 to 86400")))?;
+            acme.check_every = Duration::from_secs(seconds as u64);
+        }
+
+        Ok(Config { data_dir, database_url, master_key, portal_addr, public_url, metrics_token, metrics_addr, admin, gateway, acme })
     }
 }
 

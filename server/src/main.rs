@@ -79,7 +79,8 @@ async fn run(config: Config) -> Result<(), String> {
     let listeners = services::environments::listeners(&db, &master_key, &gateway_addrs).await.map_err(|e| e.to_string())?;
     let stop = gateway::Stop::default();
     let gateway = gateway::Gateway::start(listeners, &config.gateway, stop.clone())?;
-    let services = Services::new(db, master_key, std::sync::Arc::new(gateway.clone()));
+    let mut services = Services::new(db, master_key, std::sync::Arc::new(gateway.clone()));
+    services.acme = std::sync::Arc::new(config.acme.clone());
 
     if let Some((email, password)) = &config.admin {
         if let Some(admin) = auth::ensure_admin_from_env(&services.db, email, password)
@@ -130,6 +131,7 @@ async fn run(config: Config) -> Result<(), String> {
     }
     tokio::spawn(portal::delete_expired_sessions(services.clone()));
     services::usage::start_flushing(services.clone());
+    services::domains::acme::start_renewing(services.clone());
 
     let limits = config.gateway.limits;
     let mut listening = gateway.admissions().to_vec();

@@ -6,6 +6,7 @@
 //!
 //! The listener's TLS settings (minimum version, TLS 1.2 suites) live on the environment and go
 //! through the same path: `apply` compiles the environment's whole edge and swaps it in.
+pub mod acme;
 pub mod chain;
 
 use crate::auth::Actor;
@@ -28,11 +29,11 @@ pub async fn list(services: &Services, environment: &str) -> Result<Vec<Domain>>
     Ok(rows.into_iter().map(|row| describe(services, &env, row)).collect())
 }
 
-async fn rows(db: &DatabaseConnection, environment_id: i32) -> Result<Vec<domain::Model>> {
+pub(crate) async fn rows(db: &DatabaseConnection, environment_id: i32) -> Result<Vec<domain::Model>> {
     Ok(domain::Entity::find().filter(domain::Column::EnvironmentId.eq(environment_id)).order_by_asc(domain::Column::Id).all(db).await?)
 }
 
-fn admin_only(actor: &Actor, what: &str) -> Result<()> {
+pub(crate) fn admin_only(actor: &Actor, what: &str) -> Result<()> {
     if actor.is_admin {
         Ok(())
     } else {
@@ -40,10 +41,14 @@ fn admin_only(actor: &Actor, what: &str) -> Result<()> {
     }
 }
 
-/// Adds a domain from an uploaded chain and key, or replaces the certificate of the domain
-/// with that hostname (a renewal). Checked whole; live before it is stored.
+/// Adds a domain from an uploaded chain and key (or, with `acme`, has an ACME server issue
+/// it), or replaces the certificate of the domain with that hostname (a renewal). Checked
+/// whole; live before it is stored.
 pub async fn add(services: &Services, actor: &Actor, environment: &str, new: &NewDomain) -> Result<DomainAdded> {
-    add_upload(services, actor, environment, &new.hostname, new.certificate_pem.as_bytes(), new.private_key_pem.as_bytes()).await
+    match &new.acme {
+        Some(request) => acme::request(services, actor, environment, &new.hostname, request).await,
+        None => add_upload(services, actor, environment, &new.hostname, new.certificate_pem.as_bytes(), new.private_key_pem.as_bytes()).await,
+    }
 }
 
 /// `add` with the chain and key as uploaded files or pasted text.
@@ -55,30 +60,65 @@ pub async fn add_upload(services: &Services, actor: &Actor, environment: &str, h
     let checked = chain::check(&hostname, certs, time::OffsetDateTime::now_utc())?;
     keys::check_key_matches(&checked.chain[0], &key)?;
 
-    let _one_at_a_time = services.deploy_lock.lock().await;
     let env = crate::proxies::endpoints::find_environment(&services.db, environment).await?;
-    let existing = rows(&services.db, env.id).await?;
-    let old = existing.iter().find(|d| d.hostname == hostname).cloned();
-    if old.is_none() && existing.len() >= MAX_DOMAINS {
-        return Err(Error::Conflict(format!("{} has {MAX_DOMAINS} domains, the most an environment takes: delete one first", env.name)));
-    }
     let now = time::OffsetDateTime::now_utc();
-    let sealed = seal::seal(&services.master_key, &binding(env.id, &hostname, &checked.leaf.fingerprint_sha256), key.secret_der())?;
-    let mut row: domain::ActiveModel = match &old {
-        Some(old) => old.clone().into(),
-        None => domain::ActiveModel {
-            environment_id: Set(env.id),
-            hostname: Set(hostname.clone()),
-            created_by: Set(Some(actor.id)),
-            created_at: Set(now),
-            acme_directory_url: Set(None),
-            acme_contact_email: Set(None),
-            acme_state: Set(None),
-            acme_detail: Set(None),
-            ..Default::default()
-        },
+    let (row, replaced) = {
+        let _one_at_a_time = services.deploy_lock.lock().await;
+        let existing = rows(&services.db, env.id).await?;
+        let old = existing.iter().find(|d| d.hostname == hostname).cloned();
+        if old.is_none() && existing.len() >= MAX_DOMAINS {
+            return Err(Error::Conflict(format!("{} has {MAX_DOMAINS} domains, the most an environment takes: delete one first", env.name)));
+        }
+        let mut row: domain::ActiveModel = match &old {
+            Some(old) => old.clone().into(),
+            None => domain::ActiveModel {
+                environment_id: Set(env.id),
+                hostname: Set(hostname.clone()),
+                created_by: Set(Some(actor.id)),
+                created_at: Set(now),
+                ..Default::default()
+            },
+        };
+        row.source = Set("uploaded".into());
+        row.acme_directory_url = Set(None);
+        row.acme_contact_email = Set(None);
+        row.acme_state = Set(None);
+        row.acme_detail = Set(None);
+        (store_locked(services, &env, row, &checked, key).await?, old.is_some())
     };
-    row.source = Set("uploaded".into());
+    tracing::info!(actor = actor.id, environment = %env.slug, %hostname, replaced, "domain live");
+    Ok(DomainAdded { domain: describe(services, &env, row), replaced, notes: checked.notes })
+}
+
+/// Serves a checked chain and key for an existing domain row (an ACME issue), then stores them.
+pub(crate) async fn serve_and_store(
+    services: &Services,
+    env: &environment::Model,
+    row: &domain::Model,
+    checked: &chain::Checked,
+    key: PrivateKeyDer<'static>,
+) -> Result<domain::Model> {
+    let _one_at_a_time = services.deploy_lock.lock().await;
+    // Deleted meanwhile: nothing to serve.
+    let current = domain::Entity::find_by_id(row.id).one(&services.db).await?.ok_or_else(|| Error::NotFound(format!("{} was deleted", row.hostname)))?;
+    store_locked(services, env, current.into(), checked, key).await
+}
+
+/// The domain's new certificate goes live (the environment's edge compiled with it and swapped
+/// in), then the row is stored; a failed store puts back what the database says. Call under
+/// the deploy lock.
+async fn store_locked(
+    services: &Services,
+    env: &environment::Model,
+    mut row: domain::ActiveModel,
+    checked: &chain::Checked,
+    key: PrivateKeyDer<'static>,
+) -> Result<domain::Model> {
+    let hostname = match &row.hostname {
+        sea_orm::ActiveValue::Set(h) | sea_orm::ActiveValue::Unchanged(h) => h.clone(),
+        sea_orm::ActiveValue::NotSet => return Err(Error::Internal("a domain without its hostname".into())),
+    };
+    let sealed = seal::seal(&services.master_key, &binding(env.id, &hostname, &checked.leaf.fingerprint_sha256), key.secret_der())?;
     row.certificate_pem = Set(input::to_pem(&checked.chain));
     row.sealed_key = Set(Some(sealed.ciphertext));
     row.key_nonce = Set(Some(sealed.nonce));
@@ -86,33 +126,31 @@ pub async fn add_upload(services: &Services, actor: &Actor, environment: &str, h
     row.issuer = Set(checked.leaf.issuer.clone());
     row.not_after = Set(Some(checked.leaf.not_after));
     row.fingerprint_sha256 = Set(checked.leaf.fingerprint_sha256.clone());
-    row.updated_at = Set(now);
+    row.updated_at = Set(time::OffsetDateTime::now_utc());
 
-    // Live first: the gateway compiles the environment's edge with this domain in it.
+    // Live first: the gateway compiles the environment's edge with this certificate in it.
     let mut serving: Vec<(String, Identity)> = Vec::new();
-    for other in existing.iter().filter(|d| d.hostname != hostname) {
+    for other in rows(&services.db, env.id).await?.iter().filter(|d| d.hostname != hostname) {
         if let Some(identity) = identity(&services.master_key, other)? {
             serving.push((other.hostname.clone(), identity));
         }
     }
-    serving.push((hostname.clone(), Identity { chain: served(&checked.chain), key: key.clone_key() }));
-    set_edge(services, &env, serving).await?;
-    let stored = match old {
-        Some(_) => row.update(&services.db).await,
-        None => row.insert(&services.db).await,
+    serving.push((hostname.clone(), Identity { chain: served(&checked.chain), key }));
+    set_edge(services, env, serving).await?;
+    let stored = match row.id {
+        sea_orm::ActiveValue::NotSet => row.insert(&services.db).await,
+        _ => row.update(&services.db).await,
     };
-    let stored = match stored {
-        Ok(stored) => stored,
+    match stored {
+        Ok(stored) => Ok(stored),
         Err(e) => {
             // Serve what the database still says.
-            if let Err(back) = apply_locked(services, &env).await {
+            if let Err(back) = apply_locked(services, env).await {
                 tracing::error!(environment = %env.slug, error = %back, "the domains could not be put back; the next start settles it");
             }
-            return Err(e.into());
+            Err(e.into())
         }
-    };
-    tracing::info!(actor = actor.id, environment = %env.slug, %hostname, replaced = old.is_some(), "domain live");
-    Ok(DomainAdded { domain: describe(services, &env, stored), replaced: old.is_some(), notes: checked.notes })
+    }
 }
 
 /// Deletes a domain: callers asking for that name get the default certificate from the next
@@ -265,12 +303,18 @@ fn binding(environment_id: i32, hostname: &str, fingerprint: &str) -> Vec<u8> {
     format!("gatehouse/domain-key/v1/{environment_id}/{hostname}/{fingerprint}").into_bytes()
 }
 
-fn describe(services: &Services, env: &environment::Model, row: domain::Model) -> Domain {
+pub(crate) fn describe(services: &Services, env: &environment::Model, row: domain::Model) -> Domain {
     let now = time::OffsetDateTime::now_utc();
     let chain_length = input::read_certificates("certificate", row.certificate_pem.as_bytes()).map(|c| served(&c).len()).unwrap_or(0);
     let invoke_url =
         (!row.hostname.starts_with("*.")).then(|| services.gateway.address(&env.slug)).flatten().map(|addr| gateway::edge::url_for(&row.hostname, addr.port()));
+    let acme = (row.source == "acme").then(|| crate::model::AcmeStatus {
+        directory_url: row.acme_directory_url.clone().unwrap_or_default(),
+        state: row.acme_state.clone().unwrap_or_else(|| "pending".into()),
+        detail: row.acme_detail.clone().unwrap_or_default(),
+    });
     Domain {
+        acme,
         environment: env.slug.clone(),
         source: row.source,
         issuer: row.issuer,

@@ -26,6 +26,8 @@ pub struct Services {
     pub outbound: Arc<crate::quota::OutboundQuota>,
     /// Credentials are published one at a time (`credentials`).
     pub credentials_lock: Arc<tokio::sync::Mutex<()>>,
+    /// How ACME servers are reached and how often renewals are looked for (`domains::acme`).
+    pub acme: Arc<crate::domains::acme::AcmeSettings>,
 }
 
 impl Services {
@@ -39,6 +41,7 @@ impl Services {
             deploy_lock: Arc::default(),
             outbound: Arc::default(),
             credentials_lock: Arc::default(),
+            acme: Arc::default(),
         }
     }
 }

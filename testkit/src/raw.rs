@@ -93,3 +93,14 @@ pub async fn asks_for_client_certificate(url: &str, pem: &str) -> bool {
     let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut sink)).await;
     recorder.0.load(Ordering::SeqCst)
 }
+
+/// The chain `url`'s listener serves for the name `sni`, from a handshake that verifies it to
+/// `root_pem` (panics when it does not verify).
+pub async fn served_chain(url: &str, sni: &str, root_pem: &str) -> Vec<Vec<u8>> {
+    let config = client_config(root_pem, &[b"http/1.1"]);
+    let tcp = TcpStream::connect(address(url)).await.unwrap();
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let stream =
+        connector.connect(ServerName::try_from(sni.to_string()).unwrap(), tcp).await.unwrap_or_else(|e| panic!("the chain for {sni} does not verify: {e}"));
+    stream.get_ref().1.peer_certificates().unwrap().iter().map(|c| c.as_ref().to_vec()).collect()
+}

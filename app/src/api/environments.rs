@@ -42,6 +42,19 @@ pub async fn update_listener_tls(environment: String, min_version: String, ciphe
     Ok(())
 }
 
+/// The Environments page's "Issue with ACME" form: the order runs in the background and its
+/// state shows on the domain.
+#[server]
+pub async fn request_certificate(environment: String, hostname: String, directory_url: String, contact_email: String) -> Result<(), AppError> {
+    use super::guard;
+    let (services, actor) = guard::actor().await?;
+    let request = services::model::AcmeRequest { directory_url: Some(directory_url), contact_email: Some(contact_email) };
+    let added = services::domains::acme::request(&services, &actor, &environment, &hostname, &request).await?;
+    let from = added.domain.acme.map(|a| a.directory_url).unwrap_or_default();
+    guard::flash(format!("Ordering a certificate for {} from {from}: its state shows below (reload to follow it).", added.domain.hostname)).await?;
+    Ok(())
+}
+
 /// Deletes a domain (confirmed on the page).
 #[server]
 pub async fn delete_domain(environment: String, hostname: String) -> Result<(), AppError> {

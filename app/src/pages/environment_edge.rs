@@ -1,7 +1,7 @@
 //! One environment's edge on the Environments page: the custom domains its listener serves by
 //! SNI (with each certificate's issuer and expiry), a form to add one (admins; a plain
 //! multipart form, so files work without JavaScript), and the listener's TLS settings.
-use crate::api::environments::{DeleteDomain, UpdateListenerTls};
+use crate::api::environments::{DeleteDomain, RequestCertificate, UpdateListenerTls};
 use crate::components::client_certificate::{FileOrPaste, CERT_FILES};
 use crate::components::confirm::ConfirmSubmit;
 use crate::file_routes;
@@ -16,6 +16,7 @@ pub fn EdgeCard(
     suites: Vec<String>,
     delete: ServerAction<DeleteDomain>,
     tls: ServerAction<UpdateListenerTls>,
+    acme: ServerAction<RequestCertificate>,
 ) -> impl IntoView {
     let slug = env.slug.clone();
     let address = env.gateway_url.clone().unwrap_or_else(|| "its address".into());
@@ -41,7 +42,7 @@ pub fn EdgeCard(
         <section class="card" aria-label=label>
             <h3>{env.name.clone()}</h3>
             {domains}
-            {is_admin.then(|| view! { <AddDomain env=env.clone()/> })}
+            {is_admin.then(|| view! { <div class="deploy-actions"><AddDomain env=env.clone()/><IssueWithAcme env=env.clone() acme/></div> }.into_any())}
             <ListenerTls env is_admin suites tls/>
         </section>
     }
@@ -49,12 +50,25 @@ pub fn EdgeCard(
 
 #[component]
 fn DomainRow(domain: Domain, is_admin: bool, delete: ServerAction<DeleteDomain>) -> impl IntoView {
-    let Domain { hostname, environment, issuer, chain_length, not_after, days_left, invoke_url, .. } = domain;
-    let served = if chain_length == 1 {
-        "the certificate alone".to_string()
-    } else {
-        format!("leaf and {} intermediate{}", chain_length - 1, if chain_length == 2 { "" } else { "s" })
+    let Domain { hostname, environment, issuer, chain_length, not_after, days_left, invoke_url, acme, .. } = domain;
+    let served = match chain_length {
+        0 => "nothing yet".to_string(),
+        1 => "the certificate alone".to_string(),
+        n => format!("leaf and {} intermediate{}", n - 1, if n == 2 { "" } else { "s" }),
     };
+    let acme = acme.map(|a| {
+        let class = match a.state.as_str() {
+            "issued" => "badge valid",
+            "failed" => "badge expired",
+            _ => "badge expiring",
+        };
+        let label = match a.state.as_str() {
+            "issued" => "ACME: issued",
+            "failed" => "ACME: failed",
+            _ => "ACME: ordering…",
+        };
+        view! { <br/><span class=class>{label}</span>" "<span class="muted small" data-testid="acme-detail">{a.detail}</span> }
+    });
     let shown = hostname.clone();
     let remove = is_admin.then(move || {
         let question = format!("Delete the domain {hostname}? Callers asking for it will get the default certificate, which does not name it.");
@@ -71,7 +85,7 @@ fn DomainRow(domain: Domain, is_admin: bool, delete: ServerAction<DeleteDomain>)
     view! {
         <tr>
             <td><code>{shown}</code></td>
-            <td><span>{issuer}</span><br/><span class="muted small">{format!("serves {served}")}</span></td>
+            <td><span>{issuer}</span><br/><span class="muted small">{format!("serves {served}")}</span>{acme}</td>
             <td>{not_after.map(|t| t.date().to_string())}" "{days_left.map(|days_left| view! { <ExpiryBadge days_left/> })}</td>
             <td>{match invoke_url {
                 Some(url) => view! { <code>{url}</code> }.into_any(),
@@ -105,6 +119,39 @@ fn AddDomain(env: Environment) -> impl IntoView {
             </form>
         </details>
     }
+    .into_any()
+}
+
+/// Hostname, directory and contact: the order runs in the background.
+#[component]
+fn IssueWithAcme(env: Environment, acme: ServerAction<RequestCertificate>) -> impl IntoView {
+    let slug = env.slug.clone();
+    let id = move |part: &str| format!("acme-{slug}-{part}");
+    let (hint, hostname_id, directory_id, contact_id) = (id("hint"), id("hostname"), id("directory"), id("contact"));
+    let (test_id, order) = (format!("acme-{}", env.slug), format!("Order certificate for {}", env.name));
+    view! {
+        <details class="configure" data-testid=test_id>
+            <summary class="button">"Issue with ACME"</summary>
+            <ActionForm action=acme attr:class="form">
+                <input type="hidden" name="environment" value=env.slug/>
+                <p class="muted" id=hint.clone()>"The ACME server checks that this gateway answers for the name (TLS-ALPN-01 on this listener, so its DNS must point here, on port 443 for a public CA). Renewed a third of its life before it ends, at most 30 days before."</p>
+                <div class="field">
+                    <label for=hostname_id.clone()>"Hostname"</label>
+                    <input id=hostname_id name="hostname" required placeholder="api.example.com" autocomplete="off" aria-describedby=hint/>
+                </div>
+                <div class="field">
+                    <label for=directory_id.clone()>"ACME directory URL"</label>
+                    <input id=directory_id name="directory_url" type="url" value=services::model::LETS_ENCRYPT_DIRECTORY/>
+                </div>
+                <div class="field">
+                    <label for=contact_id.clone()>"Contact email (optional)"</label>
+                    <input id=contact_id name="contact_email" type="email" autocomplete="email"/>
+                </div>
+                <div class="actions"><button type="submit" class="button primary" disabled=acme.pending()>{order}</button></div>
+            </ActionForm>
+        </details>
+    }
+    .into_any()
 }
 
 #[component]

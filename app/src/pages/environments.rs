@@ -1,6 +1,6 @@
 //! Environments: where each one's gateway listens, its listener certificate for clients, and
 //! where its backends may be (admins change that; everyone may read it).
-use crate::api::environments::{list_environments, offered_cipher_suites, DeleteDomain, UpdateDestinations, UpdateListenerTls};
+use crate::api::environments::{list_environments, offered_cipher_suites, DeleteDomain, RequestCertificate, UpdateDestinations, UpdateListenerTls};
 use crate::api::session::current_user;
 use crate::components::flash::refresh_flash_on;
 use crate::components::forms::{FormError, LoadError};
@@ -16,7 +16,10 @@ pub fn EnvironmentsPage() -> impl IntoView {
     refresh_flash_on(update.version());
     refresh_flash_on(delete.version());
     refresh_flash_on(tls.version());
-    let environments = Resource::new(move || (update.version().get(), delete.version().get(), tls.version().get()), |_| list_environments());
+    let acme = ServerAction::<RequestCertificate>::new();
+    refresh_flash_on(acme.version());
+    let environments =
+        Resource::new(move || (update.version().get(), delete.version().get(), tls.version().get(), acme.version().get()), |_| list_environments());
     let suites = Resource::new(|| (), |_| offered_cipher_suites());
     let me = Resource::new(|| (), |_| current_user());
     view! {
@@ -47,7 +50,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                 </tr>
                             }
                         }).collect_view();
-                        let edges = list.iter().cloned().map(|env| view! { <EdgeCard env is_admin suites=suites.clone() delete tls/> }).collect_view();
+                        let edges = list.iter().cloned().map(|env| view! { <EdgeCard env is_admin suites=suites.clone() delete tls acme/> }).collect_view();
                         let cards = list.into_iter().map(|env| view! { <Destinations env is_admin update/> }).collect_view();
                         view! {
                             <table class="table" data-testid="environment-list">
@@ -58,6 +61,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                             <p class="muted">"Each listener serves a domain's own certificate chain to callers that ask for that name (SNI), and its default certificate to everyone else. Changes hold from the next connection, with no restart."</p>
                             <FormError value=delete.value()/>
                             <FormError value=tls.value()/>
+                            <FormError value=acme.value()/>
                             {edges}
                             <h2>"Backend destinations"</h2>
                             <p class="muted">"Where each environment's backends may be, checked on every address a backend's name resolves to, each time the gateway, Check connection or the Test page connects. Link-local and cloud-metadata addresses are always refused unless an allow list names them."</p>

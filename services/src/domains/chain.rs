@@ -25,6 +25,16 @@ pub struct Checked {
 /// Whether `hostname` (lowercase, as `hostname::check` returns it) is a name, with at most one
 /// leading `*.` label.
 pub fn check(hostname: &str, given: Vec<CertificateDer<'static>>, now: OffsetDateTime) -> Result<Checked, Error> {
+    checked(hostname, given, now, true)
+}
+
+/// `check` for a chain an ACME server just issued: its root is the server's to vouch for (a
+/// private or test CA's is in no public store), the rest as for an upload.
+pub fn check_issued(hostname: &str, given: Vec<CertificateDer<'static>>, now: OffsetDateTime) -> Result<Checked, Error> {
+    checked(hostname, given, now, false)
+}
+
+fn checked(hostname: &str, given: Vec<CertificateDer<'static>>, now: OffsetDateTime, complete: bool) -> Result<Checked, Error> {
     if given.len() > MAX_CHAIN {
         return Err(Error::invalid("certificate", format!("the chain has {} certificates; at most {MAX_CHAIN} are taken", given.len())));
     }
@@ -66,6 +76,14 @@ pub fn check(hostname: &str, given: Vec<CertificateDer<'static>>, now: OffsetDat
     // A missing issuer first: the usual mistake, and what a stray certificate often stood for.
     let last = &parsed[*order.last().expect("the leaf")];
     let public_root = !self_issued(last) && webpki_roots::TLS_SERVER_ROOTS.iter().any(|root| root.subject.as_ref() == name_content(last.issuer().as_raw()));
+    if !complete {
+        let chain = order.iter().map(|&i| given[i].clone()).collect();
+        let info = inspect::inspect(given[leaf].as_ref())?;
+        if !names_host(&info.subject_alt_names, hostname) || info.not_after < now {
+            return Err(Error::invalid("certificate", format!("the issued certificate does not name {hostname} or is not current")));
+        }
+        return Ok(Checked { chain, leaf: info, notes: Vec::new() });
+    }
     if !self_issued(last) && !public_root {
         return Err(Error::invalid(
             "certificate",

@@ -27,7 +27,7 @@ impl gateway::Control for EdgeGateway {
         Some("127.0.0.1:8443".parse().unwrap())
     }
     fn set_edge(&self, _: &str, edge: EdgeSpec) -> std::result::Result<(), gateway::Error> {
-        gateway::edge::compile(&edge)?;
+        gateway::edge::compile(&edge, Default::default())?;
         *self.serving.lock().unwrap() = edge.domains.iter().map(|d| d.hostname.clone()).collect();
         *self.min_version.lock().unwrap() = Some(edge.tls.min_version);
         Ok(())
@@ -47,7 +47,12 @@ async fn setup() -> (Services, Arc<EdgeGateway>, Actor, Actor) {
 }
 
 fn upload(hostname: &str, chain: &[&test_pki::TestCert], key: &test_pki::TestCert) -> NewDomain {
-    NewDomain { hostname: hostname.into(), certificate_pem: chain.iter().map(|c| c.cert_pem.clone()).collect(), private_key_pem: key.key_pem.clone() }
+    NewDomain {
+        hostname: hostname.into(),
+        certificate_pem: chain.iter().map(|c| c.cert_pem.clone()).collect(),
+        private_key_pem: key.key_pem.clone(),
+        acme: None,
+    }
 }
 
 #[tokio::test]

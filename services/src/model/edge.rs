@@ -28,19 +28,52 @@ pub struct Domain {
     /// a wildcard or when this process runs no listener for the environment.
     #[serde(default)]
     pub invoke_url: Option<String>,
+    /// For a certificate from an ACME server: where from, and how the last order went.
+    #[serde(default)]
+    pub acme: Option<AcmeStatus>,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
 }
 
-/// `POST …/environments/{environment}/domains`: a hostname with its certificate chain (leaf
-/// first, intermediates after; PEM) and private key.
+/// Let's Encrypt's production directory, the default ACME server.
+pub const LETS_ENCRYPT_DIRECTORY: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
+/// A domain's ACME certificate: its directory and the state of the last order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct AcmeStatus {
+    pub directory_url: String,
+    /// "pending" (ordering or renewing), "issued" or "failed".
+    pub state: String,
+    /// What happened: the issuer and the renewal date, or the ACME server's reason.
+    pub detail: String,
+}
+
+/// `POST …/environments/{environment}/domains`: a hostname with either its certificate chain
+/// (leaf first, intermediates after; PEM) and private key, or `acme` to have an ACME server
+/// issue it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct NewDomain {
     pub hostname: String,
+    #[serde(default)]
     pub certificate_pem: String,
+    #[serde(default)]
     pub private_key_pem: String,
+    #[serde(default)]
+    pub acme: Option<AcmeRequest>,
+}
+
+/// Where to get the certificate: Let's Encrypt unless `directory_url` names another ACME
+/// server; `contact_email` is given to it for expiry notices.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct AcmeRequest {
+    #[serde(default)]
+    pub directory_url: Option<String>,
+    #[serde(default)]
+    pub contact_email: Option<String>,
 }
 
 /// What adding a domain did.
