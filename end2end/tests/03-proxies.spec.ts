@@ -143,6 +143,39 @@ test("Steps 1 to 3: endpoint certificate, Mutual SSL, generated key pair, associ
     await dev.getByRole("button", { name: "Check connection" }).click();
     await expect(page.getByText(`Connected to 127.0.0.1:${port}`).first()).toBeVisible();
     await expect(page.getByText("the backend answered GET /api with HTTP 200").first()).toBeVisible();
+
+    // The backend's key pin, shown by Check connection, pinned on the card: still connects.
+    // A stranger's pin is refused with upstream_tls_pin_mismatch, naming the key presented.
+    // (Without JavaScript the report comes back as the flash message, the pin at its end.)
+    const shown = js ? dev.getByTestId("spki-pin").first() : page.getByTestId("flash");
+    const pin = ((await shown.textContent()) ?? "").trim().replace(/^.*The backend's key pin: /s, "");
+    expect(pin).toMatch(/^sha256\/[A-Za-z0-9+/]{43}=$/);
+    const pinKeys = async (text: string) => {
+      await configure(dev);
+      const tls = dev.locator("details.tls-settings");
+      if (!(await tls.evaluate((d) => (d as HTMLDetailsElement).open))) await tls.locator("summary").click();
+      await dev.getByLabel("Pinned keys").fill(text);
+      // With JavaScript the flash of the save before stays up: wait for this save's answer.
+      const answered = js ? page.waitForResponse((r) => r.url().includes("save_endpoint") && r.request().method() === "POST") : null;
+      await dev.getByRole("button", { name: "Save" }).click();
+      if (answered) await answered;
+    };
+    await pinKeys("sha256/AAAA");
+    await expect(page.getByRole("alert").filter({ hasText: "it decodes to 3 bytes" }).first()).toBeVisible();
+    await pinKeys(pin);
+    await expect(page.getByTestId("flash")).toContainText("Saved the Development endpoint");
+    await expect(dev).toContainText("1 pinned key");
+    await dev.getByRole("button", { name: "Check connection" }).click();
+    await expect(page.getByText(`Connected to 127.0.0.1:${port}`).first()).toBeVisible();
+    const stranger = `sha256/${"A".repeat(43)}=`;
+    await pinKeys(stranger);
+    await expect(page.getByTestId("flash")).toContainText("Saved the Development endpoint");
+    await dev.getByRole("button", { name: "Check connection" }).click();
+    const report = js ? dev.getByTestId("check-result") : page.getByTestId("flash");
+    await expect(report).toContainText("upstream_tls_pin_mismatch");
+    await expect(report).toContainText(`presented a key with pin ${pin}`);
+    await pinKeys("");
+    await expect(page.getByTestId("flash")).toContainText("Saved the Development endpoint");
   } finally {
     backendServer.close();
   }

@@ -21,6 +21,8 @@ pub struct Inspected {
     pub is_ca: bool,
     pub self_signed: bool,
     pub fingerprint_sha256: String,
+    /// The key's SPKI pin, `sha256/<base64>`, as an endpoint's pins take it.
+    pub spki_pin: String,
 }
 
 impl Inspected {
@@ -56,6 +58,7 @@ pub fn inspect(der: &[u8]) -> Result<Inspected, Error> {
         is_ca: cert.is_ca(),
         self_signed: cert.subject() == cert.issuer(),
         fingerprint_sha256: fingerprint(der),
+        spki_pin: crate::upstream::pins::format(&Sha256::digest(cert.tbs_certificate.subject_pki.raw).into()),
     })
 }
 

@@ -49,6 +49,8 @@ pub enum ErrorKind {
     UpstreamTlsUnknownIssuer,
     UpstreamTlsExpired,
     UpstreamTlsHostnameMismatch,
+    /// The backend's key is not one of the endpoint's pinned keys.
+    UpstreamTlsPinMismatch,
     UpstreamTlsClientCertRequired,
     UpstreamTlsClientCertRejected,
     UpstreamTlsHandshakeFailed,
@@ -74,7 +76,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, for the tests and documentation that list them.
-    pub const ALL: [ErrorKind; 22] = [
+    pub const ALL: [ErrorKind; 23] = [
         ErrorKind::NoRoute,
         ErrorKind::PayloadTooLarge,
         ErrorKind::BadRequest,
@@ -82,6 +84,7 @@ impl ErrorKind {
         ErrorKind::UpstreamTlsUnknownIssuer,
         ErrorKind::UpstreamTlsExpired,
         ErrorKind::UpstreamTlsHostnameMismatch,
+        ErrorKind::UpstreamTlsPinMismatch,
         ErrorKind::UpstreamTlsClientCertRequired,
         ErrorKind::UpstreamTlsClientCertRejected,
         ErrorKind::UpstreamTlsHandshakeFailed,
@@ -109,6 +112,7 @@ impl ErrorKind {
             ErrorKind::UpstreamTlsUnknownIssuer => "upstream_tls_unknown_issuer",
             ErrorKind::UpstreamTlsExpired => "upstream_tls_expired",
             ErrorKind::UpstreamTlsHostnameMismatch => "upstream_tls_hostname_mismatch",
+            ErrorKind::UpstreamTlsPinMismatch => "upstream_tls_pin_mismatch",
             ErrorKind::UpstreamTlsClientCertRequired => "upstream_tls_client_cert_required",
             ErrorKind::UpstreamTlsClientCertRejected => "upstream_tls_client_cert_rejected",
             ErrorKind::UpstreamTlsHandshakeFailed => "upstream_tls_handshake_failed",
@@ -141,6 +145,7 @@ impl ErrorKind {
             }
             ErrorKind::UpstreamTlsExpired => "the API's backend presented an expired or not yet valid certificate; its publisher can look this request id up",
             ErrorKind::UpstreamTlsHostnameMismatch => "the API's backend presented a certificate for another name; its publisher can look this request id up",
+            ErrorKind::UpstreamTlsPinMismatch => "the API's backend presented a key the gateway does not expect; its publisher can look this request id up",
             ErrorKind::UpstreamTlsClientCertRequired => "the API's backend requires a client certificate; its publisher can look this request id up",
             ErrorKind::UpstreamTlsClientCertRejected => "the API's backend refused the gateway's client certificate; its publisher can look this request id up",
             ErrorKind::UpstreamTlsHandshakeFailed => "the TLS handshake with the API's backend failed; its publisher can look this request id up",
@@ -174,6 +179,7 @@ impl ErrorKind {
             | ErrorKind::UpstreamTlsUnknownIssuer
             | ErrorKind::UpstreamTlsExpired
             | ErrorKind::UpstreamTlsHostnameMismatch
+            | ErrorKind::UpstreamTlsPinMismatch
             | ErrorKind::UpstreamTlsClientCertRequired
             | ErrorKind::UpstreamTlsClientCertRejected
             | ErrorKind::UpstreamTlsHandshakeFailed

@@ -41,7 +41,7 @@ pub use metrics::Metrics;
 pub use recent::FailedRequest;
 pub use routes::{Route, RouteTable};
 pub use upstream::destinations::{self, Destinations};
-pub use upstream::{ClientIdentity, RouteSpec, UpstreamSettings};
+pub use upstream::{ClientIdentity, RouteSpec, UpstreamSettings, UpstreamTls};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

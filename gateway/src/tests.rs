@@ -27,6 +27,7 @@ fn spec(name: &str, context_path: &str, url: String, trusted: &TestCert, client:
             client: client.map(|c| ClientIdentity { name: "gatehouse-dev".into(), chain: vec![c.cert_der()], key: c.key_der() }),
             connect_timeout_ms: 1_000,
             read_timeout_ms,
+            tls: Default::default(),
             destinations: Default::default(),
         },
         access: Default::default(),

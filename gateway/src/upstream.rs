@@ -6,13 +6,14 @@
 //! keeps both away from link-local and cloud-metadata addresses.
 mod classify;
 pub mod destinations;
+pub mod pins;
 mod probe;
 mod settings;
 mod verifier;
 
 pub use classify::{classify, Context, UpstreamError};
 pub use probe::{check_connection, diagnose, ConnectionReport};
-pub use settings::{ClientIdentity, RouteSpec, UpstreamSettings};
+pub use settings::{ClientIdentity, RouteSpec, UpstreamSettings, UpstreamTls};
 
 use crate::errors::Error;
 use rustls::pki_types::CertificateDer;
@@ -88,6 +89,13 @@ pub fn compile(settings: &UpstreamSettings) -> Result<Upstream> {
         client_certificate: settings.client.as_ref().map(|c| c.name.clone()),
         connect_timeout_ms: settings.connect_timeout_ms,
         read_timeout_ms: settings.read_timeout_ms,
+        pins: settings.tls.pins.iter().map(|p| p.trim().to_string()).collect(),
+        versions: match (settings.tls.min_version, settings.tls.max_version) {
+            (min, max) if min == max => format!("TLS {} only", min.as_str()),
+            (min, max) => format!("TLS {} to {}", min.as_str(), max.as_str()),
+        },
+        restricted: !settings.tls.cipher_suites.is_empty()
+            || (settings.tls.min_version, settings.tls.max_version) != (crate::edge::TlsVersion::V1_2, crate::edge::TlsVersion::V1_3),
     };
     let tls = if https { Some(client_config(settings, &context)?) } else { None };
     Ok(Upstream {
@@ -121,6 +129,12 @@ fn config_key(settings: &UpstreamSettings) -> [u8; 32] {
         hash.update(bytes);
     };
     part(&[u8::from(settings.verify_hostname), u8::from(settings.verify_chain)]);
+    let tls = &settings.tls;
+    part(&[tls.min_version as u8, tls.max_version as u8]);
+    tls.cipher_suites.iter().for_each(|s| part(s.trim().as_bytes()));
+    part(b"end of suites");
+    tls.pins.iter().for_each(|p| part(p.trim().as_bytes()));
+    part(b"end of pins");
     for (_, chain) in &settings.trusted {
         chain.iter().for_each(|c| part(c));
         part(b"end of endpoint certificate");
@@ -133,7 +147,12 @@ fn config_key(settings: &UpstreamSettings) -> [u8; 32] {
 }
 
 fn client_config(settings: &UpstreamSettings, context: &Context) -> Result<Arc<rustls::ClientConfig>> {
-    if !settings.verify_chain {
+    if !settings.verify_chain && !settings.tls.pins.is_empty() {
+        tracing::warn!(
+            backend = %format!("{}:{}", context.host, context.port),
+            "certificate chain verification is off for this endpoint: its pinned keys are trusted instead"
+        );
+    } else if !settings.verify_chain {
         tracing::warn!(
             backend = %format!("{}:{}", context.host, context.port),
             "CERTIFICATE CHAIN VERIFICATION IS OFF for this endpoint: any certificate the backend presents is accepted"
@@ -151,12 +170,15 @@ fn client_config(settings: &UpstreamSettings, context: &Context) -> Result<Arc<r
 }
 
 fn build_client_config(settings: &UpstreamSettings) -> Result<Arc<rustls::ClientConfig>> {
-    let provider = provider();
+    let tls = &settings.tls;
+    let provider = crate::edge::provider_for(&crate::edge::TlsSettings { min_version: tls.min_version, cipher_suites: tls.cipher_suites.clone() })
+        .map_err(|e| Error::invalid("tls.cipher_suites", e))?;
+    let pins = pins::parse_all(&tls.pins).map_err(|e| Error::invalid("pins", e))?;
     let trusted: Vec<CertificateDer<'static>> = settings.trusted.iter().flat_map(|(_, chain)| chain.iter().cloned()).collect();
-    let verifier = verifier::EndpointVerifier::new(provider.clone(), trusted, settings.verify_hostname, settings.verify_chain)?;
+    let verifier = verifier::EndpointVerifier::new(provider.clone(), trusted, settings.verify_hostname, settings.verify_chain, pins)?;
     let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Internal(format!("TLS setup failed: {e}")))?
+        .with_protocol_versions(versions(tls.min_version, tls.max_version)?)
+        .map_err(|e| Error::invalid("tls.cipher_suites", format!("these TLS settings leave nothing to connect with: {e}")))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier));
     let mut config = match &settings.client {
@@ -170,6 +192,19 @@ fn build_client_config(settings: &UpstreamSettings) -> Result<Arc<rustls::Client
     // rustls' default sizes for 32 up front: about 17 KB.
     config.resumption = rustls::client::Resumption::store(Arc::new(rustls::client::ClientSessionMemoryCache::new(64)));
     Ok(Arc::new(config))
+}
+
+/// The versions from `min` to `max`, refused when `min` is above `max`.
+fn versions(min: crate::edge::TlsVersion, max: crate::edge::TlsVersion) -> Result<&'static [&'static rustls::SupportedProtocolVersion]> {
+    use crate::edge::TlsVersion::{V1_2, V1_3};
+    static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+    static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+    match (min, max) {
+        (V1_2, V1_3) => Ok(rustls::DEFAULT_VERSIONS),
+        (V1_2, V1_2) => Ok(&TLS12),
+        (V1_3, V1_3) => Ok(&TLS13),
+        (V1_3, V1_2) => Err(Error::invalid("tls.max_version", "the maximum TLS version is below the minimum: choose a maximum of 1.3, or a minimum of 1.2")),
+    }
 }
 
 #[cfg(test)]

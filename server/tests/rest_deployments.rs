@@ -200,3 +200,83 @@ async fn promote_with_the_targets_certificate_then_roll_back_and_undeploy() {
     let log: Value = api.call(M::GET, "/projects/weather/proxies/weather-api-v1/activity", None).await.unwrap().json().await.unwrap();
     assert_eq!(log["items"][0]["action"], "deployment.undeployed");
 }
+
+/// SPKI pins and TLS versions per endpoint, through the real binary, live at the next deploy:
+/// Check connection shows the backend's pin to copy; a pin in addition to the chain and one
+/// instead of it both call through; a stranger's pin makes the gateway answer 502
+/// `upstream_tls_pin_mismatch` without the detail, which the publisher finds by request id
+/// with the presented pin; bad pins and versions are refused with the field, nothing stored.
+#[tokio::test]
+async fn pinned_backend_keys_and_tls_versions_hold_from_the_next_deploy() {
+    let gh = start();
+    let api = Api::admin(&gh).await;
+    let server = pki::self_signed_server("localhost");
+    let port = testkit::backend::echo(&server, None, std::time::Duration::ZERO).await;
+    assert_eq!(api.call(M::POST, "/projects", Some(json!({"name": "Pinned"}))).await.unwrap().status(), StatusCode::CREATED);
+    let res = api.call(M::POST, "/projects/pinned/certificates", Some(json!({"kind": "endpoint", "certificate_pem": server.cert_pem}))).await.unwrap();
+    let endpoint_id = res.json::<Value>().await.unwrap()[0]["id"].clone();
+    let url = format!("https://localhost:{port}/api");
+    let proxy = json!({"name": "Pinned", "version": "v1", "context_path": "/pinned", "backend_url": url});
+    assert_eq!(api.call(M::POST, "/projects/pinned/proxies", Some(proxy)).await.unwrap().status(), StatusCode::CREATED);
+    let endpoint = "/projects/pinned/proxies/pinned-v1/endpoints/development";
+    let save = |body: Value| api.call(M::PUT, endpoint, Some(body));
+    let deploy = || api.call(M::POST, "/projects/pinned/proxies/pinned-v1/deployments", Some(json!({"environment": "development"})));
+
+    assert_eq!(save(json!({"url": url, "endpoint_certificate_ids": [endpoint_id]})).await.unwrap().status(), StatusCode::OK);
+    let check: Value = api.call(M::POST, &format!("{endpoint}/check"), None).await.unwrap().json().await.unwrap();
+    assert_eq!(check["ok"], true, "{check}");
+    let pin = check["chain"][0]["spki_pin"].as_str().unwrap().to_string();
+    assert!(pin.starts_with("sha256/") && pin.len() == 51, "{check}");
+
+    let envs: Value = api.call(M::GET, "/environments", None).await.unwrap().json().await.unwrap();
+    let caller = trusting(envs[0]["gateway_certificate_pem"].as_str().unwrap());
+    let dev = gh.gateways["Development"].clone();
+    let status = |path: &'static str| {
+        let (caller, dev) = (caller.clone(), dev.clone());
+        async move { caller.get(format!("{dev}/pinned/{path}")).send().await.unwrap() }
+    };
+
+    // In addition to the chain, among a backup pin; TLS 1.3 only.
+    let backup = format!("sha256/{}", "A".repeat(43) + "=");
+    let body = json!({"url": url, "endpoint_certificate_ids": [endpoint_id], "pins": [backup, pin], "tls": {"min_version": "1.3", "max_version": "1.3"}});
+    let saved: Value = save(body).await.unwrap().json().await.unwrap();
+    assert_eq!((saved["pins"].clone(), saved["tls"]["min_version"].clone()), (json!([backup, pin]), json!("1.3")), "{saved}");
+    assert_eq!(deploy().await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(status("with-chain").await.status(), StatusCode::OK);
+    // Instead of the chain: no endpoint certificate, chain verification off.
+    let body = json!({"url": url, "verify_chain": false, "pins": [pin]});
+    assert_eq!(save(body).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(deploy().await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(status("instead").await.status(), StatusCode::OK);
+
+    // Someone else's key: saved, still the old revision until deployed, then refused.
+    let body = json!({"url": url, "endpoint_certificate_ids": [endpoint_id], "pins": [backup]});
+    assert_eq!(save(body).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(status("not-yet").await.status(), StatusCode::OK, "endpoint changes hold from the next deploy");
+    assert_eq!(deploy().await.unwrap().status(), StatusCode::CREATED);
+    let res = status("stranger").await;
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "upstream_tls_pin_mismatch");
+    assert!(!body["error"]["message"].as_str().unwrap().contains("sha256/"), "callers are not told the key: {body}");
+    let id = body["error"]["request_id"].as_str().unwrap();
+    let failed: Value = api.call(M::GET, "/projects/pinned/proxies/pinned-v1/failed-calls", None).await.unwrap().json().await.unwrap();
+    let found = failed.as_array().unwrap().iter().find(|f| f["request_id"] == id).unwrap_or_else(|| panic!("{id} not in {failed}"));
+    assert!(found["message"].as_str().unwrap().contains(&format!("presented a key with pin {pin}")), "{found}");
+
+    // Bad input: the field named, the saved configuration untouched.
+    for (body, field) in [
+        (json!({"url": url, "pins": ["sha256/AAAA"]}), "pins"),
+        (json!({"url": url, "pins": ["not a pin"]}), "pins"),
+        (json!({"url": url, "tls": {"min_version": "1.3", "max_version": "1.2"}}), "tls.max_version"),
+        (json!({"url": url, "tls": {"min_version": "1.1"}}), "tls.min_version"),
+        (json!({"url": url, "tls": {"cipher_suites": ["TLS_RSA_WITH_RC4_128_SHA"]}}), "tls.cipher_suites"),
+    ] {
+        let res = save(body).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["field"], field, "{err}");
+    }
+    let kept: Value = api.call(M::GET, endpoint, None).await.unwrap().json().await.unwrap();
+    assert_eq!(kept["pins"], json!([backup]), "{kept}");
+}

@@ -44,5 +44,6 @@ fn describe(c: Inspected) -> PeerCertificate {
         subject_alt_names: c.subject_alt_names,
         not_after: c.not_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         fingerprint_sha256: c.fingerprint_sha256,
+        spki_pin: c.spki_pin,
     }
 }

@@ -33,6 +33,12 @@ pub struct Snapshot {
     /// What the gateway does with requests and answers (revisions from before policies had none).
     #[serde(default)]
     pub policies: Vec<crate::model::Policy>,
+    /// TLS versions and suites to the backend (revisions from before had the defaults).
+    #[serde(default)]
+    pub tls: crate::model::EndpointTls,
+    /// The backend's pinned keys (revisions from before had none).
+    #[serde(default)]
+    pub pins: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +115,7 @@ pub async fn take(db: &DatabaseConnection, proxy: &proxy::Model, config: &endpoi
         }
         (false, _) => None,
     };
+    let (tls, pins) = crate::proxies::endpoints::tls::of_row(config);
     Ok(Snapshot {
         proxy_name: proxy.name.clone(),
         proxy_version: proxy.version.clone(),
@@ -123,6 +130,8 @@ pub async fn take(db: &DatabaseConnection, proxy: &proxy::Model, config: &endpoi
         client_certificate,
         access: crate::proxies::access::of(proxy),
         policies: crate::proxies::policies::of(proxy),
+        tls,
+        pins,
     })
 }
 
@@ -163,6 +172,7 @@ impl Snapshot {
                 client,
                 connect_timeout_ms: self.connect_timeout_ms,
                 read_timeout_ms: self.read_timeout_ms,
+                tls: crate::proxies::endpoints::tls::spec(&self.tls, &self.pins)?,
                 destinations: destinations.clone(),
             },
             access: crate::proxies::access::spec(&self.access),
@@ -185,6 +195,8 @@ impl Snapshot {
             }
         };
         let client = |s: &Snapshot| s.client_certificate.as_ref().map_or("none".to_string(), |c| c.name.clone());
+        let pins = |s: &Snapshot| if s.pins.is_empty() { "none".to_string() } else { s.pins.join(", ") };
+        use crate::proxies::endpoints::tls::{describe_suites, describe_versions};
         let fields = [
             ("Context path", self.context_path.clone(), saved.context_path.clone()),
             ("Backend URL", self.url.clone(), saved.url.clone()),
@@ -195,6 +207,9 @@ impl Snapshot {
             ("Client certificate", client(self), client(saved)),
             ("Connect timeout", format!("{} ms", self.connect_timeout_ms), format!("{} ms", saved.connect_timeout_ms)),
             ("Read timeout", format!("{} ms", self.read_timeout_ms), format!("{} ms", saved.read_timeout_ms)),
+            ("TLS versions", describe_versions(&self.tls), describe_versions(&saved.tls)),
+            ("TLS 1.2 cipher suites", describe_suites(&self.tls), describe_suites(&saved.tls)),
+            ("Pinned keys", pins(self), pins(saved)),
             ("Access", crate::proxies::access::describe(&self.access), crate::proxies::access::describe(&saved.access)),
             ("Policies", crate::proxies::policies::describe(&self.policies), crate::proxies::policies::describe(&saved.policies)),
         ];

@@ -15,6 +15,8 @@ pub struct EndpointsData {
     /// The project's client key pairs: "Existing Certificates".
     pub client_certificates: Vec<Certificate>,
     pub can_edit: bool,
+    /// The TLS 1.2 suites an endpoint may be limited to.
+    pub tls12_suites: Vec<String>,
 }
 
 #[server]
@@ -28,11 +30,13 @@ pub async fn endpoints_view(project: String, proxy: String) -> Result<EndpointsD
     let endpoint_certificates = certificates::list(db, &actor, &project, &of_kind(CertificateKind::Endpoint), 1, 100).await?.items;
     let client_certificates = certificates::list(db, &actor, &project, &of_kind(CertificateKind::Client), 1, 100).await?.items;
     let can_edit = services::projects::get(db, &actor, &project).await?.can_edit(actor.is_admin);
-    Ok(EndpointsData { configs, endpoint_certificates, client_certificates, can_edit })
+    let tls12_suites = services::domains::offered_cipher_suites();
+    Ok(EndpointsData { configs, endpoint_certificates, client_certificates, can_edit, tls12_suites })
 }
 
 /// Save on one environment's card. Checkboxes arrive only when ticked; the endpoint
-/// certificates as `endpoint_certificate_ids[i]`.
+/// certificates as `endpoint_certificate_ids[i]`, the TLS 1.2 suites as `tls_cipher_suites[i]`;
+/// the pins one per line.
 #[server]
 #[allow(clippy::too_many_arguments)]
 pub async fn save_endpoint(
@@ -48,6 +52,10 @@ pub async fn save_endpoint(
     connect_timeout_ms: String,
     read_timeout_ms: String,
     accept_host_mismatch: Option<String>,
+    tls_min_version: Option<String>,
+    tls_max_version: Option<String>,
+    tls_cipher_suites: Option<Vec<String>>,
+    pins: Option<String>,
 ) -> Result<EndpointConfig, AppError> {
     use super::guard;
     use services::Error;
@@ -67,6 +75,12 @@ pub async fn save_endpoint(
         connect_timeout_ms: millis("connect_timeout_ms", &connect_timeout_ms)?,
         read_timeout_ms: millis("read_timeout_ms", &read_timeout_ms)?,
         accept_host_mismatch: accept_host_mismatch.is_some(),
+        tls: services::model::EndpointTls {
+            min_version: tls_min_version.unwrap_or_else(|| "1.2".into()),
+            max_version: tls_max_version.unwrap_or_else(|| "1.3".into()),
+            cipher_suites: tls_cipher_suites.unwrap_or_default(),
+        },
+        pins: pins.unwrap_or_default().lines().map(str::to_string).collect(),
     };
     let saved = services::proxies::endpoints::save(&services.db, &actor, &project, &proxy, &environment, settings).await?;
     guard::flash(format!("Saved the {} endpoint. Nothing is live until it is deployed.", saved.environment.name)).await?;
@@ -84,10 +98,13 @@ pub async fn check_endpoint(project: String, proxy: String, environment: String)
     let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
     let from_html_form = headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if from_html_form {
-        let text = match &report.code {
+        let mut text = match &report.code {
             None => format!("Check connection: {}", report.message),
             Some(code) => format!("Check connection failed ({code}): {}", report.message),
         };
+        if let Some(leaf) = report.chain.first().filter(|c| !c.spki_pin.is_empty()) {
+            text.push_str(&format!(" The backend's key pin: {}", leaf.spki_pin));
+        }
         guard::store_flash(&guard::session().await?, crate::components::flash::Flash { text, error: !report.ok, secrets: Vec::new() }).await?;
     }
     Ok(report)

@@ -2,7 +2,7 @@
 //! status are in `errors`, the one place for them) with a message that says what to do. The
 //! gateway and "Check connection" both use this, so the console explains an error in exactly
 //! the words the gateway returned it with.
-use super::verifier::PeerProblem;
+use super::verifier::{PeerProblem, PinMismatch};
 use crate::errors::ErrorKind;
 use rustls::{AlertDescription, CertificateError};
 use std::error::Error as StdError;
@@ -18,6 +18,13 @@ pub struct Context {
     pub client_certificate: Option<String>,
     pub connect_timeout_ms: u32,
     pub read_timeout_ms: u32,
+    /// The pins the endpoint trusts, as written.
+    pub pins: Vec<String>,
+    /// The versions it offers: "TLS 1.2 to 1.3".
+    pub versions: String,
+    /// Its versions or suites are narrower than the defaults: a handshake failure may then be
+    /// about them rather than the client certificate.
+    pub restricted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +113,13 @@ fn classify_tls(err: &rustls::Error, ctx: &Context) -> UpstreamError {
     let host = &ctx.host;
     let (kind, message) = match err {
         rustls::Error::InvalidCertificate(problem) => return classify_certificate(problem, None, ctx),
+        rustls::Error::PeerIncompatible(_) | rustls::Error::AlertReceived(AlertDescription::ProtocolVersion | AlertDescription::InsufficientSecurity) => (
+            ErrorKind::UpstreamTlsHandshakeFailed,
+            format!(
+                "{host}:{} and this endpoint share no TLS version or cipher suite ({err}; the endpoint offers {}): widen the endpoint's TLS settings on the Endpoints page, or the backend's",
+                ctx.port, ctx.versions
+            ),
+        ),
         rustls::Error::AlertReceived(alert) => match classify_alert(&format!("{alert:?}"), ctx) {
             Some(found) => return found,
             None => (ErrorKind::UpstreamTlsHandshakeFailed, format!("the TLS handshake with {host}:{} failed: the backend sent {alert:?}", ctx.port)),
@@ -124,6 +138,19 @@ fn classify_tls(err: &rustls::Error, ctx: &Context) -> UpstreamError {
 fn classify_alert(alert: &str, ctx: &Context) -> Option<UpstreamError> {
     use AlertDescription as A;
     let is = |a: A| alert == format!("{a:?}");
+    if is(A::HandshakeFailure) && ctx.restricted {
+        let certificate = match &ctx.client_certificate {
+            Some(name) => format!("or it did not accept the client certificate \"{name}\""),
+            None => "or it requires a client certificate (turn on Mutual SSL)".to_string(),
+        };
+        return Some(UpstreamError {
+            kind: ErrorKind::UpstreamTlsHandshakeFailed,
+            message: format!(
+                "the backend at {}:{} refused the handshake: it may share no TLS version or cipher suite with this endpoint (which offers {}, with its chosen suites): widen the endpoint's TLS settings on the Endpoints page; {certificate}",
+                ctx.host, ctx.port, ctx.versions
+            ),
+        });
+    }
     if is(A::CertificateRequired) || (is(A::HandshakeFailure) && ctx.client_certificate.is_none()) {
         return Some(UpstreamError { kind: ErrorKind::UpstreamTlsClientCertRequired, message: client_required(ctx) });
     }
@@ -159,6 +186,18 @@ fn classify_certificate(problem: &CertificateError, peer: Option<&PeerProblem>, 
     if let CertificateError::Other(other) = problem {
         if let Some(inner) = other.0.downcast_ref::<PeerProblem>() {
             return classify_certificate(&inner.problem, Some(inner), ctx);
+        }
+        if let Some(mismatch) = other.0.downcast_ref::<PinMismatch>() {
+            return UpstreamError {
+                kind: ErrorKind::UpstreamTlsPinMismatch,
+                message: format!(
+                    "the backend at {}:{} presented a key with pin {}, which is not among this endpoint's pins ({}): if the backend's key changed on purpose, add its pin on the Endpoints page; if not, someone may be between the gateway and the backend",
+                    ctx.host,
+                    ctx.port,
+                    mismatch.presented,
+                    ctx.pins.join(", ")
+                ),
+            };
         }
     }
     let host = &ctx.host;

@@ -43,6 +43,27 @@ pub struct UpstreamSettings {
     pub client: Option<ClientIdentity>,
     pub connect_timeout_ms: u32,
     pub read_timeout_ms: u32,
+    /// Versions, suites and pinned keys.
+    pub tls: UpstreamTls,
     /// Where the environment lets its backends be (the same `Arc` for all its routes).
     pub destinations: std::sync::Arc<super::destinations::Destinations>,
+}
+
+/// TLS to the backend beyond whom to trust: the versions and TLS 1.2 suites offered, and the
+/// keys pinned. Pins hold in addition to chain verification when it is on, and instead of it
+/// when it is off (then the key is what is trusted, whatever the certificate's dates or issuer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamTls {
+    pub min_version: crate::edge::TlsVersion,
+    pub max_version: crate::edge::TlsVersion,
+    /// TLS 1.2 suites by IANA name; empty for every suite Gatehouse offers.
+    pub cipher_suites: Vec<String>,
+    /// `sha256/<base64>` pins of the backend's SubjectPublicKeyInfo; empty for none.
+    pub pins: Vec<String>,
+}
+
+impl Default for UpstreamTls {
+    fn default() -> Self {
+        UpstreamTls { min_version: crate::edge::TlsVersion::V1_2, max_version: crate::edge::TlsVersion::V1_3, cipher_suites: Vec::new(), pins: Vec::new() }
+    }
 }

@@ -61,6 +61,7 @@ fn settings(url: String, trusted: &[&TestCert], client: Option<&TestCert>) -> Up
         client: client.map(|c| ClientIdentity { name: "gatehouse-dev".into(), chain: vec![c.cert_der()], key: c.key_der() }),
         connect_timeout_ms: 2_000,
         read_timeout_ms: 2_000,
+        tls: UpstreamTls::default(),
         destinations: Default::default(),
     }
 }
@@ -217,4 +218,91 @@ async fn an_environment_deny_list_refuses_a_backend_by_the_address_its_name_reso
     // An address in the URL is refused as the route is compiled.
     let literal = compile(&UpstreamSettings { url: format!("https://127.0.0.1:{port}"), ..with("127.0.0.0/8") }).unwrap_err();
     assert!(literal.to_string().contains("in 127.0.0.0/8, on this environment's deny list"), "{literal}");
+}
+
+fn pin_of(cert: &TestCert) -> String {
+    pins::format(&pins::of_certificate(cert.cert_der().as_ref()).unwrap())
+}
+
+#[tokio::test]
+async fn pinned_keys_hold_with_the_chain_or_instead_of_it_and_a_stranger_is_named() {
+    let ca = test_pki::ca("Backend CA");
+    let leaf = test_pki::server_leaf(&ca, "localhost");
+    let port = backend(Some(server_config(&leaf, &[], None)), Answer::Http).await;
+    let url = format!("https://localhost:{port}");
+    let stranger = pin_of(&test_pki::ca("Someone else"));
+    let pinned = |pins: Vec<String>, verify_chain: bool, trusted: &[&TestCert]| UpstreamSettings {
+        verify_chain,
+        tls: UpstreamTls { pins, ..UpstreamTls::default() },
+        ..settings(url.clone(), trusted, None)
+    };
+    // Check connection shows the backend's pin, to copy.
+    let report = check(pinned(vec![], true, &[&ca])).await;
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.chain[0].spki_pin, pin_of(&leaf));
+    // In addition to the chain: the pin among others.
+    assert!(check(pinned(vec![stranger.clone(), pin_of(&leaf)], true, &[&ca])).await.ok);
+    // Instead of the chain: no endpoint certificate at all, the key is what is trusted.
+    assert!(check(pinned(vec![pin_of(&leaf)], false, &[])).await.ok);
+    // Pinning the CA's key does not pin the leaf's (HPKP's intermediate pins are not taken).
+    for verify_chain in [true, false] {
+        let refused = check(pinned(vec![stranger.clone(), pin_of(&ca)], verify_chain, &[&ca])).await;
+        assert_eq!(refused.code(), Some("upstream_tls_pin_mismatch"), "{refused:?}");
+        assert!(refused.message.contains(&format!("presented a key with pin {}", pin_of(&leaf))), "{}", refused.message);
+        assert!(refused.message.contains(&stranger), "the pins it has are listed: {}", refused.message);
+    }
+    assert_eq!(crate::ErrorKind::UpstreamTlsPinMismatch.status(), 502);
+    // A pin that is not one is refused when compiled, with the field.
+    let bad = compile(&pinned(vec!["sha256/AAAA".into()], true, &[&ca])).unwrap_err();
+    assert!(matches!(&bad, crate::errors::Error::Invalid { field: "pins", .. }), "{bad}");
+}
+
+#[tokio::test]
+async fn the_endpoint_tls_versions_bound_the_handshake() {
+    let ca = test_pki::ca("Backend CA");
+    let leaf = test_pki::server_leaf(&ca, "localhost");
+    let only13 = rustls::ServerConfig::builder_with_provider(testkit::backend::provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.cert_der()], leaf.key_der())
+        .unwrap();
+    let port = backend(Some(only13), Answer::Http).await;
+    let with = |min: &str, max: &str| UpstreamSettings {
+        tls: UpstreamTls {
+            min_version: crate::edge::TlsVersion::parse(min).unwrap(),
+            max_version: crate::edge::TlsVersion::parse(max).unwrap(),
+            ..UpstreamTls::default()
+        },
+        ..settings(format!("https://localhost:{port}"), &[&ca], None)
+    };
+    let report = check(with("1.3", "1.3")).await;
+    assert!(report.ok && report.tls_version == "TLSv1.3", "{report:?}");
+    let refused = check(with("1.2", "1.2")).await;
+    assert_eq!(refused.code(), Some("upstream_tls_handshake_failed"), "{refused:?}");
+    assert!(refused.message.contains("TLS 1.2 only") && refused.message.contains("share no TLS version"), "{}", refused.message);
+    assert!(refused.message.contains("widen the endpoint's TLS settings"), "{}", refused.message);
+    let backwards = compile(&with("1.3", "1.2")).unwrap_err();
+    assert!(matches!(&backwards, crate::errors::Error::Invalid { field: "tls.max_version", .. }), "{backwards}");
+    // A TLS 1.2 backend with one suite: the endpoint's suites decide whether they meet.
+    let mut one_suite = rustls::crypto::aws_lc_rs::default_provider();
+    one_suite.cipher_suites.retain(|s| s.suite().as_str() == Some("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"));
+    let tls12 = rustls::ServerConfig::builder_with_provider(Arc::new(one_suite))
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.cert_der()], leaf.key_der())
+        .unwrap();
+    let port = backend(Some(tls12), Answer::Http).await;
+    let suites = |names: &[&str]| UpstreamSettings {
+        tls: UpstreamTls { cipher_suites: names.iter().map(|n| n.to_string()).collect(), ..UpstreamTls::default() },
+        ..settings(format!("https://localhost:{port}"), &[&ca], None)
+    };
+    assert!(check(suites(&[])).await.ok);
+    assert!(check(suites(&["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"])).await.ok);
+    let apart = check(suites(&["TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"])).await;
+    assert_eq!(apart.code(), Some("upstream_tls_handshake_failed"), "{apart:?}");
+    assert!(apart.message.contains("share no TLS version or cipher suite"), "{}", apart.message);
+    let unknown = compile(&suites(&["TLS_RSA_WITH_RC4_128_SHA"])).unwrap_err();
+    assert!(matches!(&unknown, crate::errors::Error::Invalid { field: "tls.cipher_suites", .. }), "{unknown}");
 }

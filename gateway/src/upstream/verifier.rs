@@ -2,6 +2,7 @@
 //! certificates (or the public roots when there are none), verify the hostname or not, verify
 //! the chain or not. A failure carries what the backend presented (`PeerProblem`), so the error
 //! can name the issuer or the names the certificate is for.
+use super::pins::{self, Pin};
 use crate::certs::{inspect, names_cover_host, Inspected};
 use crate::errors::Error;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -29,6 +30,20 @@ impl std::fmt::Display for PeerProblem {
 
 impl std::error::Error for PeerProblem {}
 
+/// The backend's key is not pinned: `presented` is its pin, for the message.
+#[derive(Debug)]
+pub struct PinMismatch {
+    pub presented: String,
+}
+
+impl std::fmt::Display for PinMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the backend's key {} is not pinned", self.presented)
+    }
+}
+
+impl std::error::Error for PinMismatch {}
+
 fn refuse(problem: CertificateError, end_entity: &CertificateDer<'_>) -> rustls::Error {
     let peer = inspect(end_entity.as_ref()).ok();
     rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(PeerProblem { problem, peer }))))
@@ -55,11 +70,20 @@ pub struct EndpointVerifier {
     /// (a self-signed server certificate, even one marked CA, which WebPKI refuses as a leaf).
     pinned: Vec<CertificateDer<'static>>,
     verify_hostname: bool,
+    /// SPKI pins: when there are any, the backend's key must be one of them (in addition to the
+    /// chain when it is verified, instead of it when not).
+    key_pins: Vec<Pin>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
 impl EndpointVerifier {
-    pub fn new(provider: Arc<CryptoProvider>, trusted: Vec<CertificateDer<'static>>, verify_hostname: bool, verify_chain: bool) -> Result<Self, Error> {
+    pub fn new(
+        provider: Arc<CryptoProvider>,
+        trusted: Vec<CertificateDer<'static>>,
+        verify_hostname: bool,
+        verify_chain: bool,
+        key_pins: Vec<Pin>,
+    ) -> Result<Self, Error> {
         let algorithms = provider.signature_verification_algorithms;
         let webpki = if verify_chain {
             let mut roots = RootCertStore::empty();
@@ -79,7 +103,7 @@ impl EndpointVerifier {
         } else {
             None
         };
-        Ok(EndpointVerifier { webpki, pinned: trusted, verify_hostname, algorithms })
+        Ok(EndpointVerifier { webpki, pinned: trusted, verify_hostname, key_pins, algorithms })
     }
 
     fn check_name(&self, end_entity: &CertificateDer<'_>, server_name: &ServerName<'_>) -> Result<(), rustls::Error> {
@@ -112,6 +136,17 @@ impl ServerCertVerifier for EndpointVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        // The key first: a key that is not pinned is refused whatever else holds, and the
+        // message names the key presented, which is what the publisher needs to decide.
+        if !self.key_pins.is_empty() {
+            let Some(presented) = pins::of_certificate(end_entity.as_ref()) else {
+                return Err(rustls::Error::InvalidCertificate(CertificateError::BadEncoding));
+            };
+            if !self.key_pins.contains(&presented) {
+                let mismatch = PinMismatch { presented: pins::format(&presented) };
+                return Err(rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(mismatch)))));
+            }
+        }
         let pinned = self.pinned.iter().any(|p| p.as_ref() == end_entity.as_ref());
         match &self.webpki {
             Some(_) if pinned => {
@@ -136,7 +171,8 @@ impl ServerCertVerifier for EndpointVerifier {
                 Err(rustls::Error::InvalidCertificate(problem)) => Err(refuse(untrusted_ca_as_unknown_issuer(problem), end_entity)),
                 Err(other) => Err(other),
             },
-            // Chain verification off: any certificate, but the name still when asked.
+            // Chain verification off: any certificate (or, with pins, any certificate for a
+            // pinned key), but the name still when asked.
             None => {
                 self.check_name(end_entity, server_name)?;
                 Ok(ServerCertVerified::assertion())

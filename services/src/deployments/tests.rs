@@ -115,6 +115,8 @@ impl Setup {
             connect_timeout_ms: 2_000,
             read_timeout_ms: 10_000,
             accept_host_mismatch: false,
+            tls: Default::default(),
+            pins: vec![],
         }
     }
 

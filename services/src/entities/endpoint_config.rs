@@ -16,6 +16,13 @@ pub struct Model {
     pub connect_timeout_ms: i32,
     pub read_timeout_ms: i32,
     pub host_mismatch_accepted: bool,
+    /// "1.2" or "1.3".
+    pub tls_min_version: String,
+    pub tls_max_version: String,
+    /// TLS 1.2 suite names, one per line; empty for all.
+    pub tls_cipher_suites: String,
+    /// `sha256/<base64>` pins, one per line.
+    pub spki_pins: String,
     pub updated_by: Option<i32>,
     pub updated_at: TimeDateTimeWithTimeZone,
 }

@@ -147,6 +147,43 @@ pub struct EndpointSettings {
     /// Save even though no endpoint certificate names the URL's host (otherwise refused).
     #[serde(default)]
     pub accept_host_mismatch: bool,
+    /// The TLS versions and TLS 1.2 suites offered to the backend.
+    #[serde(default)]
+    pub tls: EndpointTls,
+    /// The backend's keys, `sha256/<base64 of the SHA-256 of its SubjectPublicKeyInfo>`: one of
+    /// them must be presented, on every new connection. In addition to chain verification, or
+    /// instead of it when that is off. Several, so a backend can rotate its key.
+    #[serde(default)]
+    pub pins: Vec<String>,
+}
+
+/// The TLS versions and suites the gateway offers a backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct EndpointTls {
+    /// "1.2" or "1.3".
+    #[serde(default = "tls12")]
+    pub min_version: String,
+    /// "1.2" or "1.3".
+    #[serde(default = "tls13")]
+    pub max_version: String,
+    /// The TLS 1.2 cipher suites offered, by IANA name; empty for every suite Gatehouse offers.
+    /// TLS 1.3 suites are always offered.
+    #[serde(default)]
+    pub cipher_suites: Vec<String>,
+}
+
+impl Default for EndpointTls {
+    fn default() -> Self {
+        EndpointTls { min_version: tls12(), max_version: tls13(), cipher_suites: Vec::new() }
+    }
+}
+
+fn tls12() -> String {
+    "1.2".into()
+}
+fn tls13() -> String {
+    "1.3".into()
 }
 
 fn yes() -> bool {
@@ -191,6 +228,8 @@ pub struct EndpointConfig {
     pub connect_timeout_ms: u32,
     pub read_timeout_ms: u32,
     pub host_mismatch_accepted: bool,
+    pub tls: EndpointTls,
+    pub pins: Vec<String>,
     pub notices: Vec<Notice>,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
@@ -209,6 +248,8 @@ impl EndpointConfig {
             connect_timeout_ms: self.connect_timeout_ms,
             read_timeout_ms: self.read_timeout_ms,
             accept_host_mismatch: self.host_mismatch_accepted,
+            tls: self.tls.clone(),
+            pins: self.pins.clone(),
         }
     }
 }

@@ -11,6 +11,9 @@ pub struct PeerCertificate {
     /// RFC 3339.
     pub not_after: String,
     pub fingerprint_sha256: String,
+    /// The key's pin, `sha256/<base64>`, to copy into the endpoint's pins.
+    #[serde(default)]
+    pub spki_pin: String,
 }
 
 /// The outcome of a real connection to the backend with the saved endpoint configuration.

@@ -2,6 +2,7 @@
 //! the consistency rules here, once, for the console and the REST API alike; nothing saved is
 //! live until it is deployed.
 mod notices;
+pub(crate) mod tls;
 
 use super::{find, paths, Found};
 use crate::activity;
@@ -31,6 +32,10 @@ pub(crate) fn default_row(proxy_id: i32, environment_id: i32, url: &str, actor: 
         connect_timeout_ms: Set(DEFAULT_CONNECT_TIMEOUT_MS as i32),
         read_timeout_ms: Set(DEFAULT_READ_TIMEOUT_MS as i32),
         host_mismatch_accepted: Set(false),
+        tls_min_version: Set("1.2".into()),
+        tls_max_version: Set("1.3".into()),
+        tls_cipher_suites: Set(String::new()),
+        spki_pins: Set(String::new()),
         updated_by: Set(Some(actor.id)),
         updated_at: Set(now),
         ..Default::default()
@@ -73,6 +78,10 @@ pub async fn save(db: &DatabaseConnection, actor: &Actor, project: &str, proxy: 
     row.connect_timeout_ms = Set(settings.connect_timeout_ms as i32);
     row.read_timeout_ms = Set(settings.read_timeout_ms as i32);
     row.host_mismatch_accepted = Set(checked.host_mismatch);
+    row.tls_min_version = Set(checked.tls.min_version.clone());
+    row.tls_max_version = Set(checked.tls.max_version.clone());
+    row.tls_cipher_suites = Set(checked.tls.cipher_suites.join("\n"));
+    row.spki_pins = Set(checked.pins.join("\n"));
     row.updated_by = Set(Some(actor.id));
     row.updated_at = Set(now);
     let saved = sea_orm::TryIntoModel::try_into_model(row.save(&txn).await?)?;
@@ -86,8 +95,14 @@ pub async fn save(db: &DatabaseConnection, actor: &Actor, project: &str, proxy: 
         0 => {}
         n => summary.push_str(&format!(", {n} endpoint certificate{}", if n == 1 { "" } else { "s" })),
     }
-    if !settings.verify_chain {
-        summary.push_str(", chain verification OFF");
+    match (settings.verify_chain, checked.pins.len()) {
+        (true, 0) => {}
+        (true, n) => summary.push_str(&format!(", {n} pinned key{}", if n == 1 { "" } else { "s" })),
+        (false, 0) => summary.push_str(", chain verification OFF"),
+        (false, n) => summary.push_str(&format!(", chain verification off, {n} pinned key{} instead", if n == 1 { "" } else { "s" })),
+    }
+    if checked.tls != crate::model::EndpointTls::default() {
+        summary.push_str(&format!(", {}", tls::describe_versions(&checked.tls)));
     }
     activity::record(&txn, actor, access.project.id, Some(proxy.id), "endpoint.saved", summary).await?;
     txn.commit().await?;
@@ -172,6 +187,10 @@ async fn load(db: &DatabaseConnection, proxy: &proxy::Model, env: environment::M
                 connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS as i32,
                 read_timeout_ms: DEFAULT_READ_TIMEOUT_MS as i32,
                 host_mismatch_accepted: false,
+                tls_min_version: "1.2".into(),
+                tls_max_version: "1.3".into(),
+                tls_cipher_suites: String::new(),
+                spki_pins: String::new(),
                 updated_by: None,
                 updated_at: proxy.updated_at,
             }
@@ -185,6 +204,7 @@ async fn load(db: &DatabaseConnection, proxy: &proxy::Model, env: environment::M
     let endpoint_certificates: Vec<Certificate> = described.iter().filter(|c| trusted_ids.contains(&c.id)).cloned().collect();
     let client = described.iter().find(|c| Some(c.id) == row.client_certificate_id);
     let notices = notices::for_config(&row, &endpoint_certificates, client);
+    let (tls, pins) = tls::of_row(&row);
     Ok(EndpointConfig {
         environment: Environment::from(env),
         url: row.url,
@@ -197,6 +217,8 @@ async fn load(db: &DatabaseConnection, proxy: &proxy::Model, env: environment::M
         connect_timeout_ms: u32::try_from(row.connect_timeout_ms).unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
         read_timeout_ms: u32::try_from(row.read_timeout_ms).unwrap_or(DEFAULT_READ_TIMEOUT_MS),
         host_mismatch_accepted: row.host_mismatch_accepted,
+        tls,
+        pins,
         notices,
         updated_at: row.updated_at,
     })
@@ -208,6 +230,8 @@ struct Checked {
     endpoint_certificates: Vec<certificate::Model>,
     client: Option<certificate::Model>,
     host_mismatch: bool,
+    tls: crate::model::EndpointTls,
+    pins: Vec<String>,
 }
 
 /// The consistency rules. Each refusal names the field to fix and how.
@@ -220,6 +244,7 @@ async fn check(db: &DatabaseConnection, project_id: i32, s: &EndpointSettings) -
     if !(MIN_TIMEOUT_MS..=MAX_READ_TIMEOUT_MS).contains(&s.read_timeout_ms) {
         return Err(Error::invalid("read_timeout_ms", format!("the read timeout must be between {MIN_TIMEOUT_MS} and {MAX_READ_TIMEOUT_MS} ms")));
     }
+    let (tls, pins) = tls::check(&s.tls, &s.pins)?;
     let mut ids = s.endpoint_certificate_ids.clone();
     ids.sort_unstable();
     ids.dedup();
@@ -255,7 +280,7 @@ async fn check(db: &DatabaseConnection, project_id: i32, s: &EndpointSettings) -
             format!("{problem}. The gateway's hostname check would refuse this backend: choose the backend's own certificate, turn off Verify hostname, or save anyway to keep it"),
         ));
     }
-    Ok(Checked { url: paths::normalized(&url), endpoint_certificates, client, host_mismatch })
+    Ok(Checked { url: paths::normalized(&url), endpoint_certificates, client, host_mismatch, tls, pins })
 }
 
 const MUTUAL_SSL_NEEDS_HTTPS: &str = "Mutual SSL needs an https:// backend URL: a client certificate is presented during the TLS handshake";

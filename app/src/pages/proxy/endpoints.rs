@@ -5,6 +5,7 @@ mod card;
 mod check;
 mod drafts;
 mod fields;
+mod tls;
 
 use super::{use_proxy_params, ProxyRefresh};
 use crate::api::endpoints::endpoints_view;
@@ -55,6 +56,7 @@ pub fn EndpointsPage() -> impl IntoView {
                         let version = reload.get_untracked();
                         let cards: Vec<(usize, EndpointConfig)> = v.configs.iter().map(|c| (version, c.clone())).collect();
                         let (endpoint_certificates, client_certificates, can_edit) = (v.endpoint_certificates, v.client_certificates, v.can_edit);
+                        let tls12_suites = v.tls12_suites;
                         view! {
                             <For each=move || cards.clone() key=|(n, c)| (*n, c.environment.id) let:((_, config))>
                                 <EndpointCard
@@ -63,6 +65,7 @@ pub fn EndpointsPage() -> impl IntoView {
                                     config
                                     endpoint_certificates=endpoint_certificates.clone()
                                     client_certificates=client_certificates.clone()
+                                    tls12_suites=tls12_suites.clone()
                                     can_edit
                                     reload
                                     drafts

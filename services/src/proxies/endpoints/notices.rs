@@ -54,7 +54,22 @@ pub(super) fn for_config(row: &endpoint_config::Model, endpoint_certs: &[Certifi
             notices.push(info("Endpoint certificates are only used over https; they are ignored for this http URL."));
         }
     }
-    if https && !row.verify_chain {
+    let pinned = row.spki_pins.lines().filter(|l| !l.trim().is_empty()).count();
+    if https && !row.verify_chain && pinned > 0 {
+        notices.push(info(format!(
+            "Certificate chain verification is off and {pinned} key{} pinned: the gateway trusts the backend's key instead of a CA, whatever its certificate's issuer or dates. A backend presenting any other key is refused with upstream_tls_pin_mismatch.",
+            if pinned == 1 { " is" } else { "s are" }
+        )));
+    } else if https && row.verify_chain && pinned > 0 {
+        notices.push(info(format!(
+            "{pinned} key{} pinned in addition to chain verification: the backend must present a trusted chain and one of the pinned keys.",
+            if pinned == 1 { " is" } else { "s are" }
+        )));
+    }
+    if !https && (pinned > 0 || row.tls_min_version != "1.2" || row.tls_max_version != "1.3" || !row.tls_cipher_suites.is_empty()) {
+        notices.push(info("TLS versions, cipher suites and pinned keys are only used over https; they are ignored for this http URL."));
+    }
+    if https && !row.verify_chain && pinned == 0 {
         notices.push(warning(
             "Certificate chain verification is off: the gateway will accept any certificate this backend presents, an attacker's included. Turn Verify certificate chain back on once the backend's certificate is uploaded.",
         ));
@@ -88,7 +103,7 @@ pub async fn listing_warnings(db: &DatabaseConnection, environments: &[environme
     let horizon = time::OffsetDateTime::now_utc() + time::Duration::days(EXPIRY_WARNING_DAYS);
     for env in environments {
         let Some(config) = configs.iter().find(|c| c.environment_id == env.id) else { continue };
-        if config.url.starts_with("https://") && !config.verify_chain {
+        if config.url.starts_with("https://") && !config.verify_chain && config.spki_pins.trim().is_empty() {
             warnings.push(format!("{}: certificate chain verification is off", env.name));
         }
         let mut ids: Vec<i32> = endpoint_certificate::ids_for(db, config.id).await?;

@@ -42,6 +42,8 @@ fn mutual(s: &Setup) -> EndpointSettings {
         connect_timeout_ms: 2_000,
         read_timeout_ms: 10_000,
         accept_host_mismatch: false,
+        tls: Default::default(),
+        pins: vec![],
     }
 }
 
@@ -205,4 +207,36 @@ async fn viewers_read_endpoints_but_cannot_save_them_and_every_save_is_logged() 
     let log = crate::activity::list(&s.db, &s.ada, "weather", None, 1, 20).await.unwrap();
     assert_eq!(log.items[0].action, "endpoint.saved");
     assert!(log.items[0].summary.contains("Mutual SSL on with \"gatehouse-dev\""), "{}", log.items[0].summary);
+}
+
+#[tokio::test]
+async fn tls_versions_suites_and_pins_are_saved_checked_and_nothing_half_stored() {
+    let s = setup().await;
+    let leaf_pin = gateway::upstream::pins::format(&[7u8; 32]);
+    let tls = crate::model::EndpointTls { min_version: "1.3".into(), max_version: "1.3".into(), cipher_suites: vec![] };
+    let pinned = EndpointSettings { tls: tls.clone(), pins: vec![leaf_pin.clone()], ..mutual(&s) };
+    let saved = save_dev(&s, pinned.clone()).await.unwrap();
+    assert_eq!((saved.tls.clone(), saved.pins.clone()), (tls.clone(), vec![leaf_pin.clone()]));
+    assert!(saved.notices.iter().any(|n| n.text.contains("in addition to chain verification")), "{:?}", saved.notices);
+    // Pins instead of the chain: said so, as information rather than the chain-off warning.
+    let instead = save_dev(&s, EndpointSettings { verify_chain: false, ..pinned.clone() }).await.unwrap();
+    assert!(instead.notices.iter().any(|n| n.level == NoticeLevel::Info && n.text.contains("instead of a CA")), "{:?}", instead.notices);
+    assert!(!instead.notices.iter().any(|n| n.level == NoticeLevel::Warning), "{:?}", instead.notices);
+    // Bad input: refused with the field, and the saved configuration is untouched.
+    for (bad, field) in [
+        (EndpointSettings { pins: vec!["sha256/AAAA".into()], ..mutual(&s) }, "pins"),
+        (EndpointSettings { pins: vec!["md5/abc".into()], ..mutual(&s) }, "pins"),
+        (EndpointSettings { tls: crate::model::EndpointTls { max_version: "1.2".into(), ..tls.clone() }, ..mutual(&s) }, "tls.max_version"),
+        (
+            EndpointSettings { tls: crate::model::EndpointTls { cipher_suites: vec!["TLS_RSA_WITH_RC4_128_SHA".into()], ..Default::default() }, ..mutual(&s) },
+            "tls.cipher_suites",
+        ),
+    ] {
+        match save_dev(&s, bad).await.unwrap_err() {
+            Error::Invalid { field: f, .. } => assert_eq!(f.as_deref(), Some(field)),
+            other => panic!("{other:?}"),
+        }
+    }
+    let kept = get(&s.db, &s.ada, "weather", "weather-api-v1", "development").await.unwrap();
+    assert_eq!((kept.tls, kept.pins, kept.verify_chain), (tls, vec![leaf_pin], false));
 }

@@ -5,6 +5,7 @@
 use super::check::CheckConnection;
 use super::drafts::{Draft, Drafts};
 use super::fields::{CardForm, ClientCertificateChoices, ConnectionFields, TimeoutsAndSave};
+use super::tls::TlsFields;
 use crate::api::certificates::{DeleteCertificate, GenerateKeyPair};
 use crate::api::endpoints::{CheckEndpoint, SaveEndpoint};
 use crate::components::client_certificate::ClientCertificateTabs;
@@ -20,6 +21,7 @@ pub fn EndpointCard(
     config: EndpointConfig,
     endpoint_certificates: Vec<Certificate>,
     client_certificates: Vec<Certificate>,
+    tls12_suites: Vec<String>,
     can_edit: bool,
     reload: RwSignal<usize>,
     drafts: Drafts,
@@ -66,7 +68,17 @@ pub fn EndpointCard(
             1 => format!("trusts \"{}\"", config.endpoint_certificates[0].name),
             n => format!("trusts {n} endpoint certificates"),
         };
-        format!("{mutual} · {trust}")
+        let pinned = match config.pins.len() {
+            0 => String::new(),
+            1 => " · 1 pinned key".to_string(),
+            n => format!(" · {n} pinned keys"),
+        };
+        let versions = match (config.tls.min_version.as_str(), config.tls.max_version.as_str()) {
+            ("1.2", "1.3") => String::new(),
+            (min, max) if min == max => format!(" · TLS {min} only"),
+            (min, max) => format!(" · TLS {min} to {max}"),
+        };
+        format!("{mutual} · {trust}{pinned}{versions}")
     };
 
     let notices = config
@@ -111,6 +123,7 @@ pub fn EndpointCard(
     // recursion limit in the browser build.
     let connection = view! { <ConnectionFields form draft=draft.clone() endpoint_certificates accepted/> }.into_any();
     let existing = view! { <ClientCertificateChoices form draft=draft.clone() project=project.clone() client_certificates delete/> }.into_any();
+    let tls = view! { <TlsFields form draft=draft.clone() suites=tls12_suites/> }.into_any();
     let timeouts = view! { <TimeoutsAndSave form draft can_edit/> }.into_any();
     view! {
         <section class="card endpoint-card" data-testid=format!("endpoint-{env}") aria-labelledby=id("title")>
@@ -132,6 +145,7 @@ pub fn EndpointCard(
                     {connection}
                     {dialog}
                     {existing}
+                    {tls}
                     {timeouts}
                 </div>
             </details>

@@ -12,7 +12,10 @@ pub fn CheckConnection(project: String, proxy: String, env: String, check: Serve
             Ok(report) => {
                 let class = if report.ok { "check-result check-ok" } else { "check-result check-failed" };
                 let chain = report.chain.iter().map(|c| view! {
-                    <li><span>{c.subject.clone()}</span>" · issued by "<span>{c.issuer.clone()}</span>" · until "<span>{c.not_after.clone()}</span></li>
+                    <li>
+                        <span>{c.subject.clone()}</span>" · issued by "<span>{c.issuer.clone()}</span>" · until "<span>{c.not_after.clone()}</span>
+                        {(!c.spki_pin.is_empty()).then(|| view! { <br/><span class="muted small">"key pin "</span><code class="pin" data-testid="spki-pin">{c.spki_pin.clone()}</code> })}
+                    </li>
                 }).collect_view();
                 view! {
                     <div class=class role="status" data-testid="check-result">

@@ -15,6 +15,11 @@ pub struct Draft {
     pub client_id: Option<i32>,
     pub connect: String,
     pub read: String,
+    pub min_version: String,
+    pub max_version: String,
+    pub suites: Vec<String>,
+    /// One pin per line, as typed.
+    pub pins: String,
 }
 
 impl From<&EndpointConfig> for Draft {
@@ -28,6 +33,10 @@ impl From<&EndpointConfig> for Draft {
             client_id: c.client_certificate_id,
             connect: c.connect_timeout_ms.to_string(),
             read: c.read_timeout_ms.to_string(),
+            min_version: c.tls.min_version.clone(),
+            max_version: c.tls.max_version.clone(),
+            suites: c.tls.cipher_suites.clone(),
+            pins: c.pins.join("\n"),
         }
     }
 }

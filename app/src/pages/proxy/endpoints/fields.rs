@@ -30,7 +30,7 @@ impl CardForm {
         format!("endpoint-form-{}", self.env.get_value())
     }
 
-    fn edit(self, change: impl FnOnce(&mut Draft)) {
+    pub fn edit(self, change: impl FnOnce(&mut Draft)) {
         self.drafts.edit(self.card, change)
     }
 }
@@ -184,7 +184,10 @@ pub fn TimeoutsAndSave(form: CardForm, draft: Draft, can_edit: bool) -> impl Int
                 <FieldError value field="read_timeout_ms"/>
             </div>
         </div>
-        <FormError value fields=&["url", "endpoint_certificate_ids", "mutual_ssl", "client_certificate_id", "connect_timeout_ms", "read_timeout_ms"]/>
+        <FormError value fields=&[
+            "url", "endpoint_certificate_ids", "mutual_ssl", "client_certificate_id", "connect_timeout_ms", "read_timeout_ms",
+            "tls.min_version", "tls.max_version", "tls.cipher_suites", "pins",
+        ]/>
         <div class="actions">
             <button type="submit" form=form_id.clone() class="button primary" disabled=move || !can_edit || save.pending().get()>"Save"</button>
             {(!can_edit).then(|| view! { <span class="muted small">" Viewers cannot change endpoints."</span> })}
