@@ -14,6 +14,9 @@ pub struct Config {
     /// GATEHOUSE_PUBLIC_URL: where people reach the console, when a TLS proxy is in front of it.
     /// An https:// one makes the session cookie `Secure` with the `__Host-` prefix.
     pub public_url: Option<String>,
+    /// GATEHOUSE_PORTAL_TLS_CERT and GATEHOUSE_PORTAL_TLS_KEY: the portal serves HTTPS itself
+    /// with this configuration (files read and checked at start, `portal_tls`).
+    pub portal_tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     /// GATEHOUSE_METRICS_TOKEN: the bearer token that reads /metrics on the portal.
     pub metrics_token: Option<String>,
     /// GATEHOUSE_METRICS_ADDR: a listener of its own for /metrics, open to whoever reaches it.
@@ -50,9 +53,10 @@ fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
-    /// Whether the console is reached over https, so its cookies can be `Secure`.
+    /// Whether the console is reached over https (its own TLS, or a TLS proxy in front of it),
+    /// so its cookies can be `Secure` and its answers carry HSTS.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.portal_tls.is_some() || self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -87,6 +91,17 @@ impl Config {
                 }
                 Some(url)
             }
+        };
+
+        let portal_tls = match (get("GATEHOUSE_PORTAL_TLS_CERT"), get("GATEHOUSE_PORTAL_TLS_KEY")) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(bad("GATEHOUSE_PORTAL_TLS_KEY", "is missing: set it with GATEHOUSE_PORTAL_TLS_CERT, to the PEM file of that certificate's key"))
+            }
+            (None, Some(_)) => {
+                return Err(bad("GATEHOUSE_PORTAL_TLS_CERT", "is missing: set it with GATEHOUSE_PORTAL_TLS_KEY, to the PEM file of the certificate chain"))
+            }
+            (Some(cert), Some(key)) => Some(crate::portal_tls::load(cert.trim(), key.trim()).map_err(|(var, problem)| bad(var, problem))?),
         };
 
         let metrics_token = match get("GATEHOUSE_METRICS_TOKEN") {
@@ -149,7 +164,7 @@ impl Config {
             acme.check_every = Duration::from_secs(seconds as u64);
         }
 
-        Ok(Config { data_dir, database_url, master_key, portal_addr, public_url, metrics_token, metrics_addr, admin, gateway, acme })
+        Ok(Config { data_dir, database_url, master_key, portal_addr, public_url, portal_tls, metrics_token, metrics_addr, admin, gateway, acme })
     }
 }
 
@@ -203,6 +218,9 @@ mod tests {
             (&[("GATEHOUSE_PUBLIC_URL", "console.example.com")], "GATEHOUSE_PUBLIC_URL"),
             (&[("GATEHOUSE_METRICS_TOKEN", "short")], "GATEHOUSE_METRICS_TOKEN"),
             (&[("GATEHOUSE_METRICS_ADDR", "9100")], "GATEHOUSE_METRICS_ADDR"),
+            (&[("GATEHOUSE_PORTAL_TLS_CERT", "/etc/console.pem")], "GATEHOUSE_PORTAL_TLS_KEY"),
+            (&[("GATEHOUSE_PORTAL_TLS_KEY", "/etc/console.key")], "GATEHOUSE_PORTAL_TLS_CERT"),
+            (&[("GATEHOUSE_PORTAL_TLS_CERT", "/nonexistent/c.pem"), ("GATEHOUSE_PORTAL_TLS_KEY", "/nonexistent/k.pem")], "GATEHOUSE_PORTAL_TLS_CERT"),
         ];
         for (vars, var) in cases {
             let err = config(vars).unwrap_err();

@@ -1,6 +1,7 @@
 //! The portal's listener, with the gateway's bounds (`gateway::connections`): a cap on open
-//! connections, a header and an idle timeout, HTTP/2 limits, and the same stop. HTTP/1.1 and
-//! cleartext HTTP/2 are told apart by their first bytes.
+//! connections, a header and an idle timeout (the TLS handshake within the header timeout),
+//! HTTP/2 limits, and the same stop. Plain HTTP, or HTTPS when the portal has a certificate
+//! (`portal_tls`); HTTP/1.1 and HTTP/2 are told apart by their first bytes.
 use axum::extract::ConnectInfo;
 use axum::Router;
 use gateway::connections::{self, Activity, Admission, Limits, Stop, Tracked};
@@ -15,7 +16,8 @@ use tower::Service;
 /// Serves `app` on `listener` until `stop`; the returned `Admission` counts the connections
 /// still open, for the stop to wait on. Requests from `trusted` proxies are taken to come from
 /// the address their `X-Forwarded-For` names (`client_address`).
-pub fn portal(listener: TcpListener, app: Router, limits: Limits, stop: Stop, trusted: TrustedProxies) -> Admission {
+pub fn portal(listener: TcpListener, app: Router, limits: Limits, stop: Stop, trusted: TrustedProxies, tls: Option<Arc<rustls::ServerConfig>>) -> Admission {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let admission = Admission::new(limits.max_connections);
     let builder = Arc::new(limits.auto());
     let limits = Arc::new(limits);
@@ -40,6 +42,7 @@ pub fn portal(listener: TcpListener, app: Router, limits: Limits, stop: Stop, tr
                 continue;
             };
             let (app, builder, limits, stop, trusted) = (app.clone(), builder.clone(), limits.clone(), stop.clone(), trusted.clone());
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let _permit = permit;
                 let activity = Activity::new();
@@ -51,8 +54,15 @@ pub fn portal(listener: TcpListener, app: Router, limits: Limits, stop: Stop, tr
                     let mut app = app.clone();
                     async move { app.call(req).await.map(|response| response.map(|body| Tracked::new(body, busy))) }
                 });
-                let connection = builder.serve_connection(TokioIo::new(tcp), service);
-                if let Err(e) = connections::drive(connection, &activity, &limits, &stop).await {
+                let served = match acceptor {
+                    None => connections::drive(builder.serve_connection(TokioIo::new(tcp), service), &activity, &limits, &stop).await,
+                    Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
+                        Ok(Ok(stream)) => connections::drive(builder.serve_connection(TokioIo::new(stream), service), &activity, &limits, &stop).await,
+                        Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "portal TLS handshake failed"),
+                        Err(_) => return tracing::debug!(%peer, "portal TLS handshake timed out"),
+                    },
+                };
+                if let Err(e) = served {
                     tracing::debug!(%peer, error = %e, "portal connection ended with an error");
                 }
             });

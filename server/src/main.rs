@@ -6,6 +6,7 @@ mod console_forms;
 mod csrf;
 mod listen;
 mod portal;
+mod portal_tls;
 mod rest;
 
 use config::{Config, MasterKeySource};
@@ -94,7 +95,7 @@ async fn run(config: Config) -> Result<(), String> {
     let listener =
         tokio::net::TcpListener::bind(config.portal_addr).await.map_err(|e| format!("cannot listen on {} (GATEHOUSE_PORTAL_ADDR): {e}", config.portal_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let base = format!("http://{addr}");
+    let base = format!("{}://{addr}", if config.portal_tls.is_some() { "https" } else { "http" });
 
     // Keys first, so a route that asks for one never starts without them.
     let keys = services::credentials::publish(&services).await.map_err(|e| format!("cannot read the subscriptions: {e}"))?;
@@ -137,9 +138,9 @@ async fn run(config: Config) -> Result<(), String> {
     let mut listening = gateway.admissions().to_vec();
     if let Some(socket) = metrics_socket {
         let scrape = axum::Router::new().route("/metrics", portal::metrics_route(gateway.metrics().clone(), portal::MetricsAccess::Open));
-        listening.push(listen::portal(socket, scrape, limits.clone(), stop.clone(), config.gateway.trusted_proxies.clone()));
+        listening.push(listen::portal(socket, scrape, limits.clone(), stop.clone(), config.gateway.trusted_proxies.clone(), None));
     }
-    listening.push(listen::portal(listener, app, limits.clone(), stop.clone(), config.gateway.trusted_proxies.clone()));
+    listening.push(listen::portal(listener, app, limits.clone(), stop.clone(), config.gateway.trusted_proxies.clone(), config.portal_tls.clone()));
     shutdown_signal().await;
     // Stop taking connections everywhere; what is in flight finishes (within the drain timeout).
     stop.stop();

@@ -71,7 +71,8 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
-/// `secure_cookies`: the console is reached over https (GATEHOUSE_PUBLIC_URL); `access`: who
+/// `secure_cookies`: the console is reached over https (its own certificate, or
+/// GATEHOUSE_PUBLIC_URL behind a TLS proxy): `Secure` `__Host-` cookies and HSTS; `access`: who
 /// may read `/metrics` on the portal.
 pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>, secure_cookies: bool, access: MetricsAccess) -> Router {
     let console = crate::console_forms::routes()
@@ -84,6 +85,7 @@ pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>, secure
         .layer(session_layer(&state.services, secure_cookies));
 
     let scrape = metrics_route(metrics, access);
+    let hsts = secure_cookies.then(|| HeaderValue::from_static(crate::portal_tls::HSTS));
     Router::new().route("/metrics", scrape).nest("/api/v1", crate::rest::router(state.clone())).merge(console).with_state(state).layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -99,6 +101,7 @@ pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>, secure
                     .on_failure(()),
             )
             .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, move |_: &axum::response::Response| hsts.clone()))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
             // Same-origin referrers are what send a form posted without JavaScript back to its page.
@@ -113,8 +116,8 @@ fn session_layer(services: &Services, secure: bool) -> SessionManagerLayer<DbSes
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
-        // The portal itself speaks plain HTTP: Secure only when a TLS proxy in front of it is
-        // what people reach (GATEHOUSE_PUBLIC_URL=https://…).
+        // Secure when people reach the console over https: its own certificate
+        // (GATEHOUSE_PORTAL_TLS_CERT) or a TLS proxy in front of it (GATEHOUSE_PUBLIC_URL=https://…).
         .with_secure(secure)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)))
         // Saved only when changed: saving on every request would let a slow request write back

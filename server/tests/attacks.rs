@@ -230,6 +230,70 @@ async fn behind_https_the_session_cookie_is_secure_and_host_only() {
     assert!(cookie.starts_with("gatehouse_session=") && !cookie.contains("Secure"), "plain HTTP on loopback: {cookie}");
 }
 
+/// Someone on the network between a person and the console reads or plants the session
+/// cookie, or downgrades the console to plain HTTP: with its own certificate
+/// (GATEHOUSE_PORTAL_TLS_CERT/KEY) the console and REST API are served over TLS (HTTP/2 by
+/// ALPN, the whole chain), every answer carries HSTS, the session cookie is `Secure` and
+/// `__Host-`, and plain HTTP to the port gets no answer; a key that is not the certificate's
+/// stops the start, naming the variable.
+#[tokio::test]
+async fn the_console_over_its_own_tls_sends_hsts_and_only_secure_host_only_cookies() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = testkit::pki::ca("Console CA");
+    let leaf = testkit::pki::server_leaf(&ca, "localhost");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let (chain, key) = (write("chain.pem", &format!("{}{}", leaf.cert_pem, ca.cert_pem)), write("key.pem", &leaf.key_pem));
+    let gh = start_with(&[("GATEHOUSE_PORTAL_TLS_CERT", chain.as_str()), ("GATEHOUSE_PORTAL_TLS_KEY", key.as_str())]);
+    let addr: std::net::SocketAddr = gh.base.strip_prefix("https://").unwrap_or_else(|| panic!("not https: {}", gh.base)).parse().unwrap();
+    let base = format!("https://localhost:{}", addr.port());
+    let client = Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.cert_pem.as_bytes()).unwrap())
+        .resolve("localhost", addr)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client.get(format!("{base}/signin")).send().await.unwrap();
+    assert_eq!((res.status(), res.version()), (StatusCode::OK, reqwest::Version::HTTP_2));
+    assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
+    let page = res.text().await.unwrap();
+    let action = page.split("action=\"").skip(1).filter_map(|rest| rest.split('"').next()).find(|a| a.contains("sign_in")).expect("the sign-in form");
+    let form = [("email", harness::ADMIN_EMAIL), ("password", harness::ADMIN_PASSWORD)];
+    let res = client.post(format!("{base}{action}")).form(&form).send().await.unwrap();
+    let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.contains("gatehouse_session=")).unwrap();
+    assert!(cookie.starts_with("__Host-gatehouse_session="), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "Path=/", "SameSite=Lax"] {
+        assert!(cookie.split("; ").any(|a| a == attribute), "{attribute} missing: {cookie}");
+    }
+    // The REST API is on the same listener.
+    let token = harness::token(&client, &base, harness::ADMIN_EMAIL, harness::ADMIN_PASSWORD).await;
+    assert!(!token.is_empty());
+    // Plain HTTP to the TLS port: no answer at all, so nothing to downgrade to.
+    assert!(reqwest::get(format!("http://{addr}/signin")).await.is_err());
+    drop(gh);
+
+    let stranger = testkit::pki::server_leaf(&ca, "other.test");
+    let wrong = write("wrong.pem", &stranger.key_pem);
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .env_clear()
+        .env("GATEHOUSE_DATA_DIR", data.path())
+        .env("GATEHOUSE_PORTAL_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_DEVELOPMENT_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_PRODUCTION_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_PORTAL_TLS_CERT", &chain)
+        .env("GATEHOUSE_PORTAL_TLS_KEY", &wrong)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("GATEHOUSE_PORTAL_TLS_KEY is not the key of the certificate in GATEHOUSE_PORTAL_TLS_CERT"), "{said}");
+}
+
 /// Anybody who reaches the console reads /metrics (every proxy's name, traffic and errors), and
 /// a publisher names a proxy to break the exposition format or a log line: /metrics is not
 /// served without GATEHOUSE_METRICS_TOKEN or GATEHOUSE_METRICS_ADDR, and names with quotes,
