@@ -22,7 +22,7 @@ export LEPTOS_ENV := PROD
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
 	@echo "make test   run every test: cargo tests, Playwright (JavaScript on and off), the benchmark smoke run"
-	@echo "make bench  Gatehouse against nginx on the mutual-TLS path; writes bench/RESULTS.md (about 25 min)"
+	@echo "make bench  Gatehouse against nginx, HAProxy and Caddy on the mutual-TLS path; writes bench/RESULTS.md (about 35 min)"
 	@echo "make fuzz   the property-based fuzz tests at length (FUZZ_CASES per property, default 100000)"
 
 tools:
@@ -81,7 +81,7 @@ FUZZ_CASES ?= 100000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --release -p gateway -p gatehouse-services fuzz_
 
-# Gatehouse versus nginx on the mutual-TLS path, loopback only (bench/README.md). `bench` (not
+# Gatehouse versus nginx, HAProxy and Caddy on the mutual-TLS path, loopback only (bench/README.md). `bench` (not
 # part of `make test`) writes bench/RESULTS.md; `bench-smoke` runs every step for about a second.
 BENCH_GATEHOUSE ?= ./target/release/gatehouse
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the benchmark harness needs, each step skipped when already there:
-# nginx (Debian nginx-light, else nginx), wrk, h2load (nghttp2-client), taskset (util-linux),
-# openssl, and oha (cargo install, only if missing).
-# Debian's nginx package may start a system service on port 80; the harness never uses it
-# (it runs its own nginx instances on free loopback ports), and we stop it right after install.
+# nginx (Debian nginx-light, else nginx), haproxy and caddy (the other two peer gateways), wrk,
+# h2load (nghttp2-client), taskset (util-linux), openssl, and oha (cargo install, only if missing).
+# Debian's nginx, haproxy and caddy packages would start system services (caddy on port 80); the
+# harness never uses them (it runs its own instances on free loopback ports), and policy-rc.d keeps
+# the maintainer scripts from starting them.
 set -euo pipefail
 
 SUDO=""
@@ -11,6 +12,8 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v caddy >/dev/null 2>&1 || need+=(caddy)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
@@ -19,7 +22,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "bench/install.sh: apt-get install ${need[*]}"
   $SUDO apt-get update -qq
-  # policy-rc.d exit 101 keeps Debian's maintainer scripts from starting nginx.service.
+  # policy-rc.d exit 101 keeps Debian's maintainer scripts from starting nginx, haproxy or caddy.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d

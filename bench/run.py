@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Gatehouse versus nginx on the mutual-TLS path, on loopback: data path, deploy-to-live, a
-deploy storm and memory. `make bench` runs it in full and writes bench/RESULTS.md;
+"""Gatehouse versus nginx, HAProxy and Caddy on the mutual-TLS path, on loopback: data path,
+deploy-to-live, a deploy storm and memory. `make bench` runs it in full and writes bench/RESULTS.md;
 `make bench-smoke` runs every step for about a second and fails on any error."""
 import argparse
 import os
@@ -13,11 +13,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from gh_bench import BenchError, limits, procs, report  # noqa: E402
+from gh_bench import BenchError, limits, procs, refusals, report  # noqa: E402
 from gh_bench.deploys import FILL_THREADS, Fillers, deploy_to_live, nginx_reload, storm  # noqa: E402
 from gh_bench.gatehouse import Gatehouse  # noqa: E402
 from gh_bench.probe import Probe  # noqa: E402
-from gh_bench.stack import CONTEXT, Stack  # noqa: E402
+from gh_bench.stack import CONTEXT, PEER_TITLES, PEERS, Stack  # noqa: E402
 from gh_bench.throughput import Settings, run_all  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,7 +40,7 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--memory-budget", type=float, help="seconds allowed for making them live; 0 = no limit (full 900)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (configs, logs)")
     p.add_argument("--baseline", help="with --cases: another gatehouse binary (an earlier build), set up the same way and "
-                   "measured in the same run as a fourth target, reported as Gatehouse / baseline")
+                   "measured in the same run as one more target, reported as Gatehouse / baseline")
     p.add_argument("--cases", help="only these data-path cases, comma-separated (e.g. h1-small,h2-small): a quick "
                    "side-by-side check while working on the gateway; prints the ratios, writes nothing")
     a = p.parse_args()
@@ -78,7 +78,7 @@ def restart_rss(stack: Stack, binary: str, live: int) -> int:
 def main() -> int:
     a = arguments()
     latency = not a.cases or any(c.startswith("lat-") for c in a.cases.split(","))
-    for tool in ("nginx", "wrk", "h2load", "taskset", "openssl") + (("oha",) if latency else ()):
+    for tool in ("nginx", "haproxy", "caddy", "wrk", "h2load", "taskset", "openssl") + (("oha",) if latency else ()):
         procs.require(tool)
     if (os.cpu_count() or 1) < 2:
         raise BenchError("the harness pins the proxy and the load to two different cores: it needs 2")
@@ -89,6 +89,7 @@ def main() -> int:
     loads = [("start", _loadavg())]
     try:
         stack.start()
+        print(*peer_lines(stack), sep="\n", flush=True)
         time.sleep(0.5 if a.smoke else 2)
         memory = [(1, procs.rss_kib(stack.gatehouse.pid))]
         settings = Settings(a.duration, a.warmup, a.repeats, strict=a.smoke)
@@ -138,7 +139,8 @@ def main() -> int:
         restarted = restart_rss(stack, a.gatehouse, fillers.live())
         print(f"  after a restart with {fillers.live()} live: {restarted / 1024:.1f} MB", flush=True)
         loads.append(("end", _loadavg()))
-        peer_conf = open(stack.peer.conf).read()
+        peers = peer_lines(stack)
+        peer_confs = {name: open(stack.peers[name].conf).read() for name in PEERS}
     finally:
         stack.stop()
         if not a.keep:
@@ -146,11 +148,17 @@ def main() -> int:
         else:
             print(f"kept {work}")
     elapsed = time.monotonic() - started
-    text = document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peer_conf, elapsed, levels, loads, restarted, accuracy)
+    text = document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peers, peer_confs, elapsed, levels, loads,
+                    restarted, accuracy)
     with open(a.out, "w") as f:
         f.write(text)
     print(f"wrote {a.out} after {elapsed:.0f} s")
     return 0
+
+
+def peer_lines(stack: Stack) -> list[str]:
+    """What the last check saw through each peer: /bench served, the refusal routes refused."""
+    return ["peer " + refusals.line(name, stack.refused[name]) for name in PEERS]
 
 
 def _loadavg() -> str:
@@ -158,22 +166,26 @@ def _loadavg() -> str:
         return " ".join(f.read().split()[:3])
 
 
-def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peer_conf, elapsed, levels, loads, restarted, accuracy) -> str:
+def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peers, peer_confs, elapsed, levels, loads, restarted,
+             accuracy) -> str:
     mem_lines, at_goal = report.memory_lines(memory, load_peak, a.memory_proxies)
     mem_lines.append(f"- after a restart with the same {memory[-1][0]} proxies live (restored from the database, no REST "
                      f"traffic since): {restarted / 1024:.1f} MB")
     deploy_level = max(levels)
     lines = [
-        "# Gatehouse versus nginx on the mutual-TLS path" + (" (smoke run: not a measurement)" if a.smoke else ""),
+        "# Gatehouse versus nginx, HAProxy and Caddy on the mutual-TLS path" + (" (smoke run: not a measurement)" if a.smoke else ""),
         "",
         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; wall time {elapsed / 60:.1f} min. "
         f"Gatehouse: {report.binary_info(a.gatehouse)}.",
         "",
         "Figures from a noisy 2-core virtual machine where other builds may have been running: read the ratios, not the "
-        "absolute numbers. Core 0 runs the proxy under test (nginx: master + 1 worker; Gatehouse with "
+        "absolute numbers. Core 0 runs the proxy under test (nginx: master + 1 worker; HAProxy: `nbthread 1`; Caddy: "
+        "`GOMAXPROCS=1`; Gatehouse with "
         "`GATEHOUSE_GATEWAY_THREADS=1` and `TOKIO_WORKER_THREADS=1`: one gateway thread, one console thread), core 1 the load generator and the backend (nginx, 1 worker), via `taskset`. "
         "Load average (1, 5, 15 min) " + "; ".join(f"{when}: {v}" for when, v in loads) + " (the harness itself keeps about 2 busy).",
         "",
+        "Each ratio is given against each peer and against the best peer of that case (the highest requests/s; the "
+        "lowest p99 or CPU time): the targets are read from the best peer.", "",
         "## Targets", "", *report.targets(results, gh_deploys, st, at_goal, memory[-1][0] >= a.memory_proxies, deploy_level, a.memory_proxies), "",
         f"## Requests/s at saturation (median of {a.repeats}, min–max; {a.duration:.0f} s runs after {a.warmup:.0f} s warm-up)", "",
         *report.throughput_table(results), "",
@@ -197,14 +209,30 @@ def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers,
         "## Memory (Gatehouse VmRSS)", "", *mem_lines,
         f"- making proxies live through REST (create, PUT endpoint, deploy; {FILL_THREADS} calls at a time) took {fillers.seconds:.0f} s for {fillers.count} proxies",
         "",
+        "## Peers' checks", "",
+        "Before measuring and again at the end, through each peer: `/bench` serves the backend's bodies, and routes set up "
+        "like it but with one thing wrong are refused: `/bad-ca` (the backend's certificate from another CA), `/bad-name` "
+        "(from the bench CA, for elsewhere.invalid), `/no-cert` (no client certificate: the backend's 400; nginx cannot drop "
+        "the certificate in one location, so for nginx that is the backend's own check). Statuses at the last check:", "",
+        *(f"- {line}" for line in peers), "",
         "## Machine", "", *report.machine(), "",
         "## Commands", "",
         "```sh", "bench/install.sh   # what make bench runs first", " ".join(shlex.quote(x) for x in ["python3", "bench/run.py", *sys.argv[1:]]), "```", "",
         "Each load generator as run in the first repeat (ports are picked at run time):", "",
         "```", *commands, "```", "",
-        "<details><summary>The nginx peer's configuration</summary>", "", "```nginx", peer_conf.strip(), "```", "", "</details>", "",
+        *peer_details(peer_confs),
     ]
     return "\n".join(lines)
+
+
+def peer_details(confs: dict) -> list[str]:
+    """Each peer's configuration as run, folded."""
+    lang = {"nginx": "nginx", "haproxy": "haproxy", "caddy": "json"}
+    out = []
+    for name in PEERS:
+        out += [f"<details><summary>The {PEER_TITLES[name]} peer's configuration</summary>", "", f"```{lang[name]}", confs[name].strip(), "```",
+                "", "</details>", ""]
+    return out
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Gatehouse benchmark harness: Gatehouse versus nginx on the mutual-TLS path, on loopback only."""
+"""Gatehouse benchmark harness: Gatehouse versus nginx, HAProxy and Caddy on the mutual-TLS path, on loopback only."""
 
 
 class BenchError(Exception):

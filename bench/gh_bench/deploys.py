@@ -61,7 +61,7 @@ def deploy_to_live(stack: Stack, fillers: Fillers, level: int, deploys: int) -> 
     proxy is undeployed afterwards so `level` stays the count live."""
     gh = stack.gatehouse
     fillers.grow_to(level)
-    probe = stack.probe(stack.targets[2])
+    probe = stack.probe(stack.target("gatehouse"))
     timings = Timings(f"Gatehouse deploy, {fillers.live()} live")
     for i in range(deploys):
         slug, ctx = f"live{level}x{i}", f"/live/{level}/{i}"
@@ -91,7 +91,7 @@ def nginx_reload(stack: Stack, workdir: str, locations: int, reloads: int) -> Ti
     inst.start(port)
     timings = Timings(f"nginx -s reload, {locations} locations")
     try:
-        probe = stack.probe(stack.targets[1])
+        probe = stack.probe(stack.target("nginx"))
         probe.port = port
         probe.expect_200("/n/0/small")
         for i in range(reloads):
@@ -156,7 +156,7 @@ def storm(stack: Stack, fillers: Fillers, deploys: int, chunk: float, workdir: s
             except Exception as e:  # counted and reported, the storm goes on
                 result.failed_deploys.append(f"{slug}: {e}")
 
-    gw = stack.targets[2]
+    gw = stack.target("gatehouse")
     worker = threading.Thread(target=deploy_all)
     start = time.monotonic()
     first = True

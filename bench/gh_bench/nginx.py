@@ -3,11 +3,13 @@ user in the foreground (`daemon off`) on ports chosen at run time; nothing under
 
 - backend: the mutual-TLS backend (`ssl_verify_client on`): `/small` (a short fixed body),
   `/16k` (a 16 KiB file) and `/16k.json` (16 KiB of JSON naming the backend's own URL, for the
-  policies case), HTTP/1.1, on 127.0.0.1 and [::1]; plus a second listener with the
+  policies case), `/headers` (the request headers a peer must set), HTTP/1.1, on 127.0.0.1 and
+  [::1]; plus a second listener with the
   same content, HTTP/2 and no client certificate, for the direct baseline (wrk and h2load
-  cannot present a client certificate);
-- peer: nginx as the gateway under comparison: TLS + HTTP/2 listener, proxy_ssl_* with the
-  same client certificate, CA, chain and hostname verification, upstream keepalive.
+  cannot present a client certificate); plus two more mutual-TLS listeners with a certificate
+  each peer must refuse (refusals.py);
+- peer: nginx as one of the gateways under comparison: TLS + HTTP/2 listener, proxy_ssl_* with
+  the same client certificate, CA, chain and hostname verification, upstream keepalive.
 """
 import os
 import re
@@ -19,6 +21,9 @@ from .pki import Pki
 SMALL_BODY = "hello from the mutual-TLS backend\n"
 BIG_SIZE = 16 * 1024
 JSON_URLS = 8
+# /headers: what a proxy sent, for the check that each peer sets the headers Gatehouse sets.
+HEADERS_BODY = ("host=$host xff=$http_x_forwarded_for proto=$http_x_forwarded_proto xfh=$http_x_forwarded_host "
+                "rid=$http_x_request_id")
 
 
 def json_body(origin: str) -> bytes:
@@ -68,34 +73,50 @@ http {{
 """
 
 
-def backend_conf(prefix: str, pki: Pki, mtls_port: int, direct_port: int) -> str:
+def _content(prefix: str, pki: Pki, cert: str) -> str:
+    """What every backend listener serves, with the certificate `cert` (a name in the PKI)."""
+    return f"""    ssl_certificate {pki.path(cert + '.pem')};
+    ssl_certificate_key {pki.path(cert + '.key')};
+    location = /small {{ return 200 "{SMALL_BODY.strip()}\\n"; }}
+    location = /16k {{ alias {prefix}/16k.bin; }}
+    location = /16k.json {{ alias {prefix}/16k.json; default_type application/json; }}
+    location = /headers {{ default_type text/plain; return 200 "{HEADERS_BODY}\\n"; }}
+"""
+
+
+def _mtls_server(prefix: str, pki: Pki, port: int, cert: str, ipv6: bool = False) -> str:
+    """A listener that requires the client certificate from the bench CA."""
+    v6 = f"\n    {_listen(f'[::1]:{port}', False)}" if ipv6 else ""
+    return f"""  server {{
+    {_listen(f'127.0.0.1:{port}', False)}{v6}
+    ssl_verify_client on;
+    ssl_client_certificate {pki.path('ca.pem')};
+    ssl_verify_depth 2;
+{_content(prefix, pki, cert)}  }}
+"""
+
+
+def backend_conf(prefix: str, pki: Pki, mtls_port: int, direct_port: int, untrusted_port: int, wrongname_port: int) -> str:
+    """The mutual-TLS backend, the direct listener, and the two listeners the peers must refuse
+    (refusals.py): the same backend presenting `untrusted.pem` and `wrongname.pem`."""
     with open(os.path.join(prefix, "16k.bin"), "wb") as f:
         f.write(b"x" * BIG_SIZE)
     with open(os.path.join(prefix, "16k.json"), "wb") as f:
         f.write(json_body(f"https://localhost:{mtls_port}"))
-    content = f"""    ssl_certificate {pki.path('backend.pem')};
-    ssl_certificate_key {pki.path('backend.key')};
-    location = /small {{ return 200 "{SMALL_BODY.strip()}\\n"; }}
-    location = /16k {{ alias {prefix}/16k.bin; }}
-    location = /16k.json {{ alias {prefix}/16k.json; default_type application/json; }}
-"""
-    return _head(prefix) + f"""  server {{
-    {_listen(f'127.0.0.1:{mtls_port}', False)}
-    {_listen(f'[::1]:{mtls_port}', False)}
-    ssl_verify_client on;
-    ssl_client_certificate {pki.path('ca.pem')};
-    ssl_verify_depth 2;
-{content}  }}
-  server {{
+    return _head(prefix) + _mtls_server(prefix, pki, mtls_port, "backend", ipv6=True) + f"""  server {{
     {_listen(f'127.0.0.1:{direct_port}', True)}
-{content}  }}
-}}
-"""
+{_content(prefix, pki, 'backend')}  }}
+""" + _mtls_server(prefix, pki, untrusted_port, "untrusted") + _mtls_server(prefix, pki, wrongname_port, "wrongname") + "}\n"
 
 
-def peer_conf(prefix: str, pki: Pki, port: int, backend_port: int, locations: list[str]) -> str:
-    """`locations` are context paths such as "/bench"; each proxies to the backend's root."""
-    locs = "\n".join(f"    location {path}/ {{ proxy_pass https://backend_upstream/; }}" for path in locations)
+def peer_conf(prefix: str, pki: Pki, port: int, backend_port: int, locations: list[str], refusals: list = ()) -> str:
+    """`locations` are context paths such as "/bench"; each proxies to the backend's root.
+    `refusals` (refusals.Route) add the routes the peer must refuse, each straight to its port.
+    Only those with the client certificate: nginx cannot unset `proxy_ssl_certificate` in a
+    location, and setting it per location would give each location its own SSL context (slower
+    `nginx -s reload` with 1,000 locations than the plain configuration)."""
+    locs = [f"    location {path}/ {{ proxy_pass https://backend_upstream/; }}" for path in locations]
+    locs += [f"    location {r.prefix}/ {{ proxy_pass https://127.0.0.1:{r.port}/; }}" for r in refusals if r.client_cert]
     return _head(prefix) + f"""  upstream backend_upstream {{
     server 127.0.0.1:{backend_port};
     # As many idle connections as Gatehouse's pool keeps per route (256): with fewer than the
@@ -126,7 +147,7 @@ def peer_conf(prefix: str, pki: Pki, port: int, backend_port: int, locations: li
     proxy_ssl_server_name on;
     proxy_ssl_session_reuse on;
     proxy_ssl_protocols TLSv1.2 TLSv1.3;
-{locs}
+{chr(10).join(locs)}
   }}
 }}
 """

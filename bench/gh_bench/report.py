@@ -7,9 +7,12 @@ import subprocess
 import time
 
 from .deploys import Storm, Timings
+from .stack import PEER_TITLES, PEERS
 from .throughput import CaseResult
 
-TARGETS = ("direct", "nginx", "gatehouse")
+# The tables' columns: direct, each peer gateway, Gatehouse.
+TARGETS = ("direct", *PEERS, "gatehouse")
+TITLES = {"direct": "direct", **PEER_TITLES, "gatehouse": "Gatehouse", "baseline": "baseline"}
 
 
 def _rps(x) -> float:
@@ -40,6 +43,16 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x"
 
 
+def best_peer(r: CaseResult, metric, lowest: bool = False) -> str:
+    """The peer with the best median of `metric` in this case: the highest (requests/s), or with
+    `lowest` the lowest (latency, CPU). Chosen by name from PEERS, never by position."""
+    medians = {p: r.median(p, metric) for p in PEERS}
+    ran = {p: v for p, v in medians.items() if not math.isnan(v)}
+    if not ran:
+        return PEERS[0]
+    return (min if lowest else max)(ran, key=ran.get)
+
+
 def _paired(r: CaseResult, metric, over: str = "nginx") -> str:
     """Gatehouse / `over` within each repeat (the two ran seconds apart, so a slow spell of the
     machine mostly hits both): the median of those ratios, and their range."""
@@ -50,32 +63,69 @@ def _paired(r: CaseResult, metric, over: str = "nginx") -> str:
     return med if len(pairs) == 1 else f"{med} ({min(pairs):.2f}–{max(pairs):.2f})"
 
 
+def _against_peers(r: CaseResult, metric, lowest: bool = False) -> tuple[list[str], str, str]:
+    """Gatehouse / each peer (medians), Gatehouse / the best peer with its name, and the
+    per-repeat ratio against that best peer."""
+    g = r.median("gatehouse", metric)
+    each = [_ratio(g, r.median(p, metric)) for p in PEERS]
+    best = best_peer(r, metric, lowest)
+    return each, f"**{_ratio(g, r.median(best, metric))}** ({TITLES[best]})", _paired(r, metric, best)
+
+
+def _peer_columns(what: str) -> str:
+    return " | ".join(f"{what} / {TITLES[p]}" for p in PEERS)
+
+
 def throughput_table(results: dict) -> list[str]:
-    out = ["| case | direct | nginx | Gatehouse | Gatehouse / nginx | per repeat | errors (d/n/g) |", "|---|---:|---:|---:|---:|---:|---|"]
+    errs_head = "/".join(TITLES[t][0].lower() for t in TARGETS)
+    out = [f"| case | {' | '.join(TITLES[t] for t in TARGETS)} | {_peer_columns('Gatehouse')} | Gatehouse / best peer | "
+           f"per repeat, / best peer | errors ({errs_head}) |",
+           "|---|" + "---:|" * (len(TARGETS) + len(PEERS) + 2) + "---|"]
     for key in ("h1-small", "h1-16k", "h2-small", "h2-16k", "newconn"):
         r = results[key]
         cells = [_spread(r, t, _rps, ".0f") for t in TARGETS]
-        ratio = _ratio(r.median("gatehouse", _rps), r.median("nginx", _rps))
+        each, best, paired = _against_peers(r, _rps)
         errs = "/".join(str(r.errors(t)) for t in TARGETS)
         out.append(f"| {r.case.title}, {r.case.connections} conn{f' × {r.case.streams} streams' if r.case.streams > 1 else ''} "
-                   f"| {' | '.join(cells)} | **{ratio}** | {_paired(r, _rps)} | {errs} |")
+                   f"| {' | '.join(cells)} | {' | '.join(each)} | {best} | {paired} | {errs} |")
     return out
 
 
 def quick_lines(results: dict) -> list[str]:
-    """`--cases`: one line per case, the medians and Gatehouse / nginx."""
+    """`--cases`: one line per case, the medians, Gatehouse / each peer and / the best peer."""
     out = []
     for key, r in results.items():
+        if r.case.rate_from:
+            out.append(_quick_latency(key, r))
+            continue
         med = {t: r.median(t, _rps) for t in TARGETS}
         cpu = {t: r.median(t, _cpu) for t in TARGETS}
-        line = (f"{key:9} req/s direct {med['direct']:.0f}, nginx {med['nginx']:.0f}, Gatehouse {med['gatehouse']:.0f}: "
-                f"{_ratio(med['gatehouse'], med['nginx'])} (per repeat {_paired(r, _rps)}); CPU s/100k {_ratio(cpu['gatehouse'], cpu['nginx'])}")
+        best, best_cpu = best_peer(r, _rps), best_peer(r, _cpu, lowest=True)
+        line = (f"{key:9} req/s " + ", ".join(f"{TITLES[t]} {med[t]:.0f}" for t in TARGETS) + ": Gatehouse / "
+                + ", / ".join(f"{TITLES[p]} {_ratio(med['gatehouse'], med[p])}" for p in PEERS)
+                + f"; / best peer ({TITLES[best]}) {_ratio(med['gatehouse'], med[best])} (per repeat {_paired(r, _rps, best)}); "
+                f"CPU s/100k / best peer ({TITLES[best_cpu]}) {_ratio(cpu['gatehouse'], cpu[best_cpu])}")
         if r.samples.get("baseline"):
             base, base_cpu = r.median("baseline", _rps), r.median("baseline", _cpu)
-            line += (f"; baseline {base:.0f} req/s ({_ratio(base, med['nginx'])} of nginx): Gatehouse / baseline "
+            line += (f"; baseline {base:.0f} req/s ({_ratio(base, med[best])} of {TITLES[best]}): Gatehouse / baseline "
                      f"{_ratio(med['gatehouse'], base)} (per repeat {_paired(r, _rps, 'baseline')}), CPU s/100k {_ratio(cpu['gatehouse'], base_cpu)}")
         out.append(line)
     return out
+
+
+def _added_p99(r: CaseResult, target: str) -> float:
+    return r.median(target, _lat("p99")) - r.median("direct", _lat("p99"))
+
+
+def _quick_latency(key: str, r: CaseResult) -> str:
+    """`--cases`, a latency case: each p99, and Gatehouse's added p99 / each peer's and / the
+    best peer's (the lowest p99)."""
+    g = _added_p99(r, "gatehouse")
+    best = best_peer(r, _lat("p99"), lowest=True)
+    others = [t for t in ("baseline",) if r.samples.get(t)]
+    return (f"{key:9} p99 ms " + ", ".join(f"{TITLES[t]} {r.median(t, _lat('p99')):.2f}" for t in (*TARGETS, *others))
+            + f" at {r.rate:.0f} req/s: added p99, Gatehouse / " + ", / ".join(f"{TITLES[p]} {_added_ratio(g, _added_p99(r, p), p)}" for p in PEERS)
+            + f"; / best peer ({TITLES[best]}) {_added_ratio(g, _added_p99(r, best), best)}")
 
 
 def latency_table(results: dict) -> list[str]:
@@ -85,31 +135,36 @@ def latency_table(results: dict) -> list[str]:
     for key in ("lat-h1", "lat-h2"):
         r = results[key]
         d50, d99 = r.median("direct", _lat("p50")), r.median("direct", _lat("p99"))
-        added = {}
         for t in TARGETS:
             p50, p99 = r.median(t, _lat("p50")), r.median(t, _lat("p99"))
-            added[t] = p99 - d99
             add = ("–", "–") if t == "direct" else (f"{p50 - d50:.2f}", f"{p99 - d99:.2f}")
-            out.append(f"| {r.case.title}, {r.rate:.0f} req/s target | {t} | {_spread(r, t, _rps, '.0f')} | {_spread(r, t, _lat('p50'), '.2f')} "
+            out.append(f"| {r.case.title}, {r.rate:.0f} req/s target | {TITLES[t]} | {_spread(r, t, _rps, '.0f')} | {_spread(r, t, _lat('p50'), '.2f')} "
                        f"| {_spread(r, t, _lat('p99'), '.2f')} | {_spread(r, t, _lat('p99.9'), '.2f')} | {add[0]} | {add[1]} |")
-        ratios.append((key, added["gatehouse"], added["nginx"]))
+        ratios.append((key, r))
     out.append("")
-    out += [f"Added p99, Gatehouse / nginx, {key}: **{_added_ratio(g, n)}** ({g:.2f} ms / {n:.2f} ms)" for key, g, n in ratios]
+    for key, r in ratios:
+        g = _added_p99(r, "gatehouse")
+        best = best_peer(r, _lat("p99"), lowest=True)
+        each = ", ".join(f"/ {TITLES[p]} {_added_ratio(g, _added_p99(r, p), p)} ({_added_p99(r, p):.2f} ms)" for p in PEERS)
+        out.append(f"- Added p99, {key}: Gatehouse {g:.2f} ms; Gatehouse {each}; / the best peer ({TITLES[best]}): "
+                   f"**{_added_ratio(g, _added_p99(r, best), best)}**")
     return out
 
 
-def _added_ratio(g: float, n: float) -> str:
-    """A ratio of added latencies means nothing once nginx's is zero or less (the direct p99,
+def _added_ratio(g: float, n: float, peer: str = "nginx") -> str:
+    """A ratio of added latencies means nothing once the peer's is zero or less (the direct p99,
     load generator and backend sharing one core, was the noisier one): then say so."""
-    return _ratio(g, n) if n > 0 else "– (nginx's added p99 ≤ 0: compare the ms)"
+    return _ratio(g, n) if n > 0 else f"– ({TITLES[peer]}'s added p99 ≤ 0: compare the ms)"
 
 
 def cpu_table(results: dict) -> list[str]:
-    out = ["| case | backend (direct) | nginx | Gatehouse | Gatehouse / nginx |", "|---|---:|---:|---:|---:|"]
+    out = [f"| case | backend (direct) | {' | '.join(TITLES[t] for t in TARGETS[1:])} | {_peer_columns('Gatehouse')} | "
+           "Gatehouse / best peer (the lowest) |", "|---|" + "---:|" * (len(TARGETS) + len(PEERS) + 1)]
     for key in ("h1-small", "h1-16k", "h2-small", "h2-16k", "newconn"):
         r = results[key]
         cells = [_spread(r, t, _cpu, ".2f") for t in TARGETS]
-        out.append(f"| {r.case.title} | {' | '.join(cells)} | {_ratio(r.median('gatehouse', _cpu), r.median('nginx', _cpu))} |")
+        each, best, _ = _against_peers(r, _cpu, lowest=True)
+        out.append(f"| {r.case.title} | {' | '.join(cells)} | {' | '.join(each)} | {best} |")
     return out
 
 
@@ -148,7 +203,7 @@ def machine() -> list[str]:
         mem = f.readline().split(":", 1)[1].strip()
     return [f"- cores: {os.cpu_count()} (`nproc`: {_sh(['nproc'])}), model: {model}, memory: {mem}",
             f"- kernel: {platform.release()}; {_sh(['sh', '-c', '. /etc/os-release && echo $PRETTY_NAME'])}",
-            f"- {_sh(['nginx', '-v'])}; wrk {_sh(['sh', '-c', 'wrk -v 2>&1 | head -1'])}; {_sh(['h2load', '--version'])}; {_sh(['oha', '--version'])}"]
+            f"- {_sh(['nginx', '-v'])}; {_sh(['haproxy', '-v'])}; caddy {_sh(['caddy', 'version'])}; wrk {_sh(['sh', '-c', 'wrk -v 2>&1 | head -1'])}; {_sh(['h2load', '--version'])}; {_sh(['oha', '--version'])}"]
 
 
 def _sh(argv: list[str]) -> str:
@@ -191,13 +246,15 @@ def targets(results: dict, gh_deploys: list[Timings], storm: Storm, mem_at_goal:
 
     for key, label in (("h1-small", "HTTP/1.1 small"), ("h1-16k", "HTTP/1.1 16 KiB"), ("h2-small", "HTTP/2 small"), ("h2-16k", "HTTP/2 16 KiB")):
         r = results[key]
-        g, n = r.median("gatehouse", _rps), r.median("nginx", _rps)
-        row(f"requests/s ≥ 1.0x nginx, {label}", f"{_ratio(g, n)} ({g:.0f} / {n:.0f})", g >= n)
+        best = best_peer(r, _rps)
+        g, n = r.median("gatehouse", _rps), r.median(best, _rps)
+        row(f"requests/s ≥ 1.0x the best peer, {label}", f"{_ratio(g, n)} of {TITLES[best]} ({g:.0f} / {n:.0f})", g >= n)
     for key, label in (("lat-h1", "HTTP/1.1"), ("lat-h2", "HTTP/2")):
         r = results[key]
-        d = r.median("direct", _lat("p99"))
-        g, n = r.median("gatehouse", _lat("p99")) - d, r.median("nginx", _lat("p99")) - d
-        row(f"added p99 ≤ 1.0x nginx's, {label}", f"{_added_ratio(g, n)} ({g:.2f} ms / {n:.2f} ms)", g <= n)
+        best = best_peer(r, _lat("p99"), lowest=True)
+        g, n = _added_p99(r, "gatehouse"), _added_p99(r, best)
+        of = f" of {TITLES[best]}" if n > 0 else ""
+        row(f"added p99 ≤ 1.0x the best peer's, {label}", f"{_added_ratio(g, n, best)}{of} ({g:.2f} ms / {n:.2f} ms)", g <= n)
     at = [t for t in gh_deploys if t.label == f"Gatehouse deploy, {deploy_level} live"]
     if at:
         row(f"deploy-to-live < 50 ms at {deploy_level} live proxies (median)", f"median {at[0].median:.1f} ms, max {at[0].max:.1f} ms", at[0].median < 50)

@@ -1,11 +1,12 @@
-"""The data-path cases: each runs against direct, nginx and Gatehouse back to back (the order
-rotating per repeat), each with a warm-up first, the same connections and duration."""
+"""The data-path cases: each runs against direct, the peer gateways (nginx, HAProxy, Caddy) and
+Gatehouse back to back (the order rotating per repeat), each with a warm-up first, the same
+connections and duration."""
 import re
 import statistics
 from dataclasses import dataclass, field
 
 from . import BenchError, loadgen, procs
-from .stack import Stack
+from .stack import PEERS, Stack
 
 
 @dataclass
@@ -112,11 +113,10 @@ def run_case(stack: Stack, case: Case, s: Settings, rate: float, peak: procs.Pea
 
 
 def latency_rate(saturation: CaseResult) -> float:
-    """Half the direct maximum, but no more than half the slower proxy's maximum: above a
-    proxy's capacity the percentiles measure only the queue (the proxy has one core, the
-    direct path none of its own work to do)."""
-    rps = {t: saturation.median(t, lambda x: x.load.rps) for t in ("direct", "nginx", "gatehouse")}
-    return min(rps["direct"], rps["nginx"], rps["gatehouse"]) / 2
+    """Half the direct maximum, but no more than half the slowest proxy's maximum (of the peers
+    and Gatehouse): above a proxy's capacity the percentiles measure only the queue (the proxy
+    has one core, the direct path none of its own work to do)."""
+    return min(saturation.median(t, lambda x: x.load.rps) for t in ("direct", *PEERS, "gatehouse")) / 2
 
 
 def run_all(stack: Stack, s: Settings, commands: list, only: list[str] | None = None) -> tuple[dict, int]:
