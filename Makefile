@@ -17,7 +17,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CARGO_BIN):$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export LEPTOS_ENV := PROD
 
-.PHONY: help run test build site tools tools-test tools-pebble lint test-build test-cargo test-e2e bench bench-smoke fuzz clean
+.PHONY: help run test build site tools tools-test tools-pebble tools-postgres lint test-build test-cargo test-e2e bench bench-smoke fuzz clean
 
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
@@ -59,7 +59,13 @@ test-build: site
 tools-pebble:
 	@command -v pebble >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y pebble)
 
-test-cargo: test-build tools-pebble
+# Debian's PostgreSQL server (testkit::postgres starts throwaway instances): the service tests
+# on PostgreSQL and server/tests/cluster.rs. Not started as a system service.
+tools-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null || \
+		($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
+
+test-cargo: test-build tools-pebble tools-postgres
 	cargo test --release --workspace
 
 test-e2e: test-build tools-test

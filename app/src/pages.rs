@@ -3,6 +3,7 @@ mod certificate;
 mod certificates;
 mod environment_edge;
 mod environments;
+mod gateway_nodes;
 mod members;
 mod new_proxy;
 mod not_found;

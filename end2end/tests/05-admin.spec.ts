@@ -69,3 +69,18 @@ test("an administrator sets where an environment's backends may be; a typo is na
   await page.getByTestId("destinations-development").getByRole("button", { name: "Save Development destinations" }).click();
   await expect(page.getByTestId("flash")).toContainText("Saved where Development backends may be");
 });
+
+test("the Environments page lists the gateway nodes, each up and serving the latest of every environment", async ({ page }, testInfo) => {
+  const gh = server(testInfo);
+  await signIn(page, gh.base);
+  await page.getByRole("link", { name: "Environments", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Gateway nodes" })).toBeVisible();
+  const nodes = page.getByTestId("gateway-nodes");
+  await expect(nodes.getByTestId("gateway-node")).toHaveCount(1);
+  const node = nodes.getByTestId("gateway-node");
+  await expect(node).toContainText("console+gateway");
+  await expect(node).toContainText(`console ${gh.base}`);
+  await expect(node).toContainText(/Last heartbeat|s ago/);
+  await expect(node).not.toContainText("down");
+  await expect(node).not.toContainText("behind");
+});

@@ -16,6 +16,7 @@ mod m20261203_000011_client_certificates;
 mod m20261203_000012_policies_and_lifecycle;
 mod m20261203_000013_domains_and_listener_tls;
 mod m20261204_000014_endpoint_tls;
+mod m20261204_000015_cluster;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_policies_and_lifecycle::Migration),
             Box::new(m20261203_000013_domains_and_listener_tls::Migration),
             Box::new(m20261204_000014_endpoint_tls::Migration),
+            Box::new(m20261204_000015_cluster::Migration),
         ]
     }
 }

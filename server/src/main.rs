@@ -1,6 +1,10 @@
 //! `gatehouse`: the publisher console, its REST API and the gateway, in one process. Start-up
 //! reads the configuration, opens and migrates the database, makes sure an administrator can
 //! get in, starts a gateway listener per environment, and serves the portal.
+//!
+//! `gatehouse gateway`: the gateway alone, for more nodes on one PostgreSQL (no console, no
+//! REST API; `/api/v1/health` on GATEHOUSE_PORTAL_ADDR for load balancers' checks). Every node
+//! follows the changes the others announce (`services::cluster`).
 mod config;
 mod console_forms;
 mod csrf;
@@ -29,7 +33,41 @@ fn release_freed_memory() {
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
+/// What this process runs: both halves, or the gateway alone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    ConsoleAndGateway,
+    Gateway,
+}
+
+impl Role {
+    fn from_args() -> Result<Role, String> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            [] => Ok(Role::ConsoleAndGateway),
+            ["gateway"] => Ok(Role::Gateway),
+            _ => Err(format!(
+                "unknown arguments {args:?}: run `gatehouse` (the console, REST API and gateway) or `gatehouse gateway` (the gateway alone, on the DATABASE_URL of the others); every setting is an environment variable (README)"
+            )),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Role::ConsoleAndGateway => "console+gateway",
+            Role::Gateway => "gateway",
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    let role = match Role::from_args() {
+        Ok(role) => role,
+        Err(err) => {
+            eprintln!("gatehouse: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -51,7 +89,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    match runtime.block_on(run(config, role)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("gatehouse: {err}");
@@ -66,7 +104,7 @@ fn init_tracing() {
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
 }
 
-async fn run(config: Config) -> Result<(), String> {
+async fn run(config: Config, role: Role) -> Result<(), String> {
     data_dir(&config.data_dir)?;
     let master_key = match &config.master_key {
         MasterKeySource::Env(key) => key.clone(),
@@ -82,8 +120,13 @@ async fn run(config: Config) -> Result<(), String> {
     let gateway = gateway::Gateway::start(listeners, &config.gateway, stop.clone())?;
     let mut services = Services::new(db, master_key, std::sync::Arc::new(gateway.clone()));
     services.acme = std::sync::Arc::new(config.acme.clone());
+    services.cluster = std::sync::Arc::new(services::cluster::Node::new(role.name()));
+    // What the others have announced so far: this start reads all of it below; anything newer
+    // is applied by `follow`.
+    let versions = services::cluster::versions(&services.db).await.map_err(|e| format!("cannot read the configuration versions: {e}"))?;
+    services.cluster.start_from(versions);
 
-    if let Some((email, password)) = &config.admin {
+    if let (Some((email, password)), Role::ConsoleAndGateway) = (&config.admin, role) {
         if let Some(admin) = auth::ensure_admin_from_env(&services.db, email, password)
             .await
             .map_err(|e| format!("cannot create the administrator from GATEHOUSE_ADMIN_EMAIL: {e}"))?
@@ -98,7 +141,7 @@ async fn run(config: Config) -> Result<(), String> {
     let base = format!("{}://{addr}", if config.portal_tls.is_some() { "https" } else { "http" });
 
     // Keys first, so a route that asks for one never starts without them.
-    let keys = services::credentials::publish(&services).await.map_err(|e| format!("cannot read the subscriptions: {e}"))?;
+    let keys = services::credentials::apply(&services).await.map_err(|e| format!("cannot read the subscriptions: {e}"))?;
     tracing::info!(keys, "published the subscription keys");
     let restored = services::deployments::restore(&services).await.map_err(|e| format!("cannot restore what was live: {e}"))?;
     if restored > 0 {
@@ -110,7 +153,10 @@ async fn run(config: Config) -> Result<(), String> {
         Some(token) => portal::MetricsAccess::Token(token.as_str().into()),
         None => portal::MetricsAccess::Closed,
     };
-    let app = portal::router(portal::state(services.clone())?, gateway.metrics().clone(), config.secure_cookies(), access);
+    let app = match role {
+        Role::ConsoleAndGateway => portal::router(portal::state(services.clone())?, gateway.metrics().clone(), config.secure_cookies(), access),
+        Role::Gateway => portal::health_only(gateway.metrics().clone(), access),
+    };
     let metrics_socket = match config.metrics_addr {
         Some(addr) => {
             let socket = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (GATEHOUSE_METRICS_ADDR): {e}"))?;
@@ -119,20 +165,33 @@ async fn run(config: Config) -> Result<(), String> {
         }
         None => None,
     };
-    println!("Gatehouse console: {base}");
+    match role {
+        Role::ConsoleAndGateway => println!("Gatehouse console: {base}"),
+        Role::Gateway => println!("Gatehouse node: {base} (the gateway alone: {base}/api/v1/health)"),
+    }
     let mut listeners: Vec<_> = gateway.environments().collect();
     listeners.sort_by_key(|g| g.addr.port());
+    let mut address: Vec<String> = Vec::new();
     for env in listeners {
         println!("Gatehouse gateway ({}): {}", env.name, env.base_url());
+        address.push(format!("{} ({})", env.base_url(), env.name));
     }
-    if auth::needs_setup(&services.db).await.map_err(|e| e.to_string())? {
-        let secret = services.setup.issue();
-        let console = config.public_url.as_deref().unwrap_or(&base);
-        println!("First run: create the administrator at {console}/setup?token={secret}");
+    address.push(match role {
+        Role::ConsoleAndGateway => format!("console {base}"),
+        Role::Gateway => format!("health {base}/api/v1/health"),
+    });
+    services.cluster.set_address(address.join(", "));
+    services::cluster::follow::start(services.clone());
+    if role == Role::ConsoleAndGateway {
+        if auth::needs_setup(&services.db).await.map_err(|e| e.to_string())? {
+            let secret = services.setup.issue();
+            let console = config.public_url.as_deref().unwrap_or(&base);
+            println!("First run: create the administrator at {console}/setup?token={secret}");
+        }
+        tokio::spawn(portal::delete_expired_sessions(services.clone()));
+        services::domains::acme::start_renewing(services.clone());
     }
-    tokio::spawn(portal::delete_expired_sessions(services.clone()));
     services::usage::start_flushing(services.clone());
-    services::domains::acme::start_renewing(services.clone());
 
     let limits = config.gateway.limits;
     let mut listening = gateway.admissions().to_vec();
@@ -151,6 +210,10 @@ async fn run(config: Config) -> Result<(), String> {
     // The last counts, so usage and quotas carry over to the next start.
     if let Err(e) = services::usage::flush(&services).await {
         tracing::warn!(error = %e, "the last usage counts could not be written");
+    }
+    // Off the list of nodes, so deploys stop waiting for this one.
+    if let Err(e) = services::cluster::leave(&services).await {
+        tracing::warn!(error = %e, "this node could not take itself off the list of gateway nodes");
     }
     Ok(())
 }

@@ -74,6 +74,12 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 /// `secure_cookies`: the console is reached over https (its own certificate, or
 /// GATEHOUSE_PUBLIC_URL behind a TLS proxy): `Secure` `__Host-` cookies and HSTS; `access`: who
 /// may read `/metrics` on the portal.
+/// What a gateway-only node (`gatehouse gateway`) serves on its portal address: the health
+/// check and, as on a full node, the metrics for those `access` lets in.
+pub fn health_only(metrics: std::sync::Arc<gateway::Metrics>, access: MetricsAccess) -> Router {
+    Router::new().route("/metrics", metrics_route(metrics, access)).nest("/api/v1", crate::rest::health_only())
+}
+
 pub fn router(state: AppState, metrics: std::sync::Arc<gateway::Metrics>, secure_cookies: bool, access: MetricsAccess) -> Router {
     let console = crate::console_forms::routes()
         .leptos_routes(&state, generate_route_list(App), {

@@ -52,6 +52,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::create_token))
         .routes(routes!(environments::list_environments))
         .routes(routes!(environments::update_environment))
+        .routes(routes!(environments::list_gateways))
         .routes(routes!(domains::list_domains, domains::add_domain))
         .routes(routes!(domains::delete_domain))
         .routes(routes!(settings::get_settings, settings::update_settings))
@@ -80,6 +81,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(deployments::undeploy))
         .routes(routes!(deployments::promote))
         .routes(routes!(deployments::revisions))
+}
+
+/// What a gateway-only node serves under /api/v1: `/health`, for load balancers' checks.
+pub fn health_only() -> Router {
+    Router::new().route("/health", get(health::health))
 }
 
 pub fn router(_state: AppState) -> Router<AppState> {

@@ -9,8 +9,17 @@ use gateway::consumers::{self, ClientBinding, CredentialsSpec, ProductSpec, Subs
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
-/// Reads the credentials and hands them to the gateway; returns how many keys are valid.
+/// After a change to a product or subscription: hands the credentials to this node's gateway,
+/// then to every other node's (`cluster`); returns how many keys are valid.
 pub async fn publish(services: &Services) -> Result<usize> {
+    let valid = apply(services).await?;
+    crate::cluster::announce(services, crate::cluster::Change::Credentials).await;
+    Ok(valid)
+}
+
+/// Reads the credentials and hands them to this node's gateway (at start, and when another
+/// node announces a change); returns how many keys are valid.
+pub async fn apply(services: &Services) -> Result<usize> {
     let _one_at_a_time = services.credentials_lock.lock().await;
     let spec = read(&services.db).await?;
     Ok(services.gateway.set_credentials(spec))

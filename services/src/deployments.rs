@@ -18,4 +18,4 @@ mod tests;
 
 pub use commands::{deploy, promote, redeploy, undeploy};
 pub use overview::{history, overview};
-pub use restore::{publish, restore, INTERRUPTED};
+pub use restore::{publish, publish_one, restore, INTERRUPTED};

@@ -142,7 +142,10 @@ async fn store_locked(
         _ => row.update(&services.db).await,
     };
     match stored {
-        Ok(stored) => Ok(stored),
+        Ok(stored) => {
+            crate::cluster::announce(services, crate::cluster::Change::Environment(env.id)).await;
+            Ok(stored)
+        }
         Err(e) => {
             // Serve what the database still says.
             if let Err(back) = apply_locked(services, env).await {
@@ -176,6 +179,7 @@ pub async fn delete(services: &Services, actor: &Actor, environment: &str, hostn
         }
         return Err(e.into());
     }
+    crate::cluster::announce(services, crate::cluster::Change::Environment(env.id)).await;
     tracing::info!(actor = actor.id, environment = %env.slug, %hostname, "domain deleted");
     Ok(shown)
 }
@@ -202,6 +206,7 @@ pub async fn set_tls(services: &Services, actor: &Actor, environment: &str, sett
         }
         return Err(e.into());
     }
+    crate::cluster::announce(services, crate::cluster::Change::Environment(new.id)).await;
     tracing::info!(actor = actor.id, environment = %new.slug, min_version = %new.tls_min_version, suites = %new.tls_cipher_suites.replace('\n', " "), "listener TLS settings changed");
     Ok(show_settings(&new))
 }
@@ -246,6 +251,12 @@ fn stored_settings(env: &environment::Model) -> TlsSettings {
         tracing::error!(environment = %env.slug, error = %e, "the stored TLS settings cannot be read: serving the defaults until an admin saves them again");
         TlsSettings::default()
     })
+}
+
+/// Compiles the environment's edge from the database and swaps it in (when another node
+/// announces a change to it). Call under the deploy lock.
+pub(crate) async fn apply_edge(services: &Services, env: &environment::Model) -> Result<()> {
+    apply_locked(services, env).await
 }
 
 /// Compiles the environment's edge from the database and swaps it in. Call under the deploy lock.

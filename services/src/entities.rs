@@ -7,6 +7,7 @@ pub mod domain;
 pub mod endpoint_certificate;
 pub mod endpoint_config;
 pub mod environment;
+pub mod gateway_node;
 pub mod membership;
 pub mod product;
 pub mod product_proxy;

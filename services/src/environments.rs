@@ -82,6 +82,7 @@ async fn update_destinations(services: &crate::Services, actor: &Actor, environm
         }
         return Err(e.into());
     }
+    crate::cluster::announce(services, crate::cluster::Change::Environment(new.id)).await;
     tracing::info!(actor = actor.id, environment = %new.slug, allow = %new.allowed_destinations.replace('\n', " "), deny = %new.denied_destinations.replace('\n', " "), routes = ?republished, "destination lists changed");
     Ok(())
 }

@@ -18,6 +18,8 @@ pub mod certificates;
 #[cfg(feature = "backend")]
 pub mod check_connection;
 #[cfg(feature = "backend")]
+pub mod cluster;
+#[cfg(feature = "backend")]
 pub mod credentials;
 #[cfg(feature = "backend")]
 pub mod db;

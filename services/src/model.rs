@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 mod certificates;
+mod cluster;
 mod consumers;
 mod edge;
 mod error;
@@ -11,6 +12,7 @@ mod policies;
 mod proxies;
 mod upstream;
 pub use certificates::*;
+pub use cluster::*;
 pub use consumers::*;
 pub use edge::*;
 pub use error::{Error, Result};

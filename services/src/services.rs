@@ -28,6 +28,8 @@ pub struct Services {
     pub credentials_lock: Arc<tokio::sync::Mutex<()>>,
     /// How ACME servers are reached and how often renewals are looked for (`domains::acme`).
     pub acme: Arc<crate::domains::acme::AcmeSettings>,
+    /// This node among the others on the same database (`cluster`).
+    pub cluster: Arc<crate::cluster::Node>,
 }
 
 impl Services {
@@ -42,6 +44,7 @@ impl Services {
             outbound: Arc::default(),
             credentials_lock: Arc::default(),
             acme: Arc::default(),
+            cluster: Arc::default(),
         }
     }
 }

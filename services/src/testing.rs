@@ -1,11 +1,43 @@
-//! Helpers for service tests: a fresh SQLite database and a few people in it.
+//! Helpers for service tests: a fresh database and a few people in it.
 use crate::auth::{self, Actor};
 use crate::entities::user;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
 
-/// A migrated in-memory SQLite database, private to the calling test.
+/// Set to a PostgreSQL superuser's URL, `db()` gives each test its own PostgreSQL database
+/// instead of SQLite (`services::db::tests::every_service_test_on_postgresql` does, for all).
+pub const POSTGRES_VAR: &str = "GATEHOUSE_TEST_POSTGRES";
+
+/// A migrated database private to the calling test: in-memory SQLite, or with
+/// `GATEHOUSE_TEST_POSTGRES` a new PostgreSQL database copied from one migrated template.
 pub async fn db() -> DatabaseConnection {
-    crate::db::connect_and_migrate("sqlite::memory:").await.expect("in-memory database")
+    match std::env::var(POSTGRES_VAR) {
+        Ok(admin) => postgres_db(&admin).await,
+        Err(_) => crate::db::connect_and_migrate("sqlite::memory:").await.expect("in-memory database"),
+    }
+}
+
+async fn postgres_db(admin: &str) -> DatabaseConnection {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    static TEMPLATE: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
+    let url_of = |name: &str| format!("{}/{name}", admin.rsplit_once('/').expect("a database URL").0);
+    let pid = std::process::id();
+    let template = format!("template_{pid}");
+    let server = sea_orm::Database::connect(admin).await.expect("the test PostgreSQL");
+    {
+        // Migrated once per test process; each test copies it (much faster than migrating).
+        let mut made = TEMPLATE.lock().await;
+        if !*made {
+            server.execute_unprepared(&format!("CREATE DATABASE {template}")).await.expect("create the template");
+            let db = crate::db::connect_and_migrate(&url_of(&template)).await.expect("migrate the template");
+            db.close().await.expect("close the template");
+            *made = true;
+        }
+        let name = format!("test_{pid}_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        server.execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")).await.expect("copy the template");
+        server.close().await.expect("close");
+        crate::db::connect_and_migrate(&url_of(&name)).await.expect("the test database")
+    }
 }
 
 /// A user with a known password ("password123").

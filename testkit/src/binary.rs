@@ -15,6 +15,8 @@ pub struct Gatehouse {
     data: Option<tempfile::TempDir>,
     /// Variables set on top of the defaults, kept for a restart.
     env: Vec<(String, String)>,
+    /// Arguments (`gateway` for a gateway-only node), kept for a restart.
+    args: Vec<String>,
 }
 
 impl Drop for Gatehouse {
@@ -30,7 +32,7 @@ impl Gatehouse {
         let data = self.data.take().unwrap();
         let _ = self.child.kill();
         let _ = self.child.wait();
-        start_in(&self.exe, data, &self.env)
+        start_in(&self.exe, &self.args, data, &self.env)
     }
 
     /// The process's resident memory, in KiB (VmRSS).
@@ -79,12 +81,20 @@ pub fn start(exe: &str) -> Gatehouse {
 
 /// As `start`, with more environment variables (or other values for the defaults).
 pub fn start_with(exe: &str, env: &[(&str, &str)]) -> Gatehouse {
-    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
-    start_in(exe, tempfile::tempdir().unwrap(), &env)
+    start_args(exe, &[], env)
 }
 
-fn start_in(exe: &str, data: tempfile::TempDir, env: &[(String, String)]) -> Gatehouse {
+/// As `start_with`, with arguments: `&["gateway"]` starts a gateway-only node (`base` is then
+/// its health listener).
+pub fn start_args(exe: &str, args: &[&str], env: &[(&str, &str)]) -> Gatehouse {
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+    let args = args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    start_in(exe, &args, tempfile::tempdir().unwrap(), &env)
+}
+
+fn start_in(exe: &str, args: &[String], data: tempfile::TempDir, env: &[(String, String)]) -> Gatehouse {
     let mut child = Command::new(exe)
+        .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GATEHOUSE_DATA_DIR", data.path())
@@ -116,6 +126,9 @@ fn start_in(exe: &str, data: tempfile::TempDir, env: &[(String, String)]) -> Gat
         if let Some(url) = line.strip_prefix("Gatehouse console: ") {
             break url.trim().to_string();
         }
+        if let Some(rest) = line.strip_prefix("Gatehouse node: ") {
+            break rest.split_whitespace().next().unwrap_or_default().to_string();
+        }
     };
     // The gateway lines come right after the console line.
     while gateways.len() < 2 {
@@ -126,5 +139,5 @@ fn start_in(exe: &str, data: tempfile::TempDir, env: &[(String, String)]) -> Gat
     }
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Gatehouse { child, exe: exe.to_string(), base, gateways, metrics, data: Some(data), env: env.to_vec() }
+    Gatehouse { child, exe: exe.to_string(), base, gateways, metrics, data: Some(data), env: env.to_vec(), args: args.to_vec() }
 }

@@ -1,9 +1,10 @@
 //! What the tests of every crate share, made at run time, never checked in: certificates
 //! (`pki`), TLS backends on 127.0.0.1 ports chosen at run time (`backend`), the real binary
 //! started on a temporary data directory (`binary`), raw connections for attacks (`raw`), and
-//! Debian's pebble ACME server (`pebble`).
+//! Debian's pebble ACME server (`pebble`) and a throwaway PostgreSQL (`postgres`).
 pub mod backend;
 pub mod binary;
 pub mod pebble;
 pub mod pki;
+pub mod postgres;
 pub mod raw;

@@ -25,11 +25,21 @@ pub async fn deploy_data(project: String, proxy: String) -> Result<DeployView, A
     Ok(DeployView { environments, client_certificates, can_edit })
 }
 
+/// The deploy's message and, with more than one gateway node, how many serve it ("Deployed
+/// revision 3 …: live in Development (2 ms); live on 2 of 3 gateways; https://… lags.").
+#[cfg(feature = "ssr")]
+fn said(done: &Deployment) -> String {
+    match &done.live_on {
+        Some(live_on) if live_on.of > 1 || !live_on.lagging.is_empty() => format!("{} Now {}.", done.message, live_on.describe()),
+        _ => done.message.clone(),
+    }
+}
+
 #[server]
 pub async fn deploy_proxy(project: String, proxy: String, environment: String) -> Result<Deployment, AppError> {
     let (services, actor) = super::guard::actor().await?;
     let done = services::deployments::deploy(&services, &actor, &project, &proxy, &environment).await?;
-    super::guard::flash(done.message.clone()).await?;
+    super::guard::flash(said(&done)).await?;
     Ok(done)
 }
 
@@ -37,7 +47,7 @@ pub async fn deploy_proxy(project: String, proxy: String, environment: String) -
 pub async fn redeploy_revision(project: String, proxy: String, environment: String, revision: u32) -> Result<Deployment, AppError> {
     let (services, actor) = super::guard::actor().await?;
     let done = services::deployments::redeploy(&services, &actor, &project, &proxy, &environment, revision).await?;
-    super::guard::flash(done.message.clone()).await?;
+    super::guard::flash(said(&done)).await?;
     Ok(done)
 }
 
@@ -50,7 +60,7 @@ pub async fn promote_proxy(project: String, proxy: String, from: String, to: Str
         Some(id) => Some(id.parse::<i32>().map_err(|_| services::Error::invalid("client_certificate_id", "choose a certificate from the list"))?),
     };
     let done = services::deployments::promote(&services, &actor, &project, &proxy, &from, &to, client).await?;
-    super::guard::flash(done.message.clone()).await?;
+    super::guard::flash(said(&done)).await?;
     Ok(done)
 }
 
@@ -58,6 +68,6 @@ pub async fn promote_proxy(project: String, proxy: String, from: String, to: Str
 pub async fn undeploy_proxy(project: String, proxy: String, environment: String) -> Result<Deployment, AppError> {
     let (services, actor) = super::guard::actor().await?;
     let done = services::deployments::undeploy(&services, &actor, &project, &proxy, &environment).await?;
-    super::guard::flash(done.message.clone()).await?;
+    super::guard::flash(said(&done)).await?;
     Ok(done)
 }

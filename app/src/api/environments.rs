@@ -64,3 +64,10 @@ pub async fn delete_domain(environment: String, hostname: String) -> Result<(), 
     guard::flash(format!("Deleted the domain {}: callers asking for it now get the default certificate.", gone.hostname)).await?;
     Ok(())
 }
+
+/// Every gateway node on this database and what it serves (the Environments page).
+#[server]
+pub async fn list_gateway_nodes() -> Result<Vec<services::model::GatewayNode>, AppError> {
+    let (services, _actor) = super::guard::actor().await?;
+    Ok(services::cluster::nodes(&services.db).await?)
+}

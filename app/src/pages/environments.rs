@@ -5,6 +5,7 @@ use crate::api::session::current_user;
 use crate::components::flash::refresh_flash_on;
 use crate::components::forms::{FormError, LoadError};
 use crate::pages::environment_edge::EdgeCard;
+use crate::pages::gateway_nodes::GatewayNodes;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use services::model::Environment;
@@ -67,6 +68,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                             <p class="muted">"Where each environment's backends may be, checked on every address a backend's name resolves to, each time the gateway, Check connection or the Test page connects. Link-local and cloud-metadata addresses are always refused unless an allow list names them."</p>
                             <FormError value=update.value()/>
                             {cards}
+                            <GatewayNodes/>
                         }.into_any()
                     }
                     Err(e) => view! { <LoadError error=e/> }.into_any(),

@@ -2,7 +2,7 @@ use super::{ApiError, ApiJson, Caller};
 use app::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
-use services::model::{Environment, EnvironmentChanges};
+use services::model::{Environment, EnvironmentChanges, GatewayNode};
 
 /// Every environment, in promotion order, with its gateway's URL and listener certificate.
 #[utoipa::path(get, path = "/environments", tag = "environments", security(("bearer" = [])),
@@ -25,4 +25,13 @@ pub async fn update_environment(
     ApiJson(body): ApiJson<EnvironmentChanges>,
 ) -> Result<Json<Environment>, ApiError> {
     Ok(Json(services::environments::update(&state.services, &actor, &environment, body).await?))
+}
+
+/// Every gateway node on this database: where it is, its role and version, its last heartbeat,
+/// whether it is up, and per environment (and for subscriptions and keys) the configuration
+/// version it serves against the latest (`lag`: how many changes it is behind).
+#[utoipa::path(get, path = "/gateways", tag = "environments", security(("bearer" = [])),
+    responses((status = 200, body = [GatewayNode]), (status = 401, body = super::error::ErrorBody)))]
+pub async fn list_gateways(State(state): State<AppState>, _caller: Caller) -> Result<Json<Vec<GatewayNode>>, ApiError> {
+    Ok(Json(services::cluster::nodes(&state.services.db).await?))
 }

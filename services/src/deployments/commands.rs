@@ -4,6 +4,7 @@
 //! gateway swaps, the deployment settled live (or failed, and what was live stays live).
 use super::record::{describe, pending, settle};
 use crate::auth::Actor;
+use crate::cluster::{self, Change};
 use crate::entities::{environment, revision};
 use crate::live::live_revision;
 use crate::model::{Deployment, DeploymentAction as Action, DeploymentOutcome as Outcome};
@@ -15,16 +16,16 @@ use crate::{Error, Result, Services};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::MutexGuard;
 
 /// Deploys the proxy's saved configuration for `environment` as a new revision.
 pub async fn deploy(services: &Services, actor: &Actor, project: &str, proxy: &str, environment: &str) -> Result<Deployment> {
     let db = &services.db;
     let found = find(db, actor, project, proxy, Need::Edit).await?;
     let env = served_environment(services, environment).await?;
-    let _one_at_a_time = services.deploy_lock.lock().await;
-    let started = Instant::now();
+    let turn = Turn::take(services).await;
     let snapshot = revisions::saved(db, &found.proxy, &env).await?;
-    go_live(services, actor, &found, &env, Revision::New(Box::new(snapshot)), started, "Deployed").await
+    go_live(services, actor, &found, &env, Revision::New(Box::new(snapshot)), turn, "Deployed").await
 }
 
 /// Rollback (or roll forward): makes an earlier revision of this environment live again.
@@ -32,8 +33,7 @@ pub async fn redeploy(services: &Services, actor: &Actor, project: &str, proxy: 
     let db = &services.db;
     let found = find(db, actor, project, proxy, Need::Edit).await?;
     let env = served_environment(services, environment).await?;
-    let _one_at_a_time = services.deploy_lock.lock().await;
-    let started = Instant::now();
+    let turn = Turn::take(services).await;
     let existing = revision::Entity::find()
         .filter(revision::Column::ProxyId.eq(found.proxy.id))
         .filter(revision::Column::Number.eq(number as i32))
@@ -43,7 +43,7 @@ pub async fn redeploy(services: &Services, actor: &Actor, project: &str, proxy: 
     if existing.environment_id != env.id {
         return Err(Error::invalid("revision", format!("revision {number} carries another environment's endpoint configuration: promote instead")));
     }
-    go_live(services, actor, &found, &env, Revision::Existing(existing), started, "Redeployed").await
+    go_live(services, actor, &found, &env, Revision::Existing(existing), turn, "Redeployed").await
 }
 
 /// Promote: the revision live in `from` goes live in `to`, with `to`'s saved endpoint
@@ -65,8 +65,7 @@ pub async fn promote(
     if source.id == target.id {
         return Err(Error::invalid("to", "promote to another environment than the one it is live in"));
     }
-    let _one_at_a_time = services.deploy_lock.lock().await;
-    let started = Instant::now();
+    let turn = Turn::take(services).await;
     let live = live_revision(db, found.proxy.id, source.id).await?;
     let live = live.ok_or_else(|| Error::Conflict(format!("{} is not live in {}: deploy it there first", found.proxy.name, source.name)))?;
     let definition = revisions::decode(&live)?;
@@ -81,7 +80,7 @@ pub async fn promote(
     snapshot.proxy_version = definition.proxy_version;
     snapshot.context_path = definition.context_path;
     let verb = format!("Promoted revision {} from {} as", live.number, source.name);
-    go_live(services, actor, &found, &target, Revision::New(Box::new(snapshot)), started, &verb).await
+    go_live(services, actor, &found, &target, Revision::New(Box::new(snapshot)), turn, &verb).await
 }
 
 /// Takes the proxy out of the environment's gateway.
@@ -89,14 +88,13 @@ pub async fn undeploy(services: &Services, actor: &Actor, project: &str, proxy: 
     let db = &services.db;
     let found = find(db, actor, project, proxy, Need::Edit).await?;
     let env = served_environment(services, environment).await?;
-    let _one_at_a_time = services.deploy_lock.lock().await;
-    let started = Instant::now();
+    let turn = Turn::take(services).await;
     if live_revision(db, found.proxy.id, env.id).await?.is_none() {
         return Err(Error::Conflict(format!("{} is not live in {}", found.proxy.name, env.name)));
     }
     let row = pending(db, actor, &found, &env, None, Action::Undeploy).await?;
     let removed = services.gateway.remove(&env.slug, found.proxy.id);
-    let elapsed_ms = started.elapsed().as_millis() as i32;
+    let elapsed_ms = turn.started.elapsed().as_millis() as i32;
     let (outcome, message) = match &removed {
         Ok(()) => (
             Outcome::Live,
@@ -109,7 +107,7 @@ pub async fn undeploy(services: &Services, actor: &Actor, project: &str, proxy: 
     };
     let settled = settle(db, actor, &found, row, outcome, &message, elapsed_ms).await;
     match (removed, settled) {
-        (Ok(()), Ok(row)) => Ok(describe(row, &found.proxy.name, &env, None, Some(actor.name.clone()))),
+        (Ok(()), Ok(row)) => Ok(announced(services, turn, &env, found.proxy.id, describe(row, &found.proxy.name, &env, None, Some(actor.name.clone()))).await),
         (Ok(()), Err(e)) => {
             put_back(services, &found, &env).await;
             Err(e)
@@ -128,6 +126,20 @@ async fn served_environment(services: &Services, key: &str) -> Result<environmen
     }
 }
 
+/// A command's turn: the deploy lock held (deploys run one at a time, so two never build on
+/// the same old route table), and when it was taken, which `elapsed_ms` counts from.
+struct Turn<'a> {
+    _lock: MutexGuard<'a, ()>,
+    started: Instant,
+}
+
+impl<'a> Turn<'a> {
+    async fn take(services: &'a Services) -> Turn<'a> {
+        let lock = services.deploy_lock.lock().await;
+        Turn { _lock: lock, started: Instant::now() }
+    }
+}
+
 enum Revision {
     New(Box<Snapshot>),
     Existing(revision::Model),
@@ -142,7 +154,7 @@ async fn go_live(
     found: &Found,
     env: &environment::Model,
     revision: Revision,
-    started: Instant,
+    turn: Turn<'_>,
     verb: &str,
 ) -> Result<Deployment> {
     let db = &services.db;
@@ -170,7 +182,7 @@ async fn go_live(
     let route = snapshot.route(found.proxy.id, crate::proxies::lifecycle::spec(&found.proxy), &services.master_key, &destinations);
     let row = pending(db, actor, found, env, Some(revision.id), Action::Deploy).await?;
     let published = route.and_then(|route| Ok(services.gateway.upsert(&env.slug, route)?));
-    let elapsed_ms = started.elapsed().as_millis() as i32;
+    let elapsed_ms = turn.started.elapsed().as_millis() as i32;
     let name = format!("{} {}", found.proxy.name, found.proxy.version);
     let (outcome, message) = match &published {
         Ok(()) => (Outcome::Live, format!("{verb} revision {number} of {name}: live in {} ({elapsed_ms} ms).", env.name)),
@@ -178,7 +190,9 @@ async fn go_live(
     };
     let settled = settle(db, actor, found, row, outcome, &message, elapsed_ms).await;
     match (published, settled) {
-        (Ok(()), Ok(row)) => Ok(describe(row, &found.proxy.name, env, Some(number as u32), Some(actor.name.clone()))),
+        (Ok(()), Ok(row)) => {
+            Ok(announced(services, turn, env, found.proxy.id, describe(row, &found.proxy.name, env, Some(number as u32), Some(actor.name.clone()))).await)
+        }
         (Ok(()), Err(e)) => {
             put_back(services, found, env).await;
             Err(e)
@@ -186,6 +200,16 @@ async fn go_live(
         (Err(_), Ok(_)) => Err(Error::Conflict(message)),
         (Err(_), Err(e)) => Err(e),
     }
+}
+
+/// Tells the other gateway nodes (`cluster`) under the deploy lock, then, with the lock let go
+/// so they (and this node) may apply it, waits for them and says how many serve it.
+async fn announced(services: &Services, turn: Turn<'_>, env: &environment::Model, proxy: i32, mut shown: Deployment) -> Deployment {
+    let change = Change::Route { environment: env.id, proxy };
+    let version = cluster::announce(services, change).await;
+    drop(turn);
+    shown.live_on = Some(cluster::live_on(services, change, version).await);
+    shown
 }
 
 /// An earlier revision carries the context path the proxy had then: once another proxy (of

@@ -81,5 +81,6 @@ pub(super) fn describe(row: deployment::Model, proxy: &str, env: &environment::M
         elapsed_ms: u64::try_from(row.elapsed_ms).unwrap_or(0),
         deployed_by,
         deployed_at: row.deployed_at,
+        live_on: None,
     }
 }

@@ -6,7 +6,7 @@ use crate::live::live_revisions;
 use crate::model::DeploymentOutcome as Outcome;
 use crate::{revisions, Result, Services};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// What an interrupted deploy says in the history.
 pub const INTERRUPTED: &str = "The server stopped before this deploy finished; what was live before it stays live. Deploy again.";
@@ -14,7 +14,7 @@ pub const INTERRUPTED: &str = "The server stopped before this deploy finished; w
 /// Settles interrupted deploys, then publishes what is live. A revision that no longer
 /// compiles is logged and left out; the others serve.
 pub async fn restore(services: &Services) -> Result<usize> {
-    let interrupted = settle_interrupted(&services.db).await?;
+    let interrupted = settle_interrupted(services).await?;
     if interrupted > 0 {
         tracing::warn!(deployments = interrupted, "deploys interrupted by the last stop were marked failed");
     }
@@ -57,12 +57,36 @@ pub async fn publish(services: &Services, env: &environment::Model) -> Result<Op
     }
 }
 
-async fn settle_interrupted(db: &DatabaseConnection) -> Result<u64> {
-    let settled = deployment::Entity::update_many()
+/// Hands the gateway one proxy's route in `env` as the database has it now: its live
+/// revision compiled with its lifecycle, or no route when it has none (another node undeployed
+/// it). Call under the deploy lock.
+pub async fn publish_one(services: &Services, env: &environment::Model, proxy_id: i32) -> Result<()> {
+    let live = crate::live::live_revision(&services.db, proxy_id, env.id).await?;
+    let proxy = proxy::Entity::find_by_id(proxy_id).one(&services.db).await?;
+    let applied = match (live, proxy) {
+        (Some(rev), Some(proxy)) => {
+            let destinations = std::sync::Arc::new(env.destinations());
+            let route = revisions::decode(&rev)?.route(proxy_id, crate::proxies::lifecycle::spec(&proxy), &services.master_key, &destinations)?;
+            services.gateway.upsert(&env.slug, route)
+        }
+        _ => services.gateway.remove(&env.slug, proxy_id),
+    };
+    match applied {
+        Ok(()) | Err(gateway::Error::NotServed(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn settle_interrupted(services: &Services) -> Result<u64> {
+    let db = &services.db;
+    let mut stale = deployment::Entity::update_many()
         .col_expr(deployment::Column::Outcome, Expr::value(Outcome::Failed.as_str()))
         .col_expr(deployment::Column::Message, Expr::value(INTERRUPTED))
-        .filter(deployment::Column::Outcome.eq(Outcome::Pending))
-        .exec(db)
-        .await?;
+        .filter(deployment::Column::Outcome.eq(Outcome::Pending));
+    if crate::cluster::others_up(services).await? {
+        // Other nodes may be deploying right now: only what no deploy takes this long for.
+        stale = stale.filter(deployment::Column::DeployedAt.lt(time::OffsetDateTime::now_utc() - time::Duration::minutes(1)));
+    }
+    let settled = stale.exec(db).await?;
     Ok(settled.rows_affected)
 }

@@ -305,6 +305,31 @@ async fn a_deploy_interrupted_between_its_record_and_its_swap_is_settled_at_the_
     assert_eq!(crate::live::live_revision(db, s.proxy_id, env.id).await.unwrap().map(|r| r.number), Some(1), "revision 1 stays live");
 }
 
+/// With another node up on the same database, a start leaves a deploy pending for less than a
+/// minute alone (that node may be making it), and settles one older than that.
+#[tokio::test]
+async fn a_start_beside_another_running_node_settles_only_deploys_pending_for_a_minute() {
+    use sea_orm::EntityTrait;
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, Some(&s.dev_client))).await;
+    s.deploy("development").await.unwrap();
+    let db = &s.services.db;
+    crate::cluster::heartbeat(&s.services).await.unwrap();
+    let found = crate::proxies::find(db, &s.ada, "weather", "weather-api-v1", crate::projects::Need::Edit).await.unwrap();
+    let env = find_environment(db, "development").await.unwrap();
+    let recent = super::record::pending(db, &s.ada, &found, &env, None, DeploymentAction::Undeploy).await.unwrap();
+    let old = super::record::pending(db, &s.ada, &found, &env, None, DeploymentAction::Undeploy).await.unwrap();
+    let mut aged: crate::entities::deployment::ActiveModel = old.clone().into();
+    aged.deployed_at = sea_orm::Set(time::OffsetDateTime::now_utc() - time::Duration::minutes(2));
+    sea_orm::ActiveModelTrait::update(aged, db).await.unwrap();
+
+    let another = Services::new(db.clone(), s.services.master_key.clone(), Arc::new(RecordingGateway::default()));
+    restore(&another).await.unwrap();
+    let outcome = |id: i32| async move { crate::entities::deployment::Entity::find_by_id(id).one(db).await.unwrap().unwrap().outcome };
+    assert_eq!(outcome(recent.id).await, DeploymentOutcome::Pending, "the running node's deploy is its own to settle");
+    assert_eq!(outcome(old.id).await, DeploymentOutcome::Failed);
+}
+
 /// A proxy leaves a context path; another project's proxy takes it; the first one's earlier
 /// revision (at the old path) must not take the path back.
 #[tokio::test]

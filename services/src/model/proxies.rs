@@ -354,6 +354,9 @@ pub struct Deployment {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
     pub deployed_at: OffsetDateTime,
+    /// For the answer to a deploy or undeploy: how many running gateway nodes serve it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_on: Option<super::LiveOn>,
 }
 
 /// One field that differs between what is live and what is saved.

@@ -100,5 +100,6 @@ async fn republish(services: &Services, row: &proxy::Model) {
         if let Err(e) = applied {
             tracing::error!(proxy = row.id, environment = %env.slug, error = %e, "the lifecycle could not be applied to a live route");
         }
+        crate::cluster::announce(services, crate::cluster::Change::Route { environment: env.id, proxy: row.id }).await;
     }
 }
