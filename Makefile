@@ -17,7 +17,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CARGO_BIN):$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export LEPTOS_ENV := PROD
 
-.PHONY: help run test build site tools tools-test tools-pebble tools-postgres lint test-build test-cargo test-e2e bench bench-smoke fuzz clean
+.PHONY: help run test build site tools tools-test tools-pebble tools-postgres tools-redis lint test-build test-cargo test-e2e bench bench-smoke fuzz clean
 
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
@@ -65,7 +65,12 @@ tools-postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null || \
 		($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
 
-test-cargo: test-build tools-pebble tools-postgres
+# Debian's Redis server (testkit::redis starts throwaway instances) for server/tests/cluster.rs.
+tools-redis:
+	@command -v redis-server >/dev/null || \
+		($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server)
+
+test-cargo: test-build tools-pebble tools-postgres tools-redis
 	cargo test --release --workspace
 
 test-e2e: test-build tools-test

@@ -9,12 +9,14 @@ mod admission;
 pub mod certificates;
 mod keys;
 pub mod limits;
+mod shared;
 
 pub use admission::{admit, Admitted, Refused};
 pub use certificates::{ClientCertificate, NotCurrent, OfferClientAuth, TrustedCa};
 
 pub use keys::{KeyPlaces, KeyProblem, Source};
 pub use limits::{Counter, Counters, Decision, Local, Quota, QuotaPeriod, RateLimit, MAX_QUOTA_REQUESTS, MAX_RATE_REQUESTS};
+pub use shared::Shared;
 
 use hyper::header::HeaderValue;
 use prometheus_client::metrics::counter::Counter as Metric;
@@ -329,7 +331,7 @@ impl Credentials {
 /// live; and what their subscriptions have done since the services last asked.
 pub struct Consumers {
     credentials: arc_swap::ArcSwap<Credentials>,
-    counters: Box<dyn Counters>,
+    counters: Arc<dyn Counters>,
     usage: UsageBook,
     metrics: Arc<crate::Metrics>,
     /// Orders swaps, so a compile never starts from credentials another swap replaced.
@@ -338,7 +340,12 @@ pub struct Consumers {
 
 impl Consumers {
     pub fn new(metrics: Arc<crate::Metrics>) -> Self {
-        Consumers { credentials: Default::default(), counters: Box::new(Local::default()), usage: UsageBook::default(), metrics, writer: Mutex::new(()) }
+        Consumers::with_counters(metrics, Arc::new(Local::default()))
+    }
+
+    /// With the rate limits counted elsewhere (`Shared`: across nodes in Redis).
+    pub fn with_counters(metrics: Arc<crate::Metrics>, counters: Arc<dyn Counters>) -> Self {
+        Consumers { credentials: Default::default(), counters, usage: UsageBook::default(), metrics, writer: Mutex::new(()) }
     }
 
     /// Compiles `spec` and swaps it in; returns how many keys are valid now.

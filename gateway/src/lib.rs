@@ -101,7 +101,18 @@ pub trait Control: Send + Sync {
     fn set_acme_challenge(&self, _environment: &str, _hostname: &str, _answer: Option<edge::Identity>) -> Result<(), Error> {
         Ok(())
     }
+    /// Where rate limits are counted, in the publisher's words.
+    fn limits(&self) -> &'static str {
+        LIMITS_ALONE
+    }
 }
+
+/// `Control::limits` without Redis.
+pub const LIMITS_ALONE: &str = "each node counts alone (no GATEHOUSE_REDIS_URL)";
+/// `Control::limits` with Redis answering.
+pub const LIMITS_SHARED: &str = "counted across the nodes in Redis";
+/// `Control::limits` with Redis configured but not answering.
+pub const LIMITS_REDIS_DOWN: &str = "Redis unreachable: each node counts alone until it is back";
 
 /// What one environment's listener is started with.
 pub struct ListenerSpec {
@@ -119,11 +130,14 @@ pub struct Settings {
     pub threads: usize,
     pub trusted_proxies: TrustedProxies,
     pub limits: Limits,
+    /// Where rate limits are counted across nodes (`GATEHOUSE_REDIS_URL`); each node alone
+    /// without it.
+    pub redis_url: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { threads: workers::default_count(), trusted_proxies: TrustedProxies::default(), limits: Limits::default() }
+        Settings { threads: workers::default_count(), trusted_proxies: TrustedProxies::default(), limits: Limits::default(), redis_url: None }
     }
 }
 
@@ -135,6 +149,8 @@ pub struct Gateway {
     admissions: Vec<connections::Admission>,
     failures: Arc<recent::RecentFailures>,
     consumers: Arc<consumers::Consumers>,
+    /// The rate limits' counters across nodes, when Redis is configured.
+    shared: Option<Arc<consumers::Shared>>,
 }
 
 impl Gateway {
@@ -146,7 +162,14 @@ impl Gateway {
         let mut environments = HashMap::new();
         let mut admissions = Vec::new();
         let failures = Arc::new(recent::RecentFailures::default());
-        let consumers = Arc::new(consumers::Consumers::new(metrics.clone()));
+        let shared = match &settings.redis_url {
+            Some(url) => Some(Arc::new(consumers::Shared::start(url, metrics.clone())?)),
+            None => None,
+        };
+        let consumers = Arc::new(match &shared {
+            Some(shared) => consumers::Consumers::with_counters(metrics.clone(), shared.clone()),
+            None => consumers::Consumers::new(metrics.clone()),
+        });
         for spec in listeners {
             let ListenerSpec { slug, name, addr, edge } = spec;
             let tls = edge::compile(&edge, Arc::default()).map_err(|e| format!("the {name} gateway's certificates or TLS settings cannot be used: {e}"))?;
@@ -160,7 +183,7 @@ impl Gateway {
             environments.insert(slug, gateway);
         }
         tracing::info!(threads = workers.len(), "gateway threads started");
-        Ok(Gateway { environments: Arc::new(environments), metrics, admissions, failures, consumers })
+        Ok(Gateway { environments: Arc::new(environments), metrics, admissions, failures, consumers, shared })
     }
 
     /// Each listener's count of open connections, for a stop to wait on
@@ -257,6 +280,14 @@ impl Control for Gateway {
 
     fn failed_request(&self, request_id: &str) -> Option<FailedRequest> {
         self.failures.find(request_id)
+    }
+
+    fn limits(&self) -> &'static str {
+        match &self.shared {
+            None => LIMITS_ALONE,
+            Some(shared) if shared.up() => LIMITS_SHARED,
+            Some(_) => LIMITS_REDIS_DOWN,
+        }
     }
 
     fn failed_requests(&self, proxy_id: i32, limit: usize) -> Vec<FailedRequest> {

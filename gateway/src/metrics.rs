@@ -60,6 +60,7 @@ pub struct Metrics {
     no_route: Family<EnvironmentLabels, Counter>,
     connections_refused: Family<EnvironmentLabels, Counter>,
     consumers: Family<ConsumerLabels, Counter>,
+    limit_store_up: prometheus_client::metrics::gauge::Gauge,
 }
 
 impl Metrics {
@@ -81,7 +82,13 @@ impl Metrics {
             "Requests with a subscription key, by product and outcome (allowed, rate_limited, quota, refused)",
             consumers.clone(),
         );
-        Arc::new(Metrics { registry, requests, duration, upstream_errors, no_route, connections_refused, consumers })
+        let limit_store_up = prometheus_client::metrics::gauge::Gauge::default();
+        registry.register(
+            "limit_store_up",
+            "1 while rate limits are counted across the gateway nodes in Redis (GATEHOUSE_REDIS_URL); 0 while each node counts alone (Redis unreachable, or not configured)",
+            limit_store_up.clone(),
+        );
+        Arc::new(Metrics { registry, requests, duration, upstream_errors, no_route, connections_refused, consumers, limit_store_up })
     }
 
     /// The counters of one route. Each series is registered the first time the route answers
@@ -99,6 +106,10 @@ impl Metrics {
     /// A product's counter for one outcome, looked up when credentials are compiled.
     pub fn consumer_outcome(&self, product: &str, outcome: &'static str) -> Counter {
         self.consumers.get_or_create_owned(&ConsumerLabels { product: product.into(), outcome })
+    }
+
+    pub fn set_limit_store_up(&self, up: bool) {
+        self.limit_store_up.set(i64::from(up));
     }
 
     pub fn no_route(&self, environment: &str) -> Counter {

@@ -17,6 +17,7 @@ mod m20261203_000012_policies_and_lifecycle;
 mod m20261203_000013_domains_and_listener_tls;
 mod m20261204_000014_endpoint_tls;
 mod m20261204_000015_cluster;
+mod m20261204_000016_node_limits;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_domains_and_listener_tls::Migration),
             Box::new(m20261204_000014_endpoint_tls::Migration),
             Box::new(m20261204_000015_cluster::Migration),
+            Box::new(m20261204_000016_node_limits::Migration),
         ]
     }
 }

@@ -133,6 +133,12 @@ impl Config {
             gateway.threads =
                 number(&text, 1..=1024).ok_or_else(|| bad("GATEHOUSE_GATEWAY_THREADS", format!("'{text}' is not a thread count from 1 to 1024")))?;
         }
+        if let Some(url) = get("GATEHOUSE_REDIS_URL") {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(bad("GATEHOUSE_REDIS_URL", "must start with redis:// or rediss:// (for example redis://127.0.0.1:6379)"));
+            }
+            gateway.redis_url = Some(url);
+        }
         if let Some(text) = get("GATEHOUSE_TRUSTED_PROXIES") {
             gateway.trusted_proxies = gateway::TrustedProxies::parse(&text).map_err(|p| bad("GATEHOUSE_TRUSTED_PROXIES", p))?;
         }
@@ -205,6 +211,7 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[("GATEHOUSE_PORTAL_ADDR", "localhost")], "GATEHOUSE_PORTAL_ADDR"),
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (&[("GATEHOUSE_REDIS_URL", "127.0.0.1:6379")], "GATEHOUSE_REDIS_URL"),
             (&[("GATEHOUSE_MASTER_KEY", "short")], "GATEHOUSE_MASTER_KEY"),
             (&[("GATEHOUSE_ADMIN_EMAIL", "a@b.c")], "GATEHOUSE_ADMIN_PASSWORD"),
             (&[("GATEHOUSE_ADMIN_EMAIL", "a@b.c"), ("GATEHOUSE_ADMIN_PASSWORD", "short")], "GATEHOUSE_ADMIN_PASSWORD"),

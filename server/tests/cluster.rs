@@ -115,3 +115,97 @@ async fn a_deploy_through_one_node_is_served_by_every_node_and_survives_the_data
     node.terminate();
     eventually(Duration::from_secs(10), "the stopped node off the list", || async { nodes(&api).await.len() == 1 }).await;
 }
+
+async fn limits_of_every_node(api: &Api) -> Vec<String> {
+    nodes(api).await.iter().map(|n| n["limits"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+async fn metric(base: &str, token: &str, name: &str) -> Option<String> {
+    let text = Client::new().get(format!("{base}/metrics")).bearer_auth(token).send().await.ok()?.text().await.ok()?;
+    text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).map(str::to_string)
+}
+
+/// Sends `n` keyed requests, alternating between the two nodes; the statuses seen.
+async fn alternate(caller: &Client, urls: [&str; 2], key: &str, n: usize) -> Vec<StatusCode> {
+    let mut seen = Vec::new();
+    for i in 0..n {
+        let res = caller.get(format!("{}/collect/limited", urls[i % 2])).header("api-key", key).send().await.unwrap();
+        seen.push(res.status());
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_counted_across_nodes_in_redis_and_by_each_node_alone_while_it_is_away() {
+    let pg = testkit::postgres::start();
+    let mut redis = testkit::redis::start();
+    let url = pg.create_database("gatehouse");
+    let (key, token) = ("cd".repeat(32), "a-metrics-token-for-tests");
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("GATEHOUSE_MASTER_KEY", key.as_str()),
+        ("GATEHOUSE_REDIS_URL", redis.url.as_str()),
+        ("GATEHOUSE_METRICS_TOKEN", token),
+    ];
+    let console = harness::start_with(&env);
+    let node = start_gateway_node(&env);
+    let api = Api::admin(&console).await;
+    let (caller, dev_console, _) = harness::collector_with_pem(&console).await;
+    let dev_node = node.gateways["Development"].clone();
+    let access = json!({"access": {"mode": "subscription"}});
+    assert_eq!(api.call(M::PATCH, "/projects/evil/proxies/collector-v1", Some(access)).await.unwrap().status(), StatusCode::OK);
+    let res = api.call(M::POST, "/projects/evil/proxies/collector-v1/deployments", Some(json!({"environment": "development"}))).await.unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["live_on"], json!({"nodes": 2, "of": 2}));
+    // An hour's window, so the test never straddles two (windows are aligned to the clock).
+    let plan = json!({"name": "Shared", "proxies": ["collector-v1"], "rate_limit": {"requests": 60, "per_seconds": 3600}});
+    assert_eq!(api.call(M::POST, "/projects/evil/products", Some(plan)).await.unwrap().status(), StatusCode::CREATED);
+
+    eventually(Duration::from_secs(10), "both nodes counting in Redis", || async {
+        limits_of_every_node(&api).await.iter().filter(|l| l.as_str() == "counted across the nodes in Redis").count() == 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await; // each node has seen the other in Redis
+    let mut allowed = 0;
+    for attempt in 0..2 {
+        let hour = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 3600;
+        // A subscription made through the full node: its key works on the other at once.
+        let res = api
+            .call(
+                M::POST,
+                "/projects/evil/subscriptions",
+                Some(json!({"name": format!("Shared {attempt}"), "product": "shared", "contact_email": "dev@example.test"})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let subscription: Value = res.json().await.unwrap();
+        let key = subscription["primary_key"].as_str().unwrap().to_string();
+        let seen = alternate(&caller, [&dev_console, &dev_node], &key, 150).await;
+        assert!(seen.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::TOO_MANY_REQUESTS), "{seen:?}");
+        allowed = seen.iter().filter(|s| **s == StatusCode::OK).count();
+        let same_hour = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 3600 == hour;
+        if same_hour {
+            // Redis away: no caller sees an error for it; each node counts the whole limit alone.
+            redis.stop();
+            eventually(Duration::from_secs(10), "both nodes counting alone", || async {
+                limits_of_every_node(&api).await.iter().all(|l| l.starts_with("Redis unreachable"))
+            })
+            .await;
+            assert_eq!(metric(&node.base, token, "gatehouse_gateway_limit_store_up").await.as_deref(), Some("0"));
+            let alone = alternate(&caller, [&dev_console, &dev_node], &key, 150).await;
+            assert!(alone.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::TOO_MANY_REQUESTS), "{alone:?}");
+            assert_eq!(alone.iter().filter(|s| **s == StatusCode::OK).count(), 60, "each node lets its own 60 through, less the 30 it had");
+            break;
+        }
+    }
+    assert_eq!(allowed, 60, "the limit of 60 across two nodes");
+
+    // Back: shared again.
+    redis.start_again();
+    let until = Instant::now() + Duration::from_secs(10);
+    while !limits_of_every_node(&api).await.iter().all(|l| l.as_str() == "counted across the nodes in Redis") {
+        assert!(Instant::now() < until, "both nodes counting in Redis again: {:#?}", nodes(&api).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(&console.base, token, "gatehouse_gateway_limit_store_up").await.as_deref(), Some("1"));
+}

@@ -213,10 +213,11 @@ pub async fn heartbeat(services: &Services) -> Result<()> {
         address: sea_orm::Set(node.address()),
         version: sea_orm::Set(env!("CARGO_PKG_VERSION").to_string()),
         serving: sea_orm::Set(node.serving_json()),
+        limits: sea_orm::Set(services.gateway.limits().to_string()),
         started_at: sea_orm::Set(node.started_at),
         heartbeat_at: sea_orm::Set(now),
     };
-    let columns = [gateway_node::Column::Address, gateway_node::Column::Serving, gateway_node::Column::HeartbeatAt];
+    let columns = [gateway_node::Column::Address, gateway_node::Column::Serving, gateway_node::Column::Limits, gateway_node::Column::HeartbeatAt];
     gateway_node::Entity::insert(row).on_conflict(OnConflict::column(gateway_node::Column::Id).update_columns(columns).to_owned()).exec(&services.db).await?;
     gateway_node::Entity::delete_many().filter(gateway_node::Column::HeartbeatAt.lt(now - FORGET_AFTER)).exec(&services.db).await?;
     Ok(())
@@ -257,6 +258,7 @@ pub async fn nodes(db: &DatabaseConnection) -> Result<Vec<GatewayNode>> {
                 role: row.role,
                 address: row.address,
                 version: row.version,
+                limits: row.limits,
                 started_at: row.started_at,
                 heartbeat_at: row.heartbeat_at,
                 heartbeat_age_secs: age.whole_seconds() as u64,

@@ -20,7 +20,7 @@ pub fn GatewayNodes() -> impl IntoView {
                         let rows = list.into_iter().map(|node| view! { <NodeRow node/> }).collect_view();
                         view! {
                             <table class="table" data-testid="gateway-nodes">
-                                <thead><tr><th>"Node"</th><th>"Role"</th><th>"Version"</th><th>"Last heartbeat"</th><th>"Serves"</th></tr></thead>
+                                <thead><tr><th>"Node"</th><th>"Role"</th><th>"Rate limits"</th><th>"Version"</th><th>"Last heartbeat"</th><th>"Serves"</th></tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
                         }.into_any()
@@ -40,6 +40,7 @@ fn NodeRow(node: GatewayNode) -> impl IntoView {
         <tr data-testid="gateway-node">
             <td><code>{node.address}</code></td>
             <td>{node.role}</td>
+            <td data-testid="node-limits">{node.limits}</td>
             <td>{node.version}</td>
             <td class=if node.up { "" } else { "field-error" }>{heartbeat}</td>
             <td><ul class="warning-list node-scopes">{serving}</ul></td>

@@ -11,6 +11,7 @@ pub struct Model {
     pub address: String,
     pub version: String,
     pub serving: String,
+    pub limits: String,
     pub started_at: TimeDateTimeWithTimeZone,
     pub heartbeat_at: TimeDateTimeWithTimeZone,
 }

@@ -36,6 +36,8 @@ pub struct GatewayNode {
     pub address: String,
     /// The Gatehouse version it runs.
     pub version: String,
+    /// Where its rate limits are counted: across the nodes in Redis, or alone.
+    pub limits: String,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "backend", schema(value_type = String, format = DateTime))]
     pub started_at: OffsetDateTime,
