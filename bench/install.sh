@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the benchmark harness needs, each step skipped when already there:
 # nginx (Debian nginx-light, else nginx), haproxy and caddy (the other two peer gateways), wrk,
-# h2load (nghttp2-client), taskset (util-linux), openssl, and oha (cargo install, only if missing).
+# h2load (nghttp2-client), taskset (util-linux), openssl, PostgreSQL and Redis (for the cluster
+# measurements), and oha (cargo install, only if missing).
 # Debian's nginx, haproxy and caddy packages would start system services (caddy on port 80); the
 # harness never uses them (it runs its own instances on free loopback ports), and policy-rc.d keeps
 # the maintainer scripts from starting them.
@@ -18,6 +19,10 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The cluster measurements (gh_bench/cluster.py): throwaway PostgreSQL and Redis instances.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "bench/install.sh: apt-get install ${need[*]}"

@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from gh_bench import BenchError, limits, procs, refusals, report  # noqa: E402
+from gh_bench import BenchError, cluster, limits, procs, refusals, report  # noqa: E402
 from gh_bench.deploys import FILL_THREADS, Fillers, deploy_to_live, nginx_reload, storm  # noqa: E402
 from gh_bench.gatehouse import Gatehouse  # noqa: E402
 from gh_bench.probe import Probe  # noqa: E402
@@ -38,6 +38,7 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--storm-deploys", type=int, help="deploys in the storm (full 100, smoke 5)")
     p.add_argument("--memory-proxies", type=int, help="live proxies for the memory figure (full 10000, smoke 20)")
     p.add_argument("--memory-budget", type=float, help="seconds allowed for making them live; 0 = no limit (full 900)")
+    p.add_argument("--cluster-deploys", type=int, help="deploys timed across three nodes on PostgreSQL (full 50, smoke 3)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (configs, logs)")
     p.add_argument("--baseline", help="with --cases: another gatehouse binary (an earlier build), set up the same way and "
                    "measured in the same run as one more target, reported as Gatehouse / baseline")
@@ -45,9 +46,9 @@ def arguments() -> argparse.Namespace:
                    "side-by-side check while working on the gateway; prints the ratios, writes nothing")
     a = p.parse_args()
     full = dict(duration=6, warmup=2, repeats=5, deploys=20, levels="1,100,1000", reload_locations="1,1000",
-                storm_deploys=100, memory_proxies=10000, memory_budget=900)
+                storm_deploys=100, memory_proxies=10000, memory_budget=900, cluster_deploys=50)
     smoke = dict(duration=1, warmup=0, repeats=1, deploys=3, levels="1,5", reload_locations="1,5",
-                 storm_deploys=5, memory_proxies=20, memory_budget=0)
+                 storm_deploys=5, memory_proxies=20, memory_budget=0, cluster_deploys=3)
     for key, value in (smoke if a.smoke else full).items():
         if getattr(a, key) is None:
             setattr(a, key, value)
@@ -78,7 +79,7 @@ def restart_rss(stack: Stack, binary: str, live: int) -> int:
 def main() -> int:
     a = arguments()
     latency = not a.cases or any(c.startswith("lat-") for c in a.cases.split(","))
-    for tool in ("nginx", "haproxy", "caddy", "wrk", "h2load", "taskset", "openssl") + (("oha",) if latency else ()):
+    for tool in ("nginx", "haproxy", "caddy", "wrk", "h2load", "taskset", "openssl", "psql", "redis-server") + (("oha",) if latency else ()):
         procs.require(tool)
     if (os.cpu_count() or 1) < 2:
         raise BenchError("the harness pins the proxy and the load to two different cores: it needs 2")
@@ -105,6 +106,11 @@ def main() -> int:
         accuracy = limits.limiter_accuracy(stack, 2 if a.smoke else limits.WINDOW, strict=a.smoke)
         print(f"  {accuracy.allowed} of {accuracy.requests} let through ({accuracy.off_by:+.1%})", flush=True)
         print(*limits.lines(results, None)[2:], sep="\n", flush=True)
+
+        print(f"cluster: three nodes on PostgreSQL and Redis, {a.cluster_deploys} deploys", flush=True)
+        spread = cluster.measure(stack, os.path.abspath(a.gatehouse), work, a.cluster_deploys, 2 if a.smoke else cluster.ACCURACY_WINDOW,
+                                 a.duration, a.repeats, strict=a.smoke)
+        print(*cluster.lines(spread)[3:], sep="\n", flush=True)
 
         fillers = Fillers(stack)
         levels = [int(x) for x in a.levels.split(",")]
@@ -149,7 +155,7 @@ def main() -> int:
             print(f"kept {work}")
     elapsed = time.monotonic() - started
     text = document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peers, peer_confs, elapsed, levels, loads,
-                    restarted, accuracy)
+                    restarted, accuracy, spread)
     with open(a.out, "w") as f:
         f.write(text)
     print(f"wrote {a.out} after {elapsed:.0f} s")
@@ -167,7 +173,7 @@ def _loadavg() -> str:
 
 
 def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers, commands, peers, peer_confs, elapsed, levels, loads, restarted,
-             accuracy) -> str:
+             accuracy, spread) -> str:
     mem_lines, at_goal = report.memory_lines(memory, load_peak, a.memory_proxies)
     mem_lines.append(f"- after a restart with the same {memory[-1][0]} proxies live (restored from the database, no REST "
                      f"traffic since): {restarted / 1024:.1f} MB")
@@ -206,6 +212,7 @@ def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers,
         "both. Polls until the first 200 is 1 when the route was live as soon as the deploy call answered.", "",
         *report.deploy_table(gh_deploys, ng_reloads), "",
         "## Deploy storm", "", *report.storm_lines(st), "",
+        "## Several nodes on one PostgreSQL and Redis", "", *cluster.lines(spread), "",
         "## Memory (Gatehouse VmRSS)", "", *mem_lines,
         f"- making proxies live through REST (create, PUT endpoint, deploy; {FILL_THREADS} calls at a time) took {fillers.seconds:.0f} s for {fillers.count} proxies",
         "",

@@ -18,7 +18,7 @@ PROJECT = "bench"
 
 
 class Gatehouse:
-    def __init__(self, binary: str, data_dir: str, core: str):
+    def __init__(self, binary: str, data_dir: str, core: str, extra_env: dict | None = None, args: list | None = None):
         if not os.access(binary, os.X_OK):
             raise BenchError(f"no Gatehouse binary at {binary}: build it (make build) or pass --gatehouse PATH")
         env = {
@@ -33,9 +33,10 @@ class Gatehouse:
             # One runtime worker on its one core, as nginx has one worker process.
             "TOKIO_WORKER_THREADS": "1",
             "GATEHOUSE_GATEWAY_THREADS": "1",
+            **(extra_env or {}),
         }
         self.data_dir = data_dir
-        self.proc = procs.Proc("gatehouse", procs.pinned(core, [binary]), env=env, stdout=subprocess.PIPE,
+        self.proc = procs.Proc("gatehouse", procs.pinned(core, [binary, *(args or [])]), env=env, stdout=subprocess.PIPE,
                                log=os.path.join(data_dir, "stderr.log"))
         self.base, self.gateways = self._read_addresses()
         # Keep draining stdout (where its log goes) so the server never blocks on a full pipe.
@@ -67,6 +68,8 @@ class Gatehouse:
                 gateways[name] = url.strip()
             if line.startswith("Gatehouse console: "):
                 base = line.removeprefix("Gatehouse console: ").strip()
+            if line.startswith("Gatehouse node: "):  # `gatehouse gateway`: its health listener
+                base = line.removeprefix("Gatehouse node: ").split()[0]
         return base, gateways
 
     @property

@@ -1,7 +1,6 @@
 """Subscription keys and rate limits: what a key and a limit cost on the hot path (the keyed
 route beside the same route open, in the h1-small and h2-small cases), and how exactly the
 limiter counts under saturation."""
-import re
 from dataclasses import dataclass
 
 from . import BenchError, loadgen
@@ -34,8 +33,7 @@ def limiter_accuracy(stack: Stack, seconds: float, strict: bool) -> Accuracy:
     url = f"https://127.0.0.1:{stack.gatehouse.dev_port}{KEYED_CONTEXT}/small"
     seconds = min(seconds, WINDOW - 1)
     load = loadgen.wrk(url, 64, seconds, headers=(f"api-key: {key}",))
-    refused = re.search(r"non-2xx/3xx: (\d+)", load.detail)
-    refused_n = int(refused.group(1)) if refused else 0
+    refused_n = loadgen.non_2xx(load)
     sockets = load.errors - refused_n
     result = Accuracy(LIMIT, WINDOW, seconds, load.requests, load.requests - refused_n, refused_n)
     if strict and (sockets or abs(result.off_by) > 0.01 or load.requests <= LIMIT):

@@ -60,8 +60,8 @@ def wrk(url: str, connections: int, seconds: float, close: bool = False, headers
     return parse_wrk(_run(argv, seconds + 60), argv)
 
 
-def start_wrk(url: str, connections: int, seconds: float, script: str | None = None) -> Running:
-    return Running(_wrk_argv(url, connections, seconds, script=script), seconds)
+def start_wrk(url: str, connections: int, seconds: float, script: str | None = None, headers: tuple = ()) -> Running:
+    return Running(_wrk_argv(url, connections, seconds, script=script, headers=headers), seconds)
 
 
 def finish_wrk(running: Running) -> Load:
@@ -85,6 +85,12 @@ def parse_wrk(out: str, argv: list | None = None) -> Load:
         errors += int(non2xx.group(1))
         details.append(f"non-2xx/3xx: {non2xx.group(1)}")
     return Load(int(m.group(1)), float(m.group(2)) * scale, float(rate.group(1)), errors, "; ".join(details), argv=argv or [])
+
+
+def non_2xx(load: Load) -> int:
+    """wrk's count of answers that were not 2xx or 3xx (a limiter's 429s)."""
+    found = re.search(r"non-2xx/3xx: (\d+)", load.detail)
+    return int(found.group(1)) if found else 0
 
 
 def _h2load_argv(url: str, connections: int, streams: int, seconds: float, headers: tuple = ()) -> list[str]:
