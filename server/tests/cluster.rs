@@ -194,11 +194,14 @@ async fn rate_limits_are_counted_across_nodes_in_redis_and_by_each_node_alone_wh
             assert_eq!(metric(&node.base, token, "gatehouse_gateway_limit_store_up").await.as_deref(), Some("0"));
             let alone = alternate(&caller, [&dev_console, &dev_node], &key, 150).await;
             assert!(alone.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::TOO_MANY_REQUESTS), "{alone:?}");
-            assert_eq!(alone.iter().filter(|s| **s == StatusCode::OK).count(), 60, "each node lets its own 60 through, less the 30 it had");
+            assert_eq!(alone.iter().filter(|s| **s == StatusCode::OK).count(), 120 - allowed, "each node lets its own 60 through, less what it had");
             break;
         }
     }
-    assert_eq!(allowed, 60, "the limit of 60 across two nodes");
+    // Exactly 60 when each node reports its first share before the other asks for more (every
+    // run so far); one first share (30) over at most (README: what the algorithm tolerates).
+    // Counting alone would let 120 through.
+    assert!((60..=90).contains(&allowed), "the limit of 60 across two nodes: {allowed}");
 
     // Back: shared again.
     redis.start_again();
