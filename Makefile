@@ -17,7 +17,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CARGO_BIN):$(CURDIR)/tools/node_modules/.bin:$(PATH)
 export LEPTOS_ENV := PROD
 
-.PHONY: help run test build site tools tools-test tools-pebble tools-postgres tools-redis lint test-build test-cargo test-e2e bench bench-smoke fuzz clean
+.PHONY: help run test build site tools tools-test tools-pebble tools-postgres tools-redis tools-bench lint test-build test-cargo test-e2e bench bench-smoke fuzz clean
 
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
@@ -70,7 +70,12 @@ tools-redis:
 	@command -v redis-server >/dev/null || \
 		($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server)
 
-test-cargo: test-build tools-pebble tools-postgres tools-redis
+# The peers and load tools of the benchmark (bench/install.sh): Debian's nginx, HAProxy, Caddy,
+# wrk, h2load. HAProxy also stands in front of three nodes in server/tests/rolling.rs.
+tools-bench:
+	bench/install.sh
+
+test-cargo: test-build tools-pebble tools-postgres tools-redis tools-bench
 	cargo test --release --workspace
 
 test-e2e: test-build tools-test
@@ -96,12 +101,10 @@ fuzz:
 # part of `make test`) writes bench/RESULTS.md; `bench-smoke` runs every step for about a second.
 BENCH_GATEHOUSE ?= ./target/release/gatehouse
 
-bench: build
-	bench/install.sh
+bench: build tools-bench
 	python3 bench/run.py --gatehouse $(BENCH_GATEHOUSE) --out bench/RESULTS.md
 
-bench-smoke: test-build
-	bench/install.sh
+bench-smoke: test-build tools-bench
 	python3 bench/run.py --smoke --gatehouse $(BENCH_GATEHOUSE) --out $${TMPDIR:-/tmp}/gatehouse-bench-smoke.md
 
 clean:

@@ -8,7 +8,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulConnection;
 use std::pin::pin;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
@@ -122,33 +122,88 @@ pub async fn drained(admissions: &[Admission], bound: Duration) -> usize {
     }
 }
 
-/// The stop every listener and connection watches: `stop()` once, and each accept loop ends
-/// and each connection finishes what it has in flight and closes.
+/// The stop every listener and connection watches, in two steps. `drain()` first (when
+/// `GATEHOUSE_DRAIN_DELAY` is set): the readiness check answers 503 so a load balancer sends new
+/// callers elsewhere, while every listener still accepts and serves; HTTP/2 connections get a
+/// GOAWAY (their callers open the next stream on a new connection, and a client may retry what
+/// the GOAWAY refused) and HTTP/1.1 answers carry `Connection: close`, so a caller who keeps
+/// calling moves over after its next answer, never onto a connection closed under it. Then
+/// `stop()`: each accept loop ends and each connection finishes what it has in flight and closes.
 #[derive(Clone)]
 pub struct Stop {
-    sender: Arc<watch::Sender<bool>>,
+    inner: Arc<StopInner>,
+}
+
+struct StopInner {
+    phase: watch::Sender<Phase>,
+    /// `phase >= Draining`, read by every HTTP/1.1 answer without the watch's lock.
+    draining: AtomicBool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    Serving,
+    Draining,
+    Stopped,
 }
 
 impl Default for Stop {
     fn default() -> Self {
-        Stop { sender: Arc::new(watch::Sender::new(false)) }
+        Stop { inner: Arc::new(StopInner { phase: watch::Sender::new(Phase::Serving), draining: AtomicBool::new(false) }) }
     }
 }
 
 impl Stop {
+    /// The first step: still serving, moving callers away (a no-op once stopped).
+    pub fn drain(&self) {
+        self.inner.draining.store(true, Ordering::Relaxed);
+        self.inner.phase.send_if_modified(|phase| {
+            let first = *phase == Phase::Serving;
+            if first {
+                *phase = Phase::Draining;
+            }
+            first
+        });
+    }
+
     pub fn stop(&self) {
-        self.sender.send_replace(true);
+        self.inner.draining.store(true, Ordering::Relaxed);
+        self.inner.phase.send_replace(Phase::Stopped);
+    }
+
+    /// Draining or stopped: the readiness check says 503.
+    pub fn is_draining(&self) -> bool {
+        self.inner.draining.load(Ordering::Relaxed)
     }
 
     pub fn is_stopped(&self) -> bool {
-        *self.sender.borrow()
+        *self.inner.phase.borrow() == Phase::Stopped
+    }
+
+    /// Resolves once `drain()` or `stop()` has been called (at once if it already was).
+    pub async fn draining(&self) {
+        self.reached(Phase::Draining).await;
     }
 
     /// Resolves once `stop()` has been called (at once if it already was).
     pub async fn stopped(&self) {
-        let mut receiver = self.sender.subscribe();
-        let _ = receiver.wait_for(|stopped| *stopped).await;
+        self.reached(Phase::Stopped).await;
     }
+
+    async fn reached(&self, phase: Phase) {
+        let mut receiver = self.inner.phase.subscribe();
+        let _ = receiver.wait_for(|now| *now >= phase).await;
+    }
+}
+
+/// When a connection is told to go away: HTTP/2 at the start of a drain (a GOAWAY loses no
+/// request), HTTP/1.1 and the portal's connections at the stop (an HTTP/1.1 connection closed
+/// while idle can cross a request the caller is sending; while draining, its answers carry
+/// `Connection: close` instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoAway {
+    WhenDraining,
+    WhenStopped,
 }
 
 /// What one connection is doing, for its idle timeout: requests in flight and when the last one
@@ -230,14 +285,24 @@ impl<B: hyper::body::Body + Unpin> hyper::body::Body for Tracked<B> {
 }
 
 /// Serves `connection` to its end: closed gracefully when it has been idle too long or when
-/// `stop` is called, and then given at most the drain timeout to finish. A connection that
-/// never sent a request is dropped at once: an HTTP/2 one still waiting for the client's
-/// preface cannot take a GOAWAY.
-pub async fn drive<C: GracefulConnection>(connection: C, activity: &Activity, limits: &Limits, stop: &Stop) -> Result<(), C::Error> {
+/// `stop` tells it to go away (`go_away`), and then given at most the drain timeout to finish.
+/// A connection that never sent a request is dropped at the stop: an HTTP/2 one still waiting
+/// for the client's preface cannot take a GOAWAY. While only draining, such a connection (one
+/// accepted before the load balancer noticed) is served, and goes away at the stop.
+pub async fn drive<C: GracefulConnection>(connection: C, activity: &Activity, limits: &Limits, stop: &Stop, go_away: GoAway) -> Result<(), C::Error> {
     let mut connection = pin!(connection);
     let mut deadline = activity.opened + limits.header_timeout;
+    let told = async {
+        match go_away {
+            GoAway::WhenDraining => stop.draining().await,
+            GoAway::WhenStopped => stop.stopped().await,
+        }
+    };
+    let mut told = pin!(told);
     let stopped = stop.stopped();
     let mut stopped = pin!(stopped);
+    // Told to go away before it had said anything: it goes at the stop instead.
+    let mut unspoken = false;
     let bound = loop {
         tokio::select! {
             ended = connection.as_mut() => return ended,
@@ -246,7 +311,13 @@ pub async fn drive<C: GracefulConnection>(connection: C, activity: &Activity, li
                 // Nothing in flight: whatever is left to say goes at once.
                 None => break IDLE_CLOSE,
             },
-            () = stopped.as_mut() => break limits.drain_timeout,
+            () = told.as_mut(), if !unspoken => {
+                if activity.started.load(Ordering::Relaxed) != 0 || stop.is_stopped() {
+                    break limits.drain_timeout;
+                }
+                unspoken = true;
+            }
+            () = stopped.as_mut(), if unspoken => break limits.drain_timeout,
         }
     };
     if activity.started.load(Ordering::Relaxed) == 0 {
@@ -292,6 +363,25 @@ mod tests {
         assert_eq!(activity.deadline(&limits, later), Some(later + limits.idle_timeout), "the head went out long ago, the body has not");
         drop(body);
         assert_eq!(activity.deadline(&limits, later), None, "idle once the body is done");
+    }
+
+    #[tokio::test]
+    async fn a_stop_drains_first_then_stops_and_never_goes_back() {
+        let stop = Stop::default();
+        assert!(!stop.is_draining() && !stop.is_stopped());
+        let draining = tokio::spawn({
+            let stop = stop.clone();
+            async move { stop.draining().await }
+        });
+        stop.drain();
+        draining.await.unwrap();
+        assert!(stop.is_draining() && !stop.is_stopped());
+        assert!(tokio::time::timeout(Duration::from_millis(20), stop.stopped()).await.is_err(), "draining is not stopped");
+        stop.stop();
+        stop.drain();
+        assert!(stop.is_stopped(), "a drain after the stop does not undo it");
+        stop.stopped().await;
+        stop.draining().await;
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! connection within the listener's bounds (`connections`); every request reads the route
 //! table current when it starts. Runs on each gateway thread (`workers`), which accepts and
 //! serves its connections itself.
-use crate::connections::{self, Activity, Admission, Limits, Stop, Tracked};
+use crate::connections::{self, Activity, Admission, GoAway, Limits, Stop, Tracked};
 use crate::consumers::ClientCertificate;
 use crate::environment::EnvironmentGateway;
 use crate::forward;
@@ -84,22 +84,29 @@ pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
             let caller = Arc::new(caller);
             let gateway = serving.gateway.clone();
             let requests = activity.clone();
+            let draining = serving.stop.clone();
             let service = hyper::service::service_fn(move |req| {
                 let busy = requests.busy();
                 let table = gateway.routes();
                 let gateway = gateway.clone();
                 let caller = caller.clone();
+                // Draining: an HTTP/1.1 caller moves to another node after this answer (HTTP/2
+                // ones got a GOAWAY).
+                let close = !h2 && draining.is_draining();
                 async move {
-                    let response = forward::handle(req, table, &caller, &gateway).await;
+                    let mut response = forward::handle(req, table, &caller, &gateway).await;
+                    if close {
+                        response.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+                    }
                     Ok::<_, Infallible>(response.map(|body| Tracked::new(body, busy)))
                 }
             });
             let io = TokioIo::new(stream);
             let (limits, stop) = (&serving.limits, &serving.stop);
             let served = if h2 {
-                connections::drive(serving.http2.serve_connection(io, service), &activity, limits, stop).await
+                connections::drive(serving.http2.serve_connection(io, service), &activity, limits, stop, GoAway::WhenDraining).await
             } else {
-                connections::drive(serving.http1.serve_connection(io, service), &activity, limits, stop).await
+                connections::drive(serving.http1.serve_connection(io, service), &activity, limits, stop, GoAway::WhenStopped).await
             };
             if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "gateway connection ended with an error");

@@ -31,6 +31,10 @@ pub struct Config {
     /// a private or test ACME server) and GATEHOUSE_ACME_CHECK_SECS (how often renewals are
     /// looked for; an hour by default).
     pub acme: services::domains::acme::AcmeSettings,
+    /// GATEHOUSE_DRAIN_DELAY: how long a stop keeps serving after /api/v1/ready turns 503, so a
+    /// load balancer's health checks move callers to the other nodes first (0 by default: a
+    /// node alone stops at once).
+    pub drain_delay: Duration,
 }
 
 #[derive(Debug)]
@@ -158,6 +162,13 @@ impl Config {
                 .ok_or_else(|| bad("GATEHOUSE_MAX_CONNECTIONS", format!("'{text}' is not a connection count from 1 to 1000000")))?;
         }
 
+        let drain_delay = match get("GATEHOUSE_DRAIN_DELAY") {
+            Some(text) => Duration::from_secs(
+                number(&text, 0..=600).ok_or_else(|| bad("GATEHOUSE_DRAIN_DELAY", format!("'{text}' is not a number of seconds from 0 to 600")))? as u64,
+            ),
+            None => Duration::ZERO,
+        };
+
         let mut acme = services::domains::acme::AcmeSettings::default();
         if let Some(path) = get("GATEHOUSE_ACME_CA_FILE") {
             let text = std::fs::read_to_string(path.trim()).map_err(|e| bad("GATEHOUSE_ACME_CA_FILE", format!("cannot be read ({}): {e}", path.trim())))?;
@@ -170,7 +181,7 @@ impl Config {
             acme.check_every = Duration::from_secs(seconds as u64);
         }
 
-        Ok(Config { data_dir, database_url, master_key, portal_addr, public_url, portal_tls, metrics_token, metrics_addr, admin, gateway, acme })
+        Ok(Config { data_dir, database_url, master_key, portal_addr, public_url, portal_tls, metrics_token, metrics_addr, admin, gateway, acme, drain_delay })
     }
 }
 
@@ -204,6 +215,7 @@ mod tests {
         assert!(c.gateway.threads >= 1);
         assert_eq!(c.gateway.limits, gateway::Limits::default());
         assert_eq!(c.gateway.trusted_proxies, gateway::TrustedProxies::default());
+        assert_eq!(c.drain_delay, Duration::ZERO);
     }
 
     #[test]
@@ -221,6 +233,7 @@ mod tests {
             (&[("GATEHOUSE_HEADER_TIMEOUT", "0")], "GATEHOUSE_HEADER_TIMEOUT"),
             (&[("GATEHOUSE_IDLE_TIMEOUT", "1m")], "GATEHOUSE_IDLE_TIMEOUT"),
             (&[("GATEHOUSE_DRAIN_TIMEOUT", "-1")], "GATEHOUSE_DRAIN_TIMEOUT"),
+            (&[("GATEHOUSE_DRAIN_DELAY", "601")], "GATEHOUSE_DRAIN_DELAY"),
             (&[("GATEHOUSE_MAX_CONNECTIONS", "0")], "GATEHOUSE_MAX_CONNECTIONS"),
             (&[("GATEHOUSE_PUBLIC_URL", "console.example.com")], "GATEHOUSE_PUBLIC_URL"),
             (&[("GATEHOUSE_METRICS_TOKEN", "short")], "GATEHOUSE_METRICS_TOKEN"),
@@ -248,8 +261,10 @@ mod tests {
             ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8"),
             ("GATEHOUSE_HEADER_TIMEOUT", "2"),
             ("GATEHOUSE_MAX_CONNECTIONS", "500"),
+            ("GATEHOUSE_DRAIN_DELAY", "5"),
         ])
         .unwrap();
+        assert_eq!(c.drain_delay, Duration::from_secs(5));
         assert_eq!(c.gateway.threads, 3);
         assert!(c.gateway.trusted_proxies.contains("10.1.1.1".parse().unwrap()));
         assert_eq!(c.gateway.limits.header_timeout, Duration::from_secs(2));

@@ -4,7 +4,7 @@
 //! (`portal_tls`); HTTP/1.1 and HTTP/2 are told apart by their first bytes.
 use axum::extract::ConnectInfo;
 use axum::Router;
-use gateway::connections::{self, Activity, Admission, Limits, Stop, Tracked};
+use gateway::connections::{self, Activity, Admission, GoAway, Limits, Stop, Tracked};
 use gateway::TrustedProxies;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
@@ -55,9 +55,11 @@ pub fn portal(listener: TcpListener, app: Router, limits: Limits, stop: Stop, tr
                     async move { app.call(req).await.map(|response| response.map(|body| Tracked::new(body, busy))) }
                 });
                 let served = match acceptor {
-                    None => connections::drive(builder.serve_connection(TokioIo::new(tcp), service), &activity, &limits, &stop).await,
+                    None => connections::drive(builder.serve_connection(TokioIo::new(tcp), service), &activity, &limits, &stop, GoAway::WhenStopped).await,
                     Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => connections::drive(builder.serve_connection(TokioIo::new(stream), service), &activity, &limits, &stop).await,
+                        Ok(Ok(stream)) => {
+                            connections::drive(builder.serve_connection(TokioIo::new(stream), service), &activity, &limits, &stop, GoAway::WhenStopped).await
+                        }
                         Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "portal TLS handshake failed"),
                         Err(_) => return tracing::debug!(%peer, "portal TLS handshake timed out"),
                     },

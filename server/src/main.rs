@@ -156,7 +156,9 @@ async fn run(config: Config, role: Role) -> Result<(), String> {
     let app = match role {
         Role::ConsoleAndGateway => portal::router(portal::state(services.clone())?, gateway.metrics().clone(), config.secure_cookies(), access),
         Role::Gateway => portal::health_only(gateway.metrics().clone(), access),
-    };
+    }
+    // For /api/v1/ready.
+    .layer(axum::Extension(stop.clone()));
     let metrics_socket = match config.metrics_addr {
         Some(addr) => {
             let socket = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} (GATEHOUSE_METRICS_ADDR): {e}"))?;
@@ -201,7 +203,18 @@ async fn run(config: Config, role: Role) -> Result<(), String> {
     }
     listening.push(listen::portal(listener, app, limits.clone(), stop.clone(), config.gateway.trusted_proxies.clone(), config.portal_tls.clone()));
     shutdown_signal().await;
+    if !config.drain_delay.is_zero() {
+        // /api/v1/ready says 503 and callers are moved away while everything still serves; a
+        // second signal ends the wait.
+        stop.drain();
+        tracing::info!(seconds = config.drain_delay.as_secs(), "draining: /api/v1/ready answers 503; serving on until the load balancer has noticed");
+        tokio::select! {
+            () = tokio::time::sleep(config.drain_delay) => {},
+            () = shutdown_signal() => {},
+        }
+    }
     // Stop taking connections everywhere; what is in flight finishes (within the drain timeout).
+    tracing::info!("shutting down: no new connections; finishing the requests in flight");
     stop.stop();
     let cut = gateway::connections::drained(&listening, limits.drain_timeout + std::time::Duration::from_secs(1)).await;
     if cut > 0 {
@@ -255,5 +268,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: no new connections; finishing the requests in flight");
 }

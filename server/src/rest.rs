@@ -49,6 +49,7 @@ impl Modify for BearerAuth {
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::health))
+        .routes(routes!(health::ready))
         .routes(routes!(tokens::create_token))
         .routes(routes!(environments::list_environments))
         .routes(routes!(environments::update_environment))
@@ -83,9 +84,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(deployments::revisions))
 }
 
-/// What a gateway-only node serves under /api/v1: `/health`, for load balancers' checks.
+/// What a gateway-only node serves under /api/v1: `/health` and `/ready`, for load balancers'
+/// checks (`/ready` needs the node's `gateway::Stop` as an extension).
 pub fn health_only() -> Router {
-    Router::new().route("/health", get(health::health))
+    Router::new().route("/health", get(health::health)).route("/ready", get(health::ready))
 }
 
 pub fn router(_state: AppState) -> Router<AppState> {

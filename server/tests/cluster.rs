@@ -59,6 +59,7 @@ async fn a_deploy_through_one_node_is_served_by_every_node_and_survives_the_data
     // The gateway-only node has no console and no REST API, only its health check.
     let plain = Client::new();
     assert_eq!(plain.get(format!("{}/api/v1/health", node.base)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(plain.get(format!("{}/api/v1/ready", node.base)).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(plain.get(format!("{}/api/v1/projects", node.base)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(plain.get(format!("{}/login", node.base)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 

@@ -16,6 +16,9 @@ async fn the_rest_api_enforces_tokens_membership_and_roles() {
     let health = client.get(format!("{base}/api/v1/health")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     assert!(health.headers().contains_key("x-request-id"), "every response carries its request id");
+    let ready = client.get(format!("{base}/api/v1/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK, "ready without a token");
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
 
     // Wrong password: 401 with the generic code.
     let res =
@@ -108,7 +111,7 @@ async fn the_rest_api_enforces_tokens_membership_and_roles() {
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     let doc: Value = client.get(format!("{base}/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["servers"][0]["url"], "/api/v1");
-    for path in ["/tokens", "/projects", "/projects/{project}", "/projects/{project}/members", "/environments", "/health", "/users"] {
+    for path in ["/tokens", "/projects", "/projects/{project}", "/projects/{project}/members", "/environments", "/health", "/ready", "/users"] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document: {}", doc["paths"]);
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

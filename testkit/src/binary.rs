@@ -35,6 +35,16 @@ impl Gatehouse {
         start_in(&self.exe, &self.args, data, &self.env)
     }
 
+    /// After `terminate`: waits up to `bound` for a clean exit, then starts another on the same
+    /// data directory, variables and arguments (the same addresses when they were set: a
+    /// rolling restart behind a load balancer).
+    pub fn start_again(mut self, bound: std::time::Duration) -> Gatehouse {
+        let status = self.exited_within(bound).unwrap_or_else(|| panic!("gatehouse did not stop within {bound:?} of SIGTERM"));
+        assert!(status.success(), "gatehouse stopped with {status}");
+        let data = self.data.take().unwrap();
+        start_in(&self.exe, &self.args, data, &self.env)
+    }
+
     /// The process's resident memory, in KiB (VmRSS).
     pub fn rss_kib(&self) -> u64 {
         rss_kib(self.child.id())
