@@ -111,6 +111,7 @@ async fn run(config: Config, role: Role) -> Result<(), String> {
         MasterKeySource::File(path) => MasterKey::load_or_create(path)?,
     };
     let db = services::db::connect_and_migrate(&config.database_url).await.map_err(|e| format!("cannot open the database (DATABASE_URL): {e}"))?;
+    services::secrets::ensure_database_sealed_with(&db, &master_key).await?;
 
     // The gateway first: its listeners, then the services that drive it.
     let slugs: Vec<String> = services::environments::list(&db).await.map_err(|e| e.to_string())?.into_iter().map(|e| e.slug).collect();

@@ -33,6 +33,17 @@ async fn nodes(api: &Api) -> Vec<Value> {
     res.json::<Value>().await.unwrap().as_array().unwrap().clone()
 }
 
+/// The console as a person without JavaScript uses it: signed in through the sign-in form,
+/// holding its session cookie.
+async fn console_session(base: &str) -> Client {
+    let client = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client.get(format!("{base}/signin")).send().await.unwrap().text().await.unwrap();
+    let action = page.split("action=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("the sign-in form").to_string();
+    let res = client.post(format!("{base}{action}")).form(&[("email", harness::ADMIN_EMAIL), ("password", harness::ADMIN_PASSWORD)]).send().await.unwrap();
+    assert!(res.status().is_redirection() || res.status().is_success(), "sign-in: {}", res.status());
+    client
+}
+
 fn start_gateway_node(env: &[(&str, &str)]) -> Gatehouse {
     testkit::binary::start_args(env!("CARGO_BIN_EXE_gatehouse"), &["gateway"], env)
 }
@@ -56,6 +67,12 @@ async fn a_deploy_through_one_node_is_served_by_every_node_and_survives_the_data
     let on_node = listed.iter().find(|n| n["role"] == "gateway").unwrap();
     assert!(on_node["address"].as_str().unwrap().contains(&node.gateways["Development"]), "{on_node}");
 
+    // A node with another master key is refused at its start, saying why (the others' keys
+    // would not open).
+    let stranger = "99".repeat(32);
+    let said = testkit::binary::refused(env!("CARGO_BIN_EXE_gatehouse"), &["gateway"], &[("DATABASE_URL", url.as_str()), ("GATEHOUSE_MASTER_KEY", &stranger)]);
+    assert!(said.contains("same GATEHOUSE_MASTER_KEY"), "{said}");
+
     // The gateway-only node has no console and no REST API, only its health check.
     let plain = Client::new();
     assert_eq!(plain.get(format!("{}/api/v1/health", node.base)).send().await.unwrap().status(), StatusCode::OK);
@@ -73,6 +90,11 @@ async fn a_deploy_through_one_node_is_served_by_every_node_and_survives_the_data
     let deployed: Value = res.json().await.unwrap();
     assert_eq!(deployed["live_on"], json!({"nodes": 2, "of": 2}), "{deployed}");
     assert_eq!(status(&caller, &format!("{dev_node}/collect")).await, Some(StatusCode::OK), "served by the other node once the deploy answered");
+
+    // The Deploy page's Development card says so too.
+    let person = console_session(&console.base).await;
+    let page = person.get(format!("{}/projects/evil/proxies/collector-v1/deploy", console.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"live-on\"") && page.contains("Live on 2 of 2 gateways."), "the Deploy card: {}", &page[..page.len().min(3000)]);
 
     // Each node says what it serves: the same version of Development as the latest.
     for n in nodes(&api).await {
@@ -137,7 +159,7 @@ async fn alternate(caller: &Client, urls: [&str; 2], key: &str, n: usize) -> Vec
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rate_limits_are_counted_across_nodes_in_redis_and_by_each_node_alone_while_it_is_away() {
+async fn rate_limits_and_quotas_are_counted_across_nodes_in_redis_and_by_each_node_alone_while_it_is_away() {
     let pg = testkit::postgres::start();
     let mut redis = testkit::redis::start();
     let url = pg.create_database("gatehouse");
@@ -212,4 +234,27 @@ async fn rate_limits_are_counted_across_nodes_in_redis_and_by_each_node_alone_wh
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(metric(&console.base, token, "gatehouse_gateway_limit_store_up").await.as_deref(), Some("1"));
+
+    // A daily quota is shared the same way: 40 across both nodes, not 40 each.
+    let plan = json!({"name": "Daily", "proxies": ["collector-v1"], "quota": {"requests": 40, "period": "day"}});
+    assert_eq!(api.call(M::POST, "/projects/evil/products", Some(plan)).await.unwrap().status(), StatusCode::CREATED);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut allowed = 0;
+    for attempt in 0..2 {
+        let day = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 86_400;
+        let body = json!({"name": format!("Daily {attempt}"), "product": "daily", "contact_email": "dev@example.test"});
+        let res = api.call(M::POST, "/projects/evil/subscriptions", Some(body)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let key = res.json::<Value>().await.unwrap()["primary_key"].as_str().unwrap().to_string();
+        let seen = alternate(&caller, [&dev_console, &dev_node], &key, 100).await;
+        assert!(seen.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::TOO_MANY_REQUESTS), "{seen:?}");
+        allowed = seen.iter().filter(|s| **s == StatusCode::OK).count();
+        if std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 86_400 == day {
+            break;
+        }
+    }
+    // Exactly 40 when each node reports its first share before the other asks for more; one
+    // first share (20) over at most. Counting alone would let 80 through.
+    println!("a daily quota of 40 across two nodes let {allowed} through");
+    assert!((40..=60).contains(&allowed), "the daily quota of 40 across two nodes: {allowed}");
 }

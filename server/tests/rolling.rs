@@ -4,7 +4,9 @@
 //! HTTP/2, each node in turn is stopped (SIGTERM, GATEHOUSE_DRAIN_DELAY=1) and started again on
 //! the same addresses, and not one request fails: a draining node says 503 on /ready, HAProxy
 //! stops sending it callers, its HTTP/1.1 answers say `Connection: close` and its HTTP/2
-//! connections get a GOAWAY, and it still serves whoever reaches it until it stops.
+//! connections get a GOAWAY, and it still serves whoever reaches it until it stops. Then
+//! PostgreSQL stops for two seconds under the same load (nothing fails), and once it is back
+//! an undeploy reaches all three.
 mod harness;
 
 use harness::{Api, Gatehouse};
@@ -56,7 +58,7 @@ async fn status(client: &Client, url: &str) -> Option<StatusCode> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_behind_haproxy_restart_one_after_the_other_under_load_without_a_failed_request() {
-    let pg = testkit::postgres::start();
+    let mut pg = testkit::postgres::start();
     let url = pg.create_database("gatehouse");
     let key = "ef".repeat(32);
     let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
@@ -151,6 +153,12 @@ async fn three_nodes_behind_haproxy_restart_one_after_the_other_under_load_witho
         let failures = seen.failures.lock().unwrap().clone();
         assert!(failures.is_empty(), "requests failed while {name} restarted: {failures:#?}");
     }
+    // PostgreSQL goes away for two seconds under the same load: every node serves what it has.
+    let before = seen.ok.load(Ordering::Relaxed);
+    pg.stop();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    pg.start_again();
+    assert!(seen.ok.load(Ordering::Relaxed) - before > 100, "callers were served while PostgreSQL was down");
     done.store(true, Ordering::Relaxed);
     for c in callers {
         c.await.unwrap();
@@ -159,8 +167,30 @@ async fn three_nodes_behind_haproxy_restart_one_after_the_other_under_load_witho
     println!("{} requests through HAProxy across three rolling restarts, {} failed", seen.ok.load(Ordering::Relaxed), failures.len());
     assert!(failures.is_empty(), "{} of {} requests failed: {failures:#?}", failures.len(), seen.ok.load(Ordering::Relaxed) + failures.len());
 
+    // PostgreSQL is back: an undeploy through node1 (retried while its pool reconnects) reaches
+    // all three.
+    let api = Api::admin(nodes[0].as_ref().unwrap()).await;
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let res = api.call(M::DELETE, "/projects/evil/proxies/collector-v1/deployments/development", None).await;
+        // 409: an earlier try went through but its answer was lost.
+        if res.is_ok_and(|r| r.status() == StatusCode::OK || r.status() == StatusCode::CONFLICT) {
+            break;
+        }
+        assert!(Instant::now() < until, "the undeploy after PostgreSQL came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for i in 0..3 {
+        let url = format!("{}/collect", node(&nodes, i));
+        let until = Instant::now() + Duration::from_secs(10);
+        while status(&direct, &url).await != Some(StatusCode::NOT_FOUND) {
+            assert!(Instant::now() < until, "node{} caught up with the undeploy", i + 1);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     // All three listed again (each left the list when it stopped and came back when it started).
-    let res = Api::admin(nodes[0].as_ref().unwrap()).await.call(M::GET, "/gateways", None).await.unwrap();
+    let res = api.call(M::GET, "/gateways", None).await.unwrap();
     let listed: Vec<Value> = res.json().await.unwrap();
     assert_eq!(listed.iter().filter(|n| n["up"] == true).count(), 3, "{listed:#?}");
 }

@@ -189,6 +189,22 @@ async fn running(db: &DatabaseConnection) -> Result<Vec<gateway_node::Model>> {
     Ok(gateway_node::Entity::find().filter(gateway_node::Column::HeartbeatAt.gt(since)).all(db).await?)
 }
 
+/// Per environment (by id), how many running nodes serve it as it is now (its latest
+/// announced version): the Deploy page's "live on 3 of 3 gateways".
+pub async fn serving_environments(db: &DatabaseConnection) -> Result<HashMap<i32, LiveOn>> {
+    let (latest, nodes) = (versions(db).await?, running(db).await?);
+    let environments = environment::Entity::find().all(db).await?;
+    Ok(environments
+        .into_iter()
+        .map(|env| {
+            let scope = Change::Environment(env.id).scope();
+            let version = latest.get(&scope).copied().unwrap_or(0);
+            let lagging: Vec<String> = nodes.iter().filter(|n| applied_in(&n.serving, &scope) < version).map(name).collect();
+            (env.id, LiveOn { nodes: (nodes.len() - lagging.len()) as u32, of: nodes.len() as u32, lagging })
+        })
+        .collect())
+}
+
 /// Whether another node is up on this database (a start must not settle its deploys).
 pub async fn others_up(services: &Services) -> Result<bool> {
     Ok(running(&services.db).await?.iter().any(|n| n.id != services.cluster.id))

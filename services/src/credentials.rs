@@ -10,10 +10,14 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
 /// After a change to a product or subscription: hands the credentials to this node's gateway,
-/// then to every other node's (`cluster`); returns how many keys are valid.
+/// then to every other node's (`cluster`), and waits (as a deploy does, at most 2 s) until the
+/// running nodes have them: a key works on every node once the call that made it answers.
+/// Returns how many keys are valid.
 pub async fn publish(services: &Services) -> Result<usize> {
     let valid = apply(services).await?;
-    crate::cluster::announce(services, crate::cluster::Change::Credentials).await;
+    let change = crate::cluster::Change::Credentials;
+    let version = crate::cluster::announce(services, change).await;
+    crate::cluster::live_on(services, change, version).await;
     Ok(valid)
 }
 

@@ -60,6 +60,44 @@ impl MasterKey {
     }
 }
 
+/// Refuses a key that did not seal the private keys already in the database: a node started
+/// with another GATEHOUSE_MASTER_KEY than the others (or a data directory whose `master.key`
+/// was replaced) would otherwise start and fail later, route by route. Checked at start, before
+/// anything is read or sealed.
+pub async fn ensure_database_sealed_with(db: &sea_orm::DatabaseConnection, key: &MasterKey) -> Result<(), String> {
+    use crate::entities::{certificate, domain, environment};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let ours = key.id();
+    let problem = |e: sea_orm::DbErr| format!("cannot check which master key sealed the stored private keys: {e}");
+    let others = [
+        environment::Entity::find()
+            .filter(environment::Column::GatewayMasterKeyId.is_not_null().and(environment::Column::GatewayMasterKeyId.ne(ours.as_str())))
+            .one(db)
+            .await
+            .map_err(problem)?
+            .and_then(|row| row.gateway_master_key_id),
+        certificate::Entity::find()
+            .filter(certificate::Column::MasterKeyId.is_not_null().and(certificate::Column::MasterKeyId.ne(ours.as_str())))
+            .one(db)
+            .await
+            .map_err(problem)?
+            .and_then(|row| row.master_key_id),
+        domain::Entity::find()
+            .filter(domain::Column::MasterKeyId.is_not_null().and(domain::Column::MasterKeyId.ne(ours.as_str())))
+            .one(db)
+            .await
+            .map_err(problem)?
+            .and_then(|row| row.master_key_id),
+    ];
+    match others.into_iter().flatten().next() {
+        None => Ok(()),
+        Some(theirs) => Err(format!(
+            "the master key (GATEHOUSE_MASTER_KEY, or master.key in the data directory) is not the one this database's private keys were sealed with: \
+             they name key {theirs}, this one is {ours}. Every node on one DATABASE_URL needs the same GATEHOUSE_MASTER_KEY, and a data directory's master.key must not be replaced"
+        )),
+    }
+}
+
 #[cfg(unix)]
 fn refuse_if_shared(path: &Path) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
@@ -105,6 +143,18 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = MasterKey::load_or_create(&path).err().unwrap();
         assert!(err.contains("may be read by other users (mode 644)") && err.contains("chmod 600"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_key_that_did_not_seal_the_stored_private_keys_is_refused() {
+        let db = crate::testing::db().await;
+        let (sealer, stranger) = (MasterKey::parse(&"11".repeat(32)).unwrap(), MasterKey::parse(&"22".repeat(32)).unwrap());
+        ensure_database_sealed_with(&db, &stranger).await.expect("nothing sealed yet: any key");
+        let env = crate::environments::all(&db).await.unwrap().remove(0);
+        crate::environments::gateway_identity(&db, &sealer, &env, &[]).await.unwrap();
+        ensure_database_sealed_with(&db, &sealer).await.unwrap();
+        let err = ensure_database_sealed_with(&db, &stranger).await.unwrap_err();
+        assert!(err.contains(&sealer.id()) && err.contains(&stranger.id()) && err.contains("same GATEHOUSE_MASTER_KEY"), "{err}");
     }
 
     #[test]

@@ -102,6 +102,41 @@ pub fn start_args(exe: &str, args: &[&str], env: &[(&str, &str)]) -> Gatehouse {
     start_in(exe, &args, tempfile::tempdir().unwrap(), &env)
 }
 
+/// Starts `exe` as `start_args` does and expects it to refuse to start: its exit within 20 s,
+/// with a failure status; what it wrote to stderr.
+pub fn refused(exe: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(exe)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GATEHOUSE_DATA_DIR", data.path())
+        .env("GATEHOUSE_PORTAL_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_DEVELOPMENT_ADDR", "127.0.0.1:0")
+        .env("GATEHOUSE_GATEWAY_PRODUCTION_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gatehouse");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() >= until {
+            let _ = child.kill();
+            panic!("gatehouse started (it was expected to refuse)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "gatehouse exited successfully: {stderr}");
+    stderr
+}
+
 fn start_in(exe: &str, args: &[String], data: tempfile::TempDir, env: &[(String, String)]) -> Gatehouse {
     let mut child = Command::new(exe)
         .args(args)

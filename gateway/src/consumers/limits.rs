@@ -156,31 +156,14 @@ impl QuotaCount {
     pub fn starting(quota: Quota, used: u64, unix_secs: u64) -> Self {
         let count = QuotaCount::new(quota);
         if used > 0 {
-            let (period, _) = count.period_at(unix_secs);
+            let (period, _) = period_at(quota.period, unix_secs);
             count.word.store((period << QUOTA_BITS) | used.min(QUOTA_MASK), Ordering::Relaxed);
         }
         count
     }
 
-    /// The period's number and how long until the next one starts, at `unix_secs`.
-    fn period_at(&self, unix_secs: u64) -> (u64, Duration) {
-        let day = unix_secs / 86_400;
-        match self.period {
-            QuotaPeriod::Day => (day + 1, Duration::from_secs((day + 1) * 86_400 - unix_secs)),
-            QuotaPeriod::Month => {
-                let date = time::OffsetDateTime::from_unix_timestamp(unix_secs as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-                let index = (date.year() as u64 - 1970) * 12 + u64::from(u8::from(date.month())) - 1;
-                let next =
-                    time::Date::from_calendar_date(if date.month() == time::Month::December { date.year() + 1 } else { date.year() }, date.month().next(), 1)
-                        .map(|d| d.midnight().assume_utc().unix_timestamp() as u64)
-                        .unwrap_or(unix_secs + 86_400);
-                (index + 1, Duration::from_secs(next.saturating_sub(unix_secs)))
-            }
-        }
-    }
-
     fn take_at(&self, unix_secs: u64) -> Decision {
-        let (period, reset) = self.period_at(unix_secs);
+        let (period, reset) = period_at(self.period, unix_secs);
         let mut current = self.word.load(Ordering::Relaxed);
         loop {
             let count = if current >> QUOTA_BITS == period { current & QUOTA_MASK } else { 0 };
@@ -199,6 +182,24 @@ impl QuotaCount {
 impl Counter for QuotaCount {
     fn take(&self) -> Decision {
         self.take_at(unix_now())
+    }
+}
+
+/// A quota period's number (days or months since 1970, plus one) and how long until the next
+/// one starts, at `unix_secs`.
+pub fn period_at(period: QuotaPeriod, unix_secs: u64) -> (u64, Duration) {
+    let day = unix_secs / 86_400;
+    match period {
+        QuotaPeriod::Day => (day + 1, Duration::from_secs((day + 1) * 86_400 - unix_secs)),
+        QuotaPeriod::Month => {
+            let date = time::OffsetDateTime::from_unix_timestamp(unix_secs as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            let index = (date.year() as u64 - 1970) * 12 + u64::from(u8::from(date.month())) - 1;
+            let next =
+                time::Date::from_calendar_date(if date.month() == time::Month::December { date.year() + 1 } else { date.year() }, date.month().next(), 1)
+                    .map(|d| d.midnight().assume_utc().unix_timestamp() as u64)
+                    .unwrap_or(unix_secs + 86_400);
+            (index + 1, Duration::from_secs(next.saturating_sub(unix_secs)))
+        }
     }
 }
 

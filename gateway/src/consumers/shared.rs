@@ -1,6 +1,7 @@
-//! Rate limits counted across gateway nodes in Redis (`GATEHOUSE_REDIS_URL`), with no Redis
-//! round trip on a request. The algorithm: fixed windows aligned to the clock (every node
-//! agrees where a window starts), and per window a *grant*, the part of the limit this node
+//! Rate limits and quotas counted across gateway nodes in Redis (`GATEHOUSE_REDIS_URL`), with
+//! no Redis round trip on a request. The algorithm: fixed windows aligned to the clock (every
+//! node agrees where a window starts: a rate limit's span from the epoch, a quota's calendar day
+//! or month in UTC), and per window a *grant*, the part of the limit this node
 //! has reserved in Redis and may let through on its own. A request only counts against the
 //! grant in memory. A node's first request in a window grants it an equal share of the limit
 //! (`limit / nodes`, where `nodes` is how many nodes synced in the last seconds) at once, so
@@ -15,12 +16,15 @@
 //! shares lets through up to that first share (`limit / nodes`) beyond the limit; reserved but
 //! unused at the window's end is the only undercount.
 //!
+//! A quota's period is long (a day, a month), so a node that starts mid-period resumes it: the
+//! requests already allowed in it (the usage every node writes to the database) are counted
+//! before this node's first share, and seed the period's total in Redis if Redis has none (a
+//! Redis restarted without its data).
+//!
 //! When Redis cannot be reached (or answers slower than `TIMEOUT`) each node counts the whole
 //! limit alone, as without Redis, until it is back: never an error for the caller. The state is
 //! in `up()` and the metric `gatehouse_gateway_limit_store_up`.
-//!
-//! Quotas (per day or month) stay per node, resumed from the usage written to the database.
-use super::limits::{Counter, Counters, Decision, Local, Quota, RateLimit, MAX_RATE_REQUESTS};
+use super::limits::{period_at, Counter, Counters, Decision, Quota, QuotaPeriod, RateLimit, MAX_QUOTA_REQUESTS, MAX_RATE_REQUESTS};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -37,10 +41,43 @@ fn unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Where a counter's windows start and end: every node computes the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Span {
+    /// A rate limit's: `unix_ms / ms`.
+    Clock { ms: u64 },
+    /// A quota's: the calendar day or month (UTC).
+    Calendar(QuotaPeriod),
+}
+
+impl Span {
+    /// The window current at `now` (ms since the epoch) and how long until it ends.
+    fn at(self, now: u64) -> (u64, Duration) {
+        match self {
+            Span::Clock { ms } => {
+                let window = now / ms;
+                (window, Duration::from_millis((window + 1) * ms - now))
+            }
+            Span::Calendar(period) => period_at(period, now / 1000),
+        }
+    }
+
+    /// The part of a Redis key that names the span.
+    fn name(self) -> String {
+        match self {
+            Span::Clock { ms } => format!("rate:{ms}"),
+            Span::Calendar(QuotaPeriod::Day) => "quota:day".into(),
+            Span::Calendar(QuotaPeriod::Month) => "quota:month".into(),
+        }
+    }
+}
+
 /// One subscription's window, as this node sees it.
 struct State {
-    /// The window's number (`unix_ms / span_ms`).
+    /// The window's number (`Span::at`).
     window: u64,
+    /// Allowed in this window before this node started (a quota resumed mid-period).
+    before: u64,
     /// Let through here in this window.
     taken: u64,
     /// How many this node may let through in this window.
@@ -52,7 +89,7 @@ struct State {
 }
 
 impl State {
-    const EMPTY: State = State { window: 0, taken: 0, granted: 0, reported: 0, total: 0 };
+    const EMPTY: State = State { window: 0, before: 0, taken: 0, granted: 0, reported: 0, total: 0 };
 
     /// What the next sync reserves: the grant not yet reserved, or, once all of it is reserved
     /// and spent, a share of what the last reservation's total left.
@@ -81,22 +118,26 @@ impl State {
 pub struct SharedWindow {
     subscription: i32,
     limit: u64,
-    span_ms: u64,
+    span: Span,
+    /// (window, requests): allowed in that window before this process started.
+    resumed: (u64, u64),
     state: Mutex<State>,
     store: Arc<Store>,
 }
 
 impl SharedWindow {
     fn take_at(&self, now: u64) -> Decision {
-        let window = now / self.span_ms;
+        let (window, reset) = self.span.at(now);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.window != window {
-            // A new window: an equal share of the whole limit, reserved at the next sync.
-            *state = State { window, granted: self.store.first_share(self.limit), ..State::EMPTY };
+            // A new window: an equal share of what is left of the limit, reserved at the next
+            // sync.
+            let before = if self.resumed.0 == window { self.resumed.1.min(self.limit) } else { 0 };
+            *state = State { window, before, total: before, granted: self.store.first_share(self.limit - before), ..State::EMPTY };
         }
-        let granted = if self.store.up() { state.granted } else { self.limit };
+        let granted = if self.store.up() { state.granted } else { self.limit - state.before };
         if state.taken >= granted {
-            return Decision::Refused { limit: self.limit, reset: Duration::from_millis((window + 1) * self.span_ms - now) };
+            return Decision::Refused { limit: self.limit, reset };
         }
         state.taken += 1;
         let seen = state.total.max(state.reported) - state.reported + state.taken;
@@ -104,7 +145,7 @@ impl SharedWindow {
     }
 
     fn key(&self, window: u64) -> String {
-        format!("gatehouse:rate:{}:{}:{}:{window}", self.subscription, self.limit, self.span_ms)
+        format!("gatehouse:{}:{}:{}:{window}", self.span.name(), self.subscription, self.limit)
     }
 }
 
@@ -119,7 +160,7 @@ struct Store {
     up: AtomicBool,
     /// Nodes sharing the limits, at the last sync (at least 1).
     nodes: AtomicU64,
-    windows: Mutex<HashMap<(i32, RateLimit), Weak<SharedWindow>>>,
+    windows: Mutex<HashMap<(i32, Limit), Weak<SharedWindow>>>,
     node_id: String,
 }
 
@@ -142,10 +183,16 @@ fn share(left: u64, nodes: u64) -> u64 {
     }
 }
 
-/// Counters for rate limits in Redis (quotas in this process, as `Local`).
+/// What a window counts against, to find it again at the next snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Limit {
+    Rate(RateLimit),
+    Quota(Quota),
+}
+
+/// Counters for rate limits and quotas in Redis.
 pub struct Shared {
     store: Arc<Store>,
-    local: Local,
 }
 
 impl Shared {
@@ -161,7 +208,7 @@ impl Shared {
         });
         metrics.set_limit_store_up(false);
         tokio::spawn(sync_forever(client, Arc::downgrade(&store), metrics));
-        Ok(Shared { store, local: Local::default() })
+        Ok(Shared { store })
     }
 
     /// Whether the last sync with Redis succeeded (the limits are shared).
@@ -170,27 +217,30 @@ impl Shared {
     }
 }
 
-impl Counters for Shared {
+impl Shared {
     // Called when a snapshot is compiled, never per request.
-    fn rate(&self, subscription_id: i32, limit: RateLimit) -> Arc<dyn Counter> {
+    fn window(&self, subscription: i32, key: Limit, limit: u64, span: Span, resumed: (u64, u64)) -> Arc<dyn Counter> {
         let mut windows = self.store.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(found) = windows.get(&(subscription_id, limit)).and_then(Weak::upgrade) {
+        if let Some(found) = windows.get(&(subscription, key)).and_then(Weak::upgrade) {
             return found;
         }
         windows.retain(|_, w| w.strong_count() > 0);
-        let window = Arc::new(SharedWindow {
-            subscription: subscription_id,
-            limit: u64::from(limit.requests.min(MAX_RATE_REQUESTS)),
-            span_ms: u64::from(limit.per_seconds.max(1)) * 1000,
-            state: Mutex::new(State::EMPTY),
-            store: self.store.clone(),
-        });
-        windows.insert((subscription_id, limit), Arc::downgrade(&window));
+        let window = Arc::new(SharedWindow { subscription, limit, span, resumed, state: Mutex::new(State::EMPTY), store: self.store.clone() });
+        windows.insert((subscription, key), Arc::downgrade(&window));
         window
+    }
+}
+
+impl Counters for Shared {
+    fn rate(&self, subscription_id: i32, limit: RateLimit) -> Arc<dyn Counter> {
+        let span = Span::Clock { ms: u64::from(limit.per_seconds.max(1)) * 1000 };
+        self.window(subscription_id, Limit::Rate(limit), u64::from(limit.requests.min(MAX_RATE_REQUESTS)), span, (0, 0))
     }
 
     fn quota(&self, subscription_id: i32, quota: Quota, used: u64) -> Arc<dyn Counter> {
-        self.local.quota(subscription_id, quota, used)
+        let span = Span::Calendar(quota.period);
+        let resumed = (span.at(unix_ms()).0, used);
+        self.window(subscription_id, Limit::Quota(quota), quota.requests.min(MAX_QUOTA_REQUESTS), span, resumed)
     }
 }
 
@@ -231,30 +281,41 @@ async fn sync(client: &redis::Client, connection: &mut Option<redis::aio::Multip
     let now = unix_ms();
     let windows: Vec<Arc<SharedWindow>> = store.windows.lock().unwrap_or_else(|p| p.into_inner()).values().filter_map(Weak::upgrade).collect();
     let nodes = store.nodes.load(Ordering::Relaxed);
-    // The windows this round reserves for, with how much each asks.
-    let mut due: Vec<(Arc<SharedWindow>, u64, u64)> = Vec::new();
+    // The windows this round reserves for, with how much each asks, and what a resumed
+    // quota's period had before (to seed Redis with on its first reservation).
+    let mut due: Vec<(Arc<SharedWindow>, u64, u64, u64)> = Vec::new();
     for w in windows {
         let state = w.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.window != now / w.span_ms {
+        if state.window != w.span.at(now).0 {
             continue;
         }
         let ask = state.ask(w.limit, nodes);
         if ask > 0 {
-            due.push((w.clone(), state.window, ask));
+            let seed = if state.reported == 0 { state.before } else { 0 };
+            due.push((w.clone(), state.window, ask, seed));
         }
     }
     let mut pipe = redis::pipe();
     pipe.cmd("ZADD").arg("gatehouse:nodes").arg(now).arg(&store.node_id).ignore();
     pipe.cmd("ZREMRANGEBYSCORE").arg("gatehouse:nodes").arg("-inf").arg(now.saturating_sub(NODE_TTL_MS)).ignore();
     pipe.cmd("ZCARD").arg("gatehouse:nodes");
-    for (w, window, delta) in &due {
+    for (w, window, delta, seed) in &due {
         let key = w.key(*window);
+        // Kept a while past the window's end, in case of clocks a little apart.
+        let keep = match w.span {
+            Span::Clock { ms } => ms * 2,
+            Span::Calendar(_) => w.span.at(now).1.as_millis() as u64 + 86_400_000,
+        };
+        if *seed > 0 {
+            // Unless another node (or this one before a restart) has counted there already.
+            pipe.cmd("SET").arg(&key).arg(*seed).arg("NX").arg("PX").arg(keep).ignore();
+        }
         pipe.cmd("INCRBY").arg(&key).arg(*delta);
-        pipe.cmd("PEXPIRE").arg(&key).arg(w.span_ms * 2).ignore();
+        pipe.cmd("PEXPIRE").arg(&key).arg(keep).ignore();
     }
     let answers: Vec<u64> = pipe.query_async(con).await?;
     store.nodes.store(answers.first().copied().unwrap_or(1).max(1), Ordering::Relaxed);
-    for ((w, window, ask), total) in due.iter().zip(answers.iter().skip(1)) {
+    for ((w, window, ask, _), total) in due.iter().zip(answers.iter().skip(1)) {
         let mut state = w.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.window != *window {
             continue; // a new window began meanwhile
@@ -270,7 +331,36 @@ mod tests {
 
     fn window(limit: u32, nodes: u64, up: bool) -> SharedWindow {
         let store = Arc::new(Store { up: AtomicBool::new(up), nodes: AtomicU64::new(nodes), windows: Mutex::default(), node_id: "a".into() });
-        SharedWindow { subscription: 1, limit: u64::from(limit), span_ms: 10_000, state: Mutex::new(State::EMPTY), store }
+        SharedWindow { subscription: 1, limit: u64::from(limit), span: Span::Clock { ms: 10_000 }, resumed: (0, 0), state: Mutex::new(State::EMPTY), store }
+    }
+
+    #[test]
+    fn a_quota_resumed_mid_period_shares_what_is_left_and_counts_what_was_used() {
+        let noon = 1_764_763_200_000; // 2025-12-03 12:00 UTC, in ms
+        let span = Span::Calendar(QuotaPeriod::Day);
+        let (today, reset) = span.at(noon);
+        assert_eq!(reset, Duration::from_secs(12 * 3600), "until midnight UTC");
+        let mut w = window(100, 2, true);
+        w.span = span;
+        w.resumed = (today, 40);
+        // 40 used before this node started: a first share of the 60 left.
+        let allowed = (0..100).filter(|_| matches!(w.take_at(noon), Decision::Allowed { .. })).count();
+        assert_eq!(allowed, 30);
+        {
+            let state = w.state.lock().unwrap();
+            assert_eq!((state.before, state.total), (40, 40));
+            assert_eq!(state.ask(100, 2), 30, "its first share, to reserve on top of the 40 it seeds Redis with");
+        }
+        let Decision::Refused { reset, .. } = w.take_at(noon + 1_000) else { panic!("over the share") };
+        assert_eq!(reset, Duration::from_secs(12 * 3600 - 1));
+        // Tomorrow starts afresh; with Redis away this node counts the whole quota alone.
+        let tomorrow = noon + 12 * 3_600_000;
+        w.store.up.store(false, Ordering::Relaxed);
+        assert_eq!((0..200).filter(|_| matches!(w.take_at(tomorrow), Decision::Allowed { .. })).count(), 100);
+        let mut alone = window(100, 2, false);
+        alone.span = span;
+        alone.resumed = (today, 40);
+        assert_eq!((0..200).filter(|_| matches!(alone.take_at(noon), Decision::Allowed { .. })).count(), 60, "alone: what was used still counts");
     }
 
     #[test]

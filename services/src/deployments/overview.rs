@@ -20,6 +20,7 @@ pub async fn overview(services: &Services, actor: &Actor, project: &str, proxy: 
     let revisions = revision::Entity::find().filter(revision::Column::ProxyId.eq(found.proxy.id)).order_by_desc(revision::Column::Number).all(db).await?;
     let people: HashMap<i32, String> = user::Entity::find().all(db).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let models: HashMap<i32, environment::Model> = environment::Entity::find().all(db).await?.into_iter().map(|e| (e.id, e)).collect();
+    let mut serving = crate::cluster::serving_environments(db).await?;
     let mut out = Vec::new();
     for env in crate::environments::list_with_gateways(services).await? {
         let Some(model) = models.get(&env.id) else { continue };
@@ -50,6 +51,7 @@ pub async fn overview(services: &Services, actor: &Actor, project: &str, proxy: 
             })
             .collect();
         let invoke_url = live_snapshot.map(|s| s.context_path).zip(env.gateway_url.as_ref()).map(|(path, base)| format!("{base}{path}"));
+        let live_on = serving.remove(&env.id).filter(|on| live.is_some() && (on.of > 1 || !on.lagging.is_empty()));
         out.push(EnvironmentDeployment {
             state: states.remove(&env.id).unwrap_or(DeploymentState::NotDeployed),
             environment: env,
@@ -59,6 +61,7 @@ pub async fn overview(services: &Services, actor: &Actor, project: &str, proxy: 
             changes,
             revisions: summaries,
             history,
+            live_on,
         });
     }
     Ok(out)

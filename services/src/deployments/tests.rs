@@ -427,3 +427,34 @@ async fn a_key_pair_a_live_revision_carries_cannot_be_deleted_until_no_revision_
     let endpoint = certificates::get(&s.services.db, &s.ada, "weather", s.endpoint.id).await.unwrap().used_by;
     assert!(endpoint.contains(&"Weather API v1 · Development (live revision 1, endpoint certificate)".to_string()), "{endpoint:?}");
 }
+
+#[tokio::test]
+async fn the_deploy_page_says_how_many_running_nodes_serve_each_environment() {
+    let s = setup().await;
+    s.save("development", s.settings(DEV_URL, Some(&s.dev_client))).await;
+    s.deploy("development").await.unwrap();
+    let db = &s.services.db;
+    // This node is up to date (in a running node, `follow` keeps it so).
+    s.services.cluster.start_from(crate::cluster::versions(db).await.unwrap());
+    crate::cluster::heartbeat(&s.services).await.unwrap();
+    let page = overview(&s.services, &s.ada, "weather", "weather-api-v1").await.unwrap();
+    assert!(page.iter().all(|e| e.live_on.is_none()), "one node: nothing to say");
+
+    // Another node comes up that has applied nothing yet.
+    let another = Services::new(db.clone(), s.services.master_key.clone(), Arc::new(RecordingGateway::default()));
+    another.cluster.set_address("https://10.0.0.12:8443 (Development)".into());
+    crate::cluster::heartbeat(&another).await.unwrap();
+    let page = overview(&s.services, &s.ada, "weather", "weather-api-v1").await.unwrap();
+    let on = |slug: &str| page.iter().find(|e| e.environment.slug == slug).unwrap().live_on.clone();
+    assert!(on("production").is_none(), "nothing live there");
+    let dev = on("development").expect("two nodes");
+    assert_eq!(dev.of, 2, "{dev:?}");
+    if sea_orm::ConnectionTrait::get_database_backend(db) == sea_orm::DbBackend::Postgres {
+        // The deploy was announced (version 1 of Development): the new node has not applied it.
+        assert_eq!(dev.lagging, ["https://10.0.0.12:8443 (Development)"], "{dev:?}");
+        assert_eq!(dev.describe(), "live on 1 of 2 gateways; https://10.0.0.12:8443 (Development) lags");
+    } else {
+        // SQLite: one database file, one node in practice; nothing is announced to lag behind.
+        assert_eq!((dev.nodes, dev.lagging.len()), (2, 0), "{dev:?}");
+    }
+}

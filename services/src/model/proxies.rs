@@ -402,4 +402,8 @@ pub struct EnvironmentDeployment {
     pub revisions: Vec<RevisionSummary>,
     /// Deploys and undeploys here, newest first.
     pub history: Vec<Deployment>,
+    /// With more than one gateway node and something live: how many running nodes serve this
+    /// environment as it is now, and which lag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_on: Option<super::LiveOn>,
 }

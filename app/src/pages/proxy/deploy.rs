@@ -93,6 +93,13 @@ fn DeployCard(
         let by = d.deployed_by.clone().unwrap_or_else(|| "someone".into());
         view! { <p data-testid="live-revision">{format!("Revision {} is live · deployed by {by} on {when} · live in {} ms", d.revision.unwrap_or(0), d.elapsed_ms)}</p> }.into_any()
     });
+    // Several gateway nodes: how many serve this environment as it is now.
+    let live_on = env.live_on.clone().map(|on| {
+        let class = if on.lagging.is_empty() { "muted" } else { "notice notice-warning" };
+        let text = on.describe();
+        let text = format!("{}{}.", text[..1].to_uppercase(), &text[1..]);
+        view! { <p class=class data-testid="live-on">{text}</p> }.into_any()
+    });
     // Each part is type-erased (`into_any`): nested, their view types outgrow the compiler's
     // recursion limit in the browser build.
     let invoke = env.invoke_url.clone().map(|url| view! { <InvokeUrl slug=slug.clone() url/> }.into_any());
@@ -151,6 +158,7 @@ fn DeployCard(
         <section class="card deploy-card" data-testid=format!("deploy-{slug}")>
             <div class="endpoint-head"><h2>{env.environment.name.clone()}</h2><DeploymentBadge state=env.state.clone()/></div>
             {live.unwrap_or_else(|| view! { <p data-testid="live-revision">"Nothing is live here."</p> }.into_any())}
+            {live_on}
             {invoke}
             <div class="deploy-actions">{deploy}{promote}{undeploy}</div>
             {tables}
