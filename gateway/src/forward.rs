@@ -161,7 +161,12 @@ fn next_request_id() -> HeaderValue {
     static PREFIX: LazyLock<u64> = LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let id = format!("{:016x}{:016x}", *PREFIX, COUNTER.fetch_add(1, Ordering::Relaxed));
-    HeaderValue::from_maybe_shared(Bytes::from(id)).unwrap_or(HeaderValue::from_static("0"))
+    let mut value = HeaderValue::from_maybe_shared(Bytes::from(id)).unwrap_or(HeaderValue::from_static("0"));
+    // Never indexed by HTTP/2's header compression (HPACK): a value that never repeats would
+    // cost a table insert on every answer and push out the entries that do repeat (Content-Type,
+    // Server), which then go out in full again.
+    value.set_sensitive(true);
+    value
 }
 
 /// One request on a connection from `peer` (worked out once per connection).
