@@ -378,6 +378,16 @@ mod tests {
         assert_eq!(set, ["theirs=1; Path=/"]);
     }
 
+    #[test]
+    fn request_ids_are_unique_and_never_indexed_by_hpack() {
+        let (a, b) = (next_request_id(), next_request_id());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        // Indexed, each would be a table insert per answer that pushes out what repeats
+        // (bench/PROFILE.md).
+        assert!(a.is_sensitive() && b.is_sensitive());
+    }
+
     /// hyper's HTTP/2 server spawns one task per stream holding this future, copying it as it
     /// goes: rare paths (the fresh-connection probe) must stay boxed, out of its size.
     #[test]
