@@ -106,20 +106,7 @@ pub fn start_args(exe: &str, args: &[&str], env: &[(&str, &str)]) -> Gatehouse {
 /// with a failure status; what it wrote to stderr.
 pub fn refused(exe: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(exe)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GATEHOUSE_DATA_DIR", data.path())
-        .env("GATEHOUSE_PORTAL_ADDR", "127.0.0.1:0")
-        .env("GATEHOUSE_GATEWAY_DEVELOPMENT_ADDR", "127.0.0.1:0")
-        .env("GATEHOUSE_GATEWAY_PRODUCTION_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start gatehouse");
+    let mut child = command(exe, args, data.path(), env.iter().copied()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start gatehouse");
     let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -137,23 +124,33 @@ pub fn refused(exe: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     stderr
 }
 
-fn start_in(exe: &str, args: &[String], data: tempfile::TempDir, env: &[(String, String)]) -> Gatehouse {
-    let mut child = Command::new(exe)
+/// `exe` with `args` on the data directory `data`, every listener on a port chosen at run time,
+/// the first administrator, warnings only in the log, and `env` on top.
+fn command<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
+    exe: &str,
+    args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>,
+    data: &std::path::Path,
+    env: impl IntoIterator<Item = (K, V)>,
+) -> Command {
+    let mut command = Command::new(exe);
+    command
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GATEHOUSE_DATA_DIR", data.path())
+        .env("GATEHOUSE_DATA_DIR", data)
         .env("GATEHOUSE_PORTAL_ADDR", "127.0.0.1:0")
         .env("GATEHOUSE_GATEWAY_DEVELOPMENT_ADDR", "127.0.0.1:0")
         .env("GATEHOUSE_GATEWAY_PRODUCTION_ADDR", "127.0.0.1:0")
         .env("GATEHOUSE_ADMIN_EMAIL", ADMIN_EMAIL)
         .env("GATEHOUSE_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("RUST_LOG", "warn")
-        .envs(env.iter().cloned())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start gatehouse");
+        .envs(env);
+    command
+}
+
+fn start_in(exe: &str, args: &[String], data: tempfile::TempDir, env: &[(String, String)]) -> Gatehouse {
+    let mut child =
+        command(exe, args, data.path(), env.iter().map(|(k, v)| (k, v))).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start gatehouse");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let mut gateways = std::collections::HashMap::new();
