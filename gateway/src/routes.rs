@@ -1,29 +1,22 @@
 //! The route table: every live proxy of an environment by context path, each with its compiled
-//! upstream and a connection pool. Routes share a pool only when their TLS configuration is the
-//! same shared one (same trusted certificates, key pair and checks) and their connect timeout is
-//! the same, so pooled connections are never shared between endpoints with different
+//! upstream and a connection pool. Routes share a pool only when they call the same origin with
+//! the same shared TLS configuration (same trusted certificates, key pair and checks) and the
+//! same connect timeout, so pooled connections are never shared between endpoints with different
 //! certificates.
-use crate::body::UpstreamBody;
 use crate::consumers::{AccessSpec, KeyPlaces, RouteAccess};
 use crate::errors::Error;
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::policies::Policies;
-use crate::upstream::destinations::Resolver;
+use crate::upstream::pool::{Origin, Pool};
 use crate::upstream::{compile, RouteSpec, Upstream};
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::http::uri::{Authority, Scheme};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
-
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector<Resolver>>, UpstreamBody>;
 
 pub struct Route {
     pub proxy_id: i32,
@@ -35,7 +28,9 @@ pub struct Route {
     /// The backend URI's scheme and authority, parsed once.
     pub scheme: Scheme,
     pub authority: Authority,
-    pub client: Arc<UpstreamClient>,
+    /// Its connections to the backend, shared with every route to the same origin with the
+    /// same TLS configuration.
+    pub pool: Arc<Pool>,
     pub metrics: RouteMetrics,
     /// Where callers' subscription keys are read, and whether a client certificate is
     /// accepted instead; `None` for an open route.
@@ -167,7 +162,6 @@ impl Route {
             Error::Invalid { field, message } => Error::Invalid { field, message: format!("{} cannot be compiled: {message}", spec.name) },
             other => other,
         })?;
-        let client = shared_client(&upstream)?;
         let metrics = metrics.route(environment, spec.proxy_id, &spec.name);
         let authority = upstream.authority();
         let host =
@@ -175,6 +169,7 @@ impl Route {
         let unusable = || Error::invalid("url", format!("{} has a backend host that cannot be a URI authority", spec.name));
         let authority = Authority::from_maybe_shared(Bytes::from(authority)).map_err(|_| unusable())?;
         let scheme = if upstream.https { Scheme::HTTPS } else { Scheme::HTTP };
+        let pool = shared_pool(&upstream, &scheme, &authority).map_err(|message| Error::invalid("url", format!("{} {message}", spec.name)))?;
         let access = match &spec.access {
             AccessSpec::Open => None,
             AccessSpec::Subscription { key_header, key_query, client_certificate } => {
@@ -198,65 +193,63 @@ impl Route {
             host,
             scheme,
             authority,
-            client,
+            pool,
             metrics,
             access,
         }))
     }
 }
 
-/// What makes two routes' pools interchangeable: the same shared TLS configuration (by address:
-/// a live client is held by routes that hold that very configuration, so the address cannot be
-/// reused while the entry still upgrades), the same connect timeout and the same destinations.
+/// What makes two routes' pools interchangeable: the same origin, the same shared TLS
+/// configuration (by address: a live pool holds that very configuration, so the address cannot
+/// be reused while the entry still upgrades), the same connect timeout and the same
+/// destinations.
 #[derive(PartialEq, Eq, Hash)]
-struct ClientKey {
+struct PoolKey {
+    https: bool,
+    host: String,
+    port: u16,
     tls: Option<usize>,
     connect_timeout: Duration,
     /// By value: a pool only ever connects where its environment allows.
     destinations: Arc<crate::upstream::destinations::Destinations>,
 }
 
-/// Pools by `ClientKey`, weak: a pool goes when its last route does. Thousands of proxies behind
-/// one backend with one key pair then cost one client, not one each.
-static SHARED_CLIENTS: LazyLock<Mutex<HashMap<ClientKey, Weak<UpstreamClient>>>> = LazyLock::new(Default::default);
+/// Pools by `PoolKey`, weak: a pool goes when its last route does. Thousands of proxies behind
+/// one backend with one key pair then cost one pool, not one each.
+static SHARED_POOLS: LazyLock<Mutex<HashMap<PoolKey, Weak<Pool>>>> = LazyLock::new(Default::default);
 
-fn shared_client(upstream: &Upstream) -> Result<Arc<UpstreamClient>, Error> {
-    let key = ClientKey {
+fn shared_pool(upstream: &Upstream, scheme: &Scheme, authority: &Authority) -> Result<Arc<Pool>, String> {
+    let key = PoolKey {
+        https: upstream.https,
+        host: upstream.host.clone(),
+        port: upstream.port,
         tls: upstream.tls.as_ref().map(|c| Arc::as_ptr(c) as usize),
         connect_timeout: upstream.connect_timeout,
         destinations: upstream.destinations.clone(),
     };
-    let mut shared = SHARED_CLIENTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(client) = shared.get(&key).and_then(Weak::upgrade) {
-        return Ok(client);
+    let mut shared = SHARED_POOLS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(pool) = shared.get(&key).and_then(Weak::upgrade) {
+        return Ok(pool);
     }
-    let client = Arc::new(client_for(upstream)?);
-    shared.retain(|_, client| client.strong_count() > 0);
-    shared.insert(key, Arc::downgrade(&client));
-    Ok(client)
-}
-
-fn client_for(upstream: &Upstream) -> Result<UpstreamClient, Error> {
-    // The system's resolver, without the addresses the gateway never calls (`destinations`).
-    let mut http = HttpConnector::new_with_resolver(Resolver(upstream.destinations.clone()));
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(upstream.connect_timeout));
-    // hyper-rustls sets ALPN itself from the versions enabled below.
-    let mut tls = match &upstream.tls {
-        Some(config) => (**config).clone(),
-        None => plain_http_placeholder()?,
+    let tls = match &upstream.tls {
+        None => None,
+        Some(config) => {
+            let name = rustls::pki_types::ServerName::try_from(upstream.host.clone())
+                .map_err(|_| format!("has a backend host, {}, that is not a name TLS can verify", upstream.host))?;
+            Some((config.clone(), name))
+        }
     };
-    tls.alpn_protocols.clear();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_all_versions().wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(90)).pool_max_idle_per_host(256).build(connector))
-}
-
-/// An http:// upstream never uses TLS; the connector still wants a configuration.
-fn plain_http_placeholder() -> Result<rustls::ClientConfig, Error> {
-    Ok(rustls::ClientConfig::builder_with_provider(crate::upstream::provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Internal(format!("TLS setup failed: {e}")))?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth())
+    let pool = Arc::new(Pool::new(Origin {
+        host: upstream.host.clone(),
+        port: upstream.port,
+        scheme: scheme.clone(),
+        authority: authority.clone(),
+        tls,
+        connect_timeout: upstream.connect_timeout,
+        destinations: upstream.destinations.clone(),
+    }));
+    shared.retain(|_, pool| pool.strong_count() > 0);
+    shared.insert(key, Arc::downgrade(&pool));
+    Ok(pool)
 }

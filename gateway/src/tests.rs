@@ -14,7 +14,7 @@ fn pki() -> (TestCert, TestCert, TestCert) {
     (ca, leaf, pki::ecdsa_client("gatehouse-dev"))
 }
 
-fn spec(name: &str, context_path: &str, url: String, trusted: &TestCert, client: Option<&TestCert>, read_timeout_ms: u32) -> RouteSpec {
+pub(crate) fn spec(name: &str, context_path: &str, url: String, trusted: &TestCert, client: Option<&TestCert>, read_timeout_ms: u32) -> RouteSpec {
     RouteSpec {
         proxy_id: 1,
         name: name.into(),
@@ -38,6 +38,11 @@ fn spec(name: &str, context_path: &str, url: String, trusted: &TestCert, client:
 
 /// A gateway with a Development listener on a free port, and a client that trusts it.
 async fn gateway() -> (Gateway, String, reqwest::Client) {
+    gateway_with_threads(2).await
+}
+
+/// As `gateway`, with this many gateway threads.
+pub(crate) async fn gateway_with_threads(threads: usize) -> (Gateway, String, reqwest::Client) {
     let identity = pki::self_signed_server("localhost");
     let listener = ListenerSpec {
         slug: "development".into(),
@@ -49,7 +54,7 @@ async fn gateway() -> (Gateway, String, reqwest::Client) {
             tls: Default::default(),
         },
     };
-    let gateway = Gateway::start(vec![listener], &Settings { threads: 2, ..Settings::default() }, Stop::default()).unwrap();
+    let gateway = Gateway::start(vec![listener], &Settings { threads, ..Settings::default() }, Stop::default()).unwrap();
     let base = gateway.base_url("development").unwrap();
     let client = reqwest::Client::builder()
         .tls_built_in_root_certs(false)

@@ -7,6 +7,7 @@
 mod classify;
 pub mod destinations;
 pub mod pins;
+pub mod pool;
 mod probe;
 mod settings;
 mod verifier;

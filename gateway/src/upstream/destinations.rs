@@ -7,15 +7,11 @@
 //! refused; an allow list, which when not empty is the only place the environment's backends
 //! may be, and which may name a range the defaults refuse (a backend really on link-local).
 //! The check runs on the addresses a backend's name resolves to, each time a connection is made
-//! (`Resolver`), so a name that resolved to a public address at deploy and to the metadata
+//! (`resolve`), so a name that resolved to a public address at deploy and to the metadata
 //! service later is still refused; an address written in the URL itself is refused when the
 //! route is compiled.
 use ipnet::IpNet;
-use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 
 /// At most this many ranges in each list.
 pub const MAX_RANGES: usize = 256;
@@ -164,27 +160,6 @@ impl std::error::Error for DestinationRefused {}
 pub async fn resolve(host: &str, port: u16, destinations: &Destinations) -> std::io::Result<Vec<SocketAddr>> {
     let found = tokio::net::lookup_host((host, port)).await?;
     destinations.allowed(host, found).map_err(std::io::Error::other)
-}
-
-/// The connection pools' resolver: the system's, then the environment's `Destinations`.
-#[derive(Clone, Debug, Default)]
-pub struct Resolver(pub Arc<Destinations>);
-
-type Resolving = Pin<Box<dyn Future<Output = std::io::Result<std::vec::IntoIter<SocketAddr>>> + Send>>;
-
-impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for Resolver {
-    type Response = std::vec::IntoIter<SocketAddr>;
-    type Error = std::io::Error;
-    type Future = Resolving;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, name: hyper_util::client::legacy::connect::dns::Name) -> Self::Future {
-        let destinations = self.0.clone();
-        Box::pin(async move { Ok(resolve(name.as_str(), 0, &destinations).await?.into_iter()) })
-    }
 }
 
 #[cfg(test)]
