@@ -249,12 +249,22 @@ def targets(results: dict, gh_deploys: list[Timings], storm: Storm, mem_at_goal:
         best = best_peer(r, _rps)
         g, n = r.median("gatehouse", _rps), r.median(best, _rps)
         row(f"requests/s ≥ 1.0x the best peer, {label}", f"{_ratio(g, n)} of {TITLES[best]} ({g:.0f} / {n:.0f})", g >= n)
+    # With the consumers' key check and a rate limit on (the keyed route), the figure that counts.
+    for key, label in (("h1-small", "HTTP/1.1 small"), ("h2-small", "HTTP/2 small")):
+        r = results[key]
+        if not r.values("gatehouse-key", _rps):
+            continue
+        best, best_cpu = best_peer(r, _rps), best_peer(r, _cpu, lowest=True)
+        g, n = r.median("gatehouse-key", _rps), r.median(best, _rps)
+        row(f"requests/s ≥ 1.0x the best peer, {label}, key check and rate limit on", f"{_ratio(g, n)} of {TITLES[best]} ({g:.0f} / {n:.0f})", g >= n)
+        g, n = r.median("gatehouse-key", _cpu), r.median(best_cpu, _cpu)
+        row(f"CPU s per 100k ≤ the best peer's, {label}, key check and rate limit on", f"{_ratio(g, n)} of {TITLES[best_cpu]} ({g:.2f} / {n:.2f})", g <= n)
     for key, label in (("lat-h1", "HTTP/1.1"), ("lat-h2", "HTTP/2")):
         r = results[key]
         best = best_peer(r, _lat("p99"), lowest=True)
         g, n = _added_p99(r, "gatehouse"), _added_p99(r, best)
         of = f" of {TITLES[best]}" if n > 0 else ""
-        row(f"added p99 ≤ 1.0x the best peer's, {label}", f"{_added_ratio(g, n, best)}{of} ({g:.2f} ms / {n:.2f} ms)", g <= n)
+        row(f"added p99 ≤ 0.8x the best peer's, {label}", f"{_added_ratio(g, n, best)}{of} ({g:.2f} ms / {n:.2f} ms)", g <= 0.8 * n)
     at = [t for t in gh_deploys if t.label == f"Gatehouse deploy, {deploy_level} live"]
     if at:
         row(f"deploy-to-live < 50 ms at {deploy_level} live proxies (median)", f"median {at[0].median:.1f} ms, max {at[0].max:.1f} ms", at[0].median < 50)
