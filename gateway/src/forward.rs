@@ -32,20 +32,34 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
     HOP_BY_HOP.contains(&name.as_str())
 }
 
-/// Removes the hop-by-hop headers, and whatever the Connection header itself names.
+/// Removes the hop-by-hop headers, and whatever the Connection header itself names. Nearly every
+/// backend answer over HTTP/1.1 carries `Connection: keep-alive` and nothing else of the kind, so
+/// one pass over the names finds which are present and only those are removed; a name the
+/// Connection header lists is looked up without allocating, and removed only when present.
 fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
+    let mut named: Vec<HeaderName> = Vec::new();
+    for value in headers.get_all(CONNECTION) {
+        for token in value.as_bytes().split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+            if token.is_empty() || HOP_BY_HOP.iter().any(|hop| hop.as_bytes().eq_ignore_ascii_case(token)) {
+                continue;
+            }
+            let present = std::str::from_utf8(token).is_ok_and(|name| headers.contains_key(name));
+            if let Some(name) = present.then(|| HeaderName::from_bytes(token).ok()).flatten() {
+                named.push(name);
+            }
+        }
+    }
     for name in named {
         headers.remove(name);
     }
-    for name in HOP_BY_HOP {
-        headers.remove(name);
+    let mut present = [false; HOP_BY_HOP.len()];
+    for name in headers.keys() {
+        if let Some(i) = HOP_BY_HOP.iter().position(|hop| *hop == name.as_str()) {
+            present[i] = true;
+        }
+    }
+    for (name, _) in HOP_BY_HOP.iter().zip(present).filter(|(_, here)| *here) {
+        headers.remove(*name);
     }
 }
 
@@ -375,6 +389,27 @@ mod tests {
         drop_console_set_cookie(&mut answer);
         let set: Vec<_> = answer.get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
         assert_eq!(set, ["theirs=1; Path=/"]);
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_the_names_connection_lists_are_removed_and_nothing_else() {
+        let mut headers = HeaderMap::new();
+        headers.append(CONNECTION, HeaderValue::from_static("Keep-Alive, X-Secret"));
+        headers.append(CONNECTION, HeaderValue::from_static(" ,x-other ,close"));
+        for (name, value) in [("keep-alive", "timeout=5"), ("x-secret", "hop"), ("x-other", "hop"), ("te", "trailers"), ("upgrade", "h2c")] {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        for (name, value) in [("content-type", "text/plain"), ("x-kept", "1"), ("server", "nginx")] {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        remove_hop_by_hop(&mut headers);
+        let mut left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["content-type", "server", "x-kept"]);
+        let mut only = HeaderMap::new();
+        only.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+        remove_hop_by_hop(&mut only);
+        assert!(only.is_empty());
     }
 
     #[test]
