@@ -25,11 +25,8 @@ pub struct Route {
     pub upstream: Upstream,
     /// The backend's authority, sent as the Host header.
     pub host: HeaderValue,
-    /// The backend URI's scheme and authority, parsed once.
-    pub scheme: Scheme,
-    pub authority: Authority,
     /// Its connections to the backend, shared with every route to the same origin with the
-    /// same TLS configuration.
+    /// same TLS configuration; the origin's scheme and authority, parsed once, are there.
     pub pool: Arc<Pool>,
     pub metrics: RouteMetrics,
     /// Where callers' subscription keys are read, and whether a client certificate is
@@ -152,7 +149,8 @@ impl Route {
     /// "https://host:port/base": the backend URL that the rest of a request's path is appended to.
     #[cfg(test)]
     pub fn origin(&self) -> String {
-        format!("{}://{}{}", self.scheme, self.authority, self.upstream.base_path)
+        let origin = self.pool.origin();
+        format!("{}://{}{}", origin.scheme, origin.authority, self.upstream.base_path)
     }
 
     /// Compiles one proxy's route: its upstream (TLS configuration included), its pool and its
@@ -184,19 +182,7 @@ impl Route {
         let backend = format!("{scheme}://{authority}{}", upstream.base_path);
         let key_header = access.as_ref().map(|a| a.keys.header.as_str());
         let policies = Policies::compile(&spec.name, &spec.policies, spec.lifecycle, &backend, &format!("{public}{}", spec.context_path), key_header)?;
-        Ok(Arc::new(Route {
-            policies,
-            proxy_id: spec.proxy_id,
-            name: spec.name,
-            context_path: spec.context_path,
-            upstream,
-            host,
-            scheme,
-            authority,
-            pool,
-            metrics,
-            access,
-        }))
+        Ok(Arc::new(Route { policies, proxy_id: spec.proxy_id, name: spec.name, context_path: spec.context_path, upstream, host, pool, metrics, access }))
     }
 }
 
@@ -236,7 +222,7 @@ fn shared_pool(upstream: &Upstream, scheme: &Scheme, authority: &Authority) -> R
         None => None,
         Some(config) => {
             let name = rustls::pki_types::ServerName::try_from(upstream.host.clone())
-                .map_err(|_| format!("has a backend host, {}, that is not a name TLS can verify", upstream.host))?;
+                .map_err(|_| format!("has a backend host, {}, that TLS cannot verify: use the backend's DNS name or IP address in its URL", upstream.host))?;
             Some((config.clone(), name))
         }
     };

@@ -101,6 +101,11 @@ impl Pool {
         Pool { origin, tls, idle: ThreadLocal::new() }
     }
 
+    /// Where it connects.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
     /// Sends `req` (its URI in origin form, `/path?query`) and returns the answer, whose body
     /// gives the connection back when it ends.
     pub async fn send(self: &Arc<Self>, mut req: Request<UpstreamBody>) -> Result<Response<PooledBody>, Failed> {
