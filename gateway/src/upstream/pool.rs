@@ -7,9 +7,12 @@
 //!
 //! HTTP/2 or HTTP/1.1 is decided by ALPN when a connection is opened, whatever the caller spoke:
 //! one HTTP/2 connection per thread carries every request, HTTP/1.1 connections one at a time.
-//! A connection that was idle for longer than `IDLE_TIMEOUT` is closed rather than reused, and a
-//! request sent on a reused connection that turned out closed before it went out is sent again
-//! on another (it never reached the backend).
+//! An HTTP/1.1 connection has no task of its own: the request that holds it drives it, while it
+//! waits for the answer and then from its answer's body, so a request and its backend exchange
+//! cost one task and no switch between two (an idle connection is not driven at all; a backend's
+//! close is noticed when it is next taken). A connection that was idle for longer than
+//! `IDLE_TIMEOUT` is closed rather than reused, and a request sent on a reused connection that
+//! turned out closed before it went out is sent again on another (it never reached the backend).
 use super::destinations::{self, Destinations};
 use crate::body::UpstreamBody;
 use bytes::Bytes;
@@ -21,11 +24,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use thread_local::ThreadLocal;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 /// A connection idle for longer is closed rather than reused.
@@ -59,14 +64,66 @@ pub struct Pool {
 #[derive(Default)]
 struct Idle {
     /// Oldest first; taken from the back (the most recently used, the least likely closed).
-    h1: VecDeque<(http1::SendRequest<UpstreamBody>, Instant)>,
+    h1: VecDeque<(Box<H1>, Instant)>,
     /// This thread's HTTP/2 connection, shared by every request.
     h2: Option<http2::SendRequest<UpstreamBody>>,
 }
 
 enum Sender {
-    H1(http1::SendRequest<UpstreamBody>),
+    H1(Box<H1>),
     H2(http2::SendRequest<UpstreamBody>),
+}
+
+/// A connection's byte stream, plain TCP or TLS over it: one type, so one kind of connection.
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+type Io = TokioIo<Box<dyn Stream>>;
+
+/// An HTTP/1.1 connection: the handle a request goes in by, and the connection itself, driven
+/// by whichever request holds it.
+struct H1 {
+    sender: http1::SendRequest<UpstreamBody>,
+    /// `None` once it has ended.
+    conn: Option<http1::Connection<Io, UpstreamBody>>,
+}
+
+impl H1 {
+    /// Writes what is queued and reads what has come, as far as the socket allows, waking `cx`
+    /// when there is more to do. An ended connection is let go (its request, if it never went
+    /// out, comes back to the sender).
+    fn drive(&mut self, cx: &mut Context<'_>) {
+        let Some(conn) = &mut self.conn else { return };
+        if let Poll::Ready(ended) = Pin::new(conn).poll(cx) {
+            if let Err(e) = ended {
+                tracing::debug!("an HTTP/1.1 connection to a backend ended: {e}");
+            }
+            self.conn = None;
+        }
+    }
+
+    /// Whether a request can go out on it now: nothing of the last exchange is left to write or
+    /// read (nothing drives an idle connection, so one that is not ready never becomes ready).
+    fn reusable(&self) -> bool {
+        self.conn.is_some() && self.sender.is_ready()
+    }
+
+    /// Sends `req` and drives the connection until its answer's head has come.
+    async fn send(&mut self, req: Request<UpstreamBody>) -> Result<Response<Incoming>, hyper::client::conn::TrySendError<Request<UpstreamBody>>> {
+        let mut answer = std::pin::pin!(self.sender.try_send_request(req));
+        std::future::poll_fn(|cx| {
+            self.drive(cx);
+            answer.as_mut().poll(&mut self.driven_here(cx))
+        })
+        .await
+    }
+
+    /// The context to poll what only `drive` makes progress on (the answer, its body) with, just
+    /// after driving: while the connection lives, nothing needs waking for them, so a waker that
+    /// does nothing. The connection hands each over as it reads it, and its waking the task it
+    /// runs in would only have the task polled once more for nothing.
+    fn driven_here<'a>(&self, cx: &Context<'a>) -> Context<'a> {
+        Context::from_waker(if self.conn.is_some() { Waker::noop() } else { cx.waker() })
+    }
 }
 
 /// Why a request got no answer: opening a connection failed, or the exchange did. `classify`
@@ -128,7 +185,7 @@ impl Pool {
                         Err(failed) => failed,
                     }
                 }
-                Sender::H1(mut h1) => match h1.try_send_request(req).await {
+                Sender::H1(mut h1) => match h1.send(req).await {
                     Ok(answer) => return Ok(answer.map(|body| self.lease(body, h1))),
                     Err(failed) => failed,
                 },
@@ -154,18 +211,17 @@ impl Pool {
 
     /// The body of an HTTP/1.1 answer, holding its connection until it ends; an empty one gives
     /// it back at once (it may never be read).
-    fn lease(self: &Arc<Self>, body: Incoming, sender: http1::SendRequest<UpstreamBody>) -> PooledBody {
+    fn lease(self: &Arc<Self>, body: Incoming, h1: Box<H1>) -> PooledBody {
         if body.is_end_stream() {
-            self.release(sender);
+            self.release(h1);
             return PooledBody { body, lease: None };
         }
-        PooledBody { body, lease: Some(Lease { pool: self.clone(), sender }) }
+        PooledBody { body, lease: Some(Lease { pool: self.clone(), h1 }) }
     }
 
-    /// An idle connection of this thread that is ready for a request. One given back as its
-    /// answer's body ended is ready once its connection has read that end, which it has by then
-    /// unless the backend answered before the request's body was all sent; such a connection is
-    /// passed over (and kept) rather than waited for, and one the backend closed meanwhile goes.
+    /// The most recently used idle connection of this thread. Only connections ready for a
+    /// request are kept (see `release`); one the backend has closed meanwhile is found out when
+    /// the request goes out, which then goes on another.
     fn checkout(&self) -> Option<Sender> {
         let mut idle = self.idle.get_or_default().borrow_mut();
         if let Some(h2) = &idle.h2 {
@@ -174,41 +230,36 @@ impl Pool {
             }
             idle.h2 = None;
         }
-        let mut busy = Vec::new();
-        let mut found = None;
-        while let Some((sender, since)) = idle.h1.pop_back() {
-            if since.elapsed() > IDLE_TIMEOUT {
-                // The rest are older still.
-                idle.h1.clear();
-                break;
-            }
-            if sender.is_ready() {
-                found = Some(Sender::H1(sender));
-                break;
-            }
-            if !sender.is_closed() {
-                busy.push((sender, since));
-            }
+        let (h1, since) = idle.h1.pop_back()?;
+        if since.elapsed() > IDLE_TIMEOUT {
+            // The rest are older still.
+            idle.h1.clear();
+            return None;
         }
-        for entry in busy.into_iter().rev() {
-            idle.h1.push_front(entry);
-        }
-        found
+        Some(Sender::H1(h1))
     }
 
-    fn release(&self, sender: http1::SendRequest<UpstreamBody>) {
-        if sender.is_closed() {
+    /// Keeps a connection whose exchange has ended for the next request of this thread, unless
+    /// something of that exchange is left (the backend answered before the request's body was
+    /// all sent) or it has ended: nothing would drive it while idle.
+    fn release(&self, mut h1: Box<H1>) {
+        // Driven once more with a waker that does nothing, which replaces the last request's in
+        // the connection (for the socket, and for the queue the next request goes in by): the
+        // next request's sending, or a backend's close, would otherwise wake that request's task
+        // (an HTTP/1.1 caller's connection, still running) for nothing.
+        h1.drive(&mut Context::from_waker(Waker::noop()));
+        if !h1.reusable() {
             return;
         }
         let now = Instant::now();
         let mut idle = self.idle.get_or_default().borrow_mut();
-        while idle.h1.front().is_some_and(|(s, since)| s.is_closed() || now.duration_since(*since) > IDLE_TIMEOUT) {
+        while idle.h1.front().is_some_and(|(_, since)| now.duration_since(*since) > IDLE_TIMEOUT) {
             idle.h1.pop_front();
         }
         if idle.h1.len() >= MAX_IDLE {
             idle.h1.pop_front();
         }
-        idle.h1.push_back((sender, now));
+        idle.h1.push_back((h1, now));
     }
 
     /// A new connection: resolved (only to addresses the environment allows), connected and,
@@ -224,12 +275,12 @@ impl Pool {
         };
         let tcp = tokio::time::timeout(origin.connect_timeout, tcp).await.map_err(|_| timed_out())?.map_err(Failed::Connect)?;
         let (Some(connector), Some((_, name))) = (&self.tls, &origin.tls) else {
-            return handshake_h1(TokioIo::new(tcp)).await;
+            return handshake_h1(Box::new(tcp)).await;
         };
         let tls =
             tokio::time::timeout(origin.connect_timeout, connector.connect(name.clone(), tcp)).await.map_err(|_| timed_out())?.map_err(Failed::Connect)?;
         if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
-            return handshake_h1(TokioIo::new(tls)).await;
+            return handshake_h1(Box::new(tls)).await;
         }
         let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(tls)).await.map_err(Failed::Exchange)?;
         tokio::spawn(async move {
@@ -242,27 +293,21 @@ impl Pool {
     }
 }
 
-async fn handshake_h1<T>(io: T) -> Result<Sender, Failed>
-where
-    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (sender, connection) = http1::handshake(io).await.map_err(Failed::Exchange)?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!("an HTTP/1.1 connection to a backend ended: {e}");
-        }
-    });
-    Ok(Sender::H1(sender))
+/// An HTTP/1.1 connection over `stream`. Its handshake only sets up state (nothing is sent).
+async fn handshake_h1(stream: Box<dyn Stream>) -> Result<Sender, Failed> {
+    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.map_err(Failed::Exchange)?;
+    Ok(Sender::H1(Box::new(H1 { sender, conn: Some(conn) })))
 }
 
 /// An HTTP/1.1 connection lent to one answer.
 struct Lease {
     pool: Arc<Pool>,
-    sender: http1::SendRequest<UpstreamBody>,
+    h1: Box<H1>,
 }
 
-/// A backend's answer body. Over HTTP/1.1 it gives its connection back to the pool once its last
-/// frame is read; dropped before that, or ended by an error, the connection is closed.
+/// A backend's answer body. Over HTTP/1.1 it drives its connection as it is read, and gives it
+/// back to the pool once its last frame is read; dropped before that, or ended by an error, the
+/// connection is closed.
 pub struct PooledBody {
     body: Incoming,
     lease: Option<Lease>,
@@ -270,8 +315,8 @@ pub struct PooledBody {
 
 impl PooledBody {
     fn give_back(&mut self) {
-        if let Some(Lease { pool, sender }) = self.lease.take() {
-            pool.release(sender);
+        if let Some(Lease { pool, h1 }) = self.lease.take() {
+            pool.release(h1);
         }
     }
 }
@@ -282,7 +327,13 @@ impl Body for PooledBody {
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
-        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        let polled = match &mut this.lease {
+            Some(lease) => {
+                lease.h1.drive(cx);
+                Pin::new(&mut this.body).poll_frame(&mut lease.h1.driven_here(cx))
+            }
+            None => Pin::new(&mut this.body).poll_frame(cx),
+        };
         match &polled {
             Poll::Ready(None) => this.give_back(),
             // A server stops polling once the body says it has ended.

@@ -41,8 +41,20 @@ impl hyper::body::Body for Slow {
     }
 }
 
+/// A body of these pieces, of no length known beforehand (sent chunked).
+struct Chunks(std::collections::VecDeque<Bytes>);
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(self.0.pop_front().map(|piece| Ok(Frame::data(piece))))
+    }
+}
+
 /// A backend (HTTP/2 or HTTP/1.1 by ALPN over TLS when `tls` is given, else plain HTTP/1.1)
-/// that answers `/empty` with 204, `/slow` with `Slow` and anything else with "hello"; and how
+/// that answers `/echo` with the request's body, `/empty` with 204, `/slow` with `Slow` and anything else with "hello"; and how
 /// many connections it has accepted.
 async fn counting_backend(tls: Option<rustls::ServerConfig>) -> (u16, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -59,6 +71,10 @@ async fn counting_backend(tls: Option<rustls::ServerConfig>) -> (u16, Arc<Atomic
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                    if req.uri().path() == "/echo" {
+                        let body = http_body_util::BodyExt::collect(req.into_body()).await.map(|b| b.to_bytes()).unwrap_or_default();
+                        return Ok(hyper::Response::new(Either::Left(Full::new(body))));
+                    }
                     let mut answer = hyper::Response::new(match req.uri().path() {
                         "/slow" => Either::Right(Slow { sent: 0, pause: Box::pin(tokio::time::sleep(Duration::from_secs(10))) }),
                         "/empty" => Either::Left(Full::new(Bytes::new())),
@@ -114,6 +130,31 @@ async fn an_http1_connection_is_reused_once_its_answer_has_ended_and_never_while
         assert_eq!(client.get(format!("{base}/plain/x")).send().await.unwrap().text().await.unwrap(), "hello");
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 2, "the connection that finished its answer is reused");
+}
+
+#[tokio::test]
+async fn request_bodies_go_out_whole_on_one_reused_connection() {
+    // The request holding a connection drives it, the upload included: a body larger than the
+    // socket buffers, with a length and streamed (chunked), arrives whole each time.
+    let (port, accepted) = counting_backend(None).await;
+    let (gw, base, client) = gateway_with_threads(1).await;
+    let ca = pki::ca("Unused");
+    gw.upsert("development", spec("Echo", "/echo", format!("http://127.0.0.1:{port}"), &ca, None, 20_000)).unwrap();
+    let big: Vec<u8> = (0..3 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
+    // A connection nobody drives stalls rather than fails: bounded, so that fails too.
+    let rounds = async {
+        for round in 0..3 {
+            let res = client.post(format!("{base}/echo/echo")).body(big.clone()).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert!(res.bytes().await.unwrap() == big, "round {round}: the body with a length came back whole");
+            let streamed = reqwest::Body::wrap(Chunks(big.chunks(100_000).map(Bytes::copy_from_slice).collect()));
+            let res = client.post(format!("{base}/echo/echo")).body(streamed).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert!(res.bytes().await.unwrap() == big, "round {round}: the streamed body came back whole");
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), rounds).await.expect("every upload and its echo finished");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "every upload went out on the one connection");
 }
 
 #[tokio::test]
