@@ -99,12 +99,18 @@ async fn counting_backend(tls: Option<rustls::ServerConfig>) -> (u16, Arc<Atomic
     (port, accepted)
 }
 
+/// A gateway with one thread and one proxy at `path` to the plain-HTTP backend on `port`; the
+/// gateway (kept while the test runs), its base URL and a client trusting it.
+async fn plain_proxy(name: &str, path: &str, port: u16, timeout_ms: u32) -> (crate::Gateway, String, reqwest::Client) {
+    let (gw, base, client) = gateway_with_threads(1).await;
+    gw.upsert("development", spec(name, path, format!("http://127.0.0.1:{port}"), &pki::ca("Unused"), None, timeout_ms)).unwrap();
+    (gw, base, client)
+}
+
 #[tokio::test]
 async fn an_http1_connection_is_reused_once_its_answer_has_ended_and_never_while_it_streams() {
     let (port, accepted) = counting_backend(None).await;
-    let (gw, base, client) = gateway_with_threads(1).await;
-    let ca = pki::ca("Unused");
-    gw.upsert("development", spec("Plain", "/plain", format!("http://127.0.0.1:{port}"), &ca, None, 20_000)).unwrap();
+    let (_gw, base, client) = plain_proxy("Plain", "/plain", port, 20_000).await;
     for _ in 0..30 {
         let res = client.get(format!("{base}/plain/x")).send().await.unwrap();
         assert_eq!(res.status(), 200);
@@ -137,9 +143,7 @@ async fn request_bodies_go_out_whole_on_one_reused_connection() {
     // The request holding a connection drives it, the upload included: a body larger than the
     // socket buffers, with a length and streamed (chunked), arrives whole each time.
     let (port, accepted) = counting_backend(None).await;
-    let (gw, base, client) = gateway_with_threads(1).await;
-    let ca = pki::ca("Unused");
-    gw.upsert("development", spec("Echo", "/echo", format!("http://127.0.0.1:{port}"), &ca, None, 20_000)).unwrap();
+    let (_gw, base, client) = plain_proxy("Echo", "/echo", port, 20_000).await;
     let big: Vec<u8> = (0..3 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
     // A connection nobody drives stalls rather than fails: bounded, so that fails too.
     let rounds = async {
@@ -181,9 +185,7 @@ async fn a_connection_the_backend_closed_while_idle_costs_no_request() {
             });
         }
     });
-    let (gw, base, client) = gateway_with_threads(1).await;
-    let ca = pki::ca("Unused");
-    gw.upsert("development", spec("Closing", "/closing", format!("http://127.0.0.1:{port}"), &ca, None, 5_000)).unwrap();
+    let (_gw, base, client) = plain_proxy("Closing", "/closing", port, 5_000).await;
     for i in 0..40 {
         let res = client.get(format!("{base}/closing/x")).send().await.unwrap();
         assert_eq!(res.status(), 200, "request {i}");
