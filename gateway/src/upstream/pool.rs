@@ -7,38 +7,39 @@
 //!
 //! HTTP/2 or HTTP/1.1 is decided by ALPN when a connection is opened, whatever the caller spoke:
 //! one HTTP/2 connection per thread carries every request, HTTP/1.1 connections one at a time.
-//! An HTTP/1.1 connection has no task of its own: the request that holds it drives it, while it
-//! waits for the answer and then from its answer's body, so a request and its backend exchange
-//! cost one task and no switch between two (an idle connection is not driven at all; a backend's
-//! close is noticed when it is next taken). A connection that was idle for longer than
-//! `IDLE_TIMEOUT` is closed rather than reused, and a request sent on a reused connection that
-//! turned out closed before it went out is sent again on another (it never reached the backend).
+//! HTTP/1.1 is spoken by `h1`, by the request that holds the connection: it writes the request
+//! and reads the answer itself, so a request and its backend exchange cost one task and no
+//! switch between two. An idle connection is not driven at all: when it is next taken, a
+//! backend's close (or anything it sent meanwhile) is noticed without waiting, and the request
+//! goes on another. A connection that was idle for longer than `IDLE_TIMEOUT` is closed rather
+//! than reused.
 use super::destinations::{self, Destinations};
 use crate::body::UpstreamBody;
 use bytes::Bytes;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::http2;
 use hyper::http::uri::{Authority, Parts, Scheme};
 use hyper::{Request, Response, Uri};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 use thread_local::ThreadLocal;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+mod h1;
+
 /// A connection idle for longer is closed rather than reused.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// At most this many idle HTTP/1.1 connections per thread and origin; the oldest goes first.
 pub const MAX_IDLE: usize = 256;
-/// A request goes out on at most this many reused connections that turn out closed before it
-/// is sent on a new one.
+/// A request goes out on at most this many reused HTTP/2 connections that turn out closed
+/// before it is sent on a new one.
 const MAX_REUSED_TRIES: usize = 4;
 
 /// Where a pool connects, decided when the route was compiled.
@@ -64,67 +65,19 @@ pub struct Pool {
 #[derive(Default)]
 struct Idle {
     /// Oldest first; taken from the back (the most recently used, the least likely closed).
-    h1: VecDeque<(Box<H1>, Instant)>,
+    h1: VecDeque<(Box<h1::Connection<UpstreamBody>>, Instant)>,
     /// This thread's HTTP/2 connection, shared by every request.
     h2: Option<http2::SendRequest<UpstreamBody>>,
 }
 
 enum Sender {
-    H1(Box<H1>),
+    H1(Box<h1::Connection<UpstreamBody>>),
     H2(http2::SendRequest<UpstreamBody>),
 }
 
 /// A connection's byte stream, plain TCP or TLS over it: one type, so one kind of connection.
 trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
-type Io = TokioIo<Box<dyn Stream>>;
-
-/// An HTTP/1.1 connection: the handle a request goes in by, and the connection itself, driven
-/// by whichever request holds it.
-struct H1 {
-    sender: http1::SendRequest<UpstreamBody>,
-    /// `None` once it has ended.
-    conn: Option<http1::Connection<Io, UpstreamBody>>,
-}
-
-impl H1 {
-    /// Writes what is queued and reads what has come, as far as the socket allows, waking `cx`
-    /// when there is more to do. An ended connection is let go (its request, if it never went
-    /// out, comes back to the sender).
-    fn drive(&mut self, cx: &mut Context<'_>) {
-        let Some(conn) = &mut self.conn else { return };
-        if let Poll::Ready(ended) = Pin::new(conn).poll(cx) {
-            if let Err(e) = ended {
-                tracing::debug!("an HTTP/1.1 connection to a backend ended: {e}");
-            }
-            self.conn = None;
-        }
-    }
-
-    /// Whether a request can go out on it now: nothing of the last exchange is left to write or
-    /// read (nothing drives an idle connection, so one that is not ready never becomes ready).
-    fn reusable(&self) -> bool {
-        self.conn.is_some() && self.sender.is_ready()
-    }
-
-    /// Sends `req` and drives the connection until its answer's head has come.
-    async fn send(&mut self, req: Request<UpstreamBody>) -> Result<Response<Incoming>, hyper::client::conn::TrySendError<Request<UpstreamBody>>> {
-        let mut answer = std::pin::pin!(self.sender.try_send_request(req));
-        std::future::poll_fn(|cx| {
-            self.drive(cx);
-            answer.as_mut().poll(&mut self.driven_here(cx))
-        })
-        .await
-    }
-
-    /// The context to poll what only `drive` makes progress on (the answer, its body) with, just
-    /// after driving: while the connection lives, nothing needs waking for them, so a waker that
-    /// does nothing. The connection hands each over as it reads it, and its waking the task it
-    /// runs in would only have the task polled once more for nothing.
-    fn driven_here<'a>(&self, cx: &Context<'a>) -> Context<'a> {
-        Context::from_waker(if self.conn.is_some() { Waker::noop() } else { cx.waker() })
-    }
-}
 
 /// Why a request got no answer: opening a connection failed, or the exchange did. `classify`
 /// reads the cause along the source chain.
@@ -132,6 +85,7 @@ impl H1 {
 pub enum Failed {
     Connect(std::io::Error),
     Exchange(hyper::Error),
+    Http1(h1::Error),
 }
 
 impl std::fmt::Display for Failed {
@@ -139,6 +93,7 @@ impl std::fmt::Display for Failed {
         match self {
             Failed::Connect(e) => write!(f, "could not connect: {e}"),
             Failed::Exchange(e) => write!(f, "the exchange failed: {e}"),
+            Failed::Http1(e) => write!(f, "the exchange failed: {e}"),
         }
     }
 }
@@ -148,6 +103,7 @@ impl std::error::Error for Failed {
         match self {
             Failed::Connect(e) => Some(e),
             Failed::Exchange(e) => Some(e),
+            Failed::Http1(e) => Some(e),
         }
     }
 }
@@ -181,14 +137,14 @@ impl Pool {
                 Sender::H2(mut h2) => {
                     self.absolute(&mut req);
                     match h2.try_send_request(req).await {
-                        Ok(answer) => return Ok(answer.map(|body| PooledBody { body, lease: None })),
+                        Ok(answer) => return Ok(answer.map(|body| PooledBody(Answer::H2(body)))),
                         Err(failed) => failed,
                     }
                 }
-                Sender::H1(mut h1) => match h1.send(req).await {
-                    Ok(answer) => return Ok(answer.map(|body| self.lease(body, h1))),
-                    Err(failed) => failed,
-                },
+                Sender::H1(mut h1) => {
+                    let answer = h1.send(req).await.map_err(Failed::Http1)?;
+                    return Ok(answer.map(|()| self.lease(h1)));
+                }
             };
             match failed.take_message() {
                 // Never written: the connection had closed. Another one, or a new one.
@@ -211,17 +167,16 @@ impl Pool {
 
     /// The body of an HTTP/1.1 answer, holding its connection until it ends; an empty one gives
     /// it back at once (it may never be read).
-    fn lease(self: &Arc<Self>, body: Incoming, h1: Box<H1>) -> PooledBody {
-        if body.is_end_stream() {
+    fn lease(self: &Arc<Self>, h1: Box<h1::Connection<UpstreamBody>>) -> PooledBody {
+        if h1.answer_ended() {
             self.release(h1);
-            return PooledBody { body, lease: None };
+            return PooledBody(Answer::Ended);
         }
-        PooledBody { body, lease: Some(Lease { pool: self.clone(), h1 }) }
+        PooledBody(Answer::H1(Lease { pool: self.clone(), h1 }))
     }
 
-    /// The most recently used idle connection of this thread. Only connections ready for a
-    /// request are kept (see `release`); one the backend has closed meanwhile is found out when
-    /// the request goes out, which then goes on another.
+    /// This thread's HTTP/2 connection, or its most recently used idle HTTP/1.1 connection that
+    /// the backend has not closed meanwhile (found out without waiting; closed ones are let go).
     fn checkout(&self) -> Option<Sender> {
         let mut idle = self.idle.get_or_default().borrow_mut();
         if let Some(h2) = &idle.h2 {
@@ -230,24 +185,22 @@ impl Pool {
             }
             idle.h2 = None;
         }
-        let (h1, since) = idle.h1.pop_back()?;
-        if since.elapsed() > IDLE_TIMEOUT {
-            // The rest are older still.
-            idle.h1.clear();
-            return None;
+        while let Some((mut h1, since)) = idle.h1.pop_back() {
+            if since.elapsed() > IDLE_TIMEOUT {
+                // The rest are older still.
+                idle.h1.clear();
+                return None;
+            }
+            if h1.still_open() {
+                return Some(Sender::H1(h1));
+            }
         }
-        Some(Sender::H1(h1))
+        None
     }
 
-    /// Keeps a connection whose exchange has ended for the next request of this thread, unless
-    /// something of that exchange is left (the backend answered before the request's body was
-    /// all sent) or it has ended: nothing would drive it while idle.
-    fn release(&self, mut h1: Box<H1>) {
-        // Driven once more with a waker that does nothing, which replaces the last request's in
-        // the connection (for the socket, and for the queue the next request goes in by): the
-        // next request's sending, or a backend's close, would otherwise wake that request's task
-        // (an HTTP/1.1 caller's connection, still running) for nothing.
-        h1.drive(&mut Context::from_waker(Waker::noop()));
+    /// Keeps a connection whose exchange has ended whole for the next request of this thread;
+    /// one with something of that exchange left, or that the backend asked to close, is closed.
+    fn release(&self, h1: Box<h1::Connection<UpstreamBody>>) {
         if !h1.reusable() {
             return;
         }
@@ -275,12 +228,12 @@ impl Pool {
         };
         let tcp = tokio::time::timeout(origin.connect_timeout, tcp).await.map_err(|_| timed_out())?.map_err(Failed::Connect)?;
         let (Some(connector), Some((_, name))) = (&self.tls, &origin.tls) else {
-            return handshake_h1(Box::new(tcp)).await;
+            return Ok(Sender::H1(Box::new(h1::Connection::new(Box::new(tcp)))));
         };
         let tls =
             tokio::time::timeout(origin.connect_timeout, connector.connect(name.clone(), tcp)).await.map_err(|_| timed_out())?.map_err(Failed::Connect)?;
         if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
-            return handshake_h1(Box::new(tls)).await;
+            return Ok(Sender::H1(Box::new(h1::Connection::new(Box::new(tls)))));
         }
         let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(tls)).await.map_err(Failed::Exchange)?;
         tokio::spawn(async move {
@@ -293,63 +246,61 @@ impl Pool {
     }
 }
 
-/// An HTTP/1.1 connection over `stream`. Its handshake only sets up state (nothing is sent).
-async fn handshake_h1(stream: Box<dyn Stream>) -> Result<Sender, Failed> {
-    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.map_err(Failed::Exchange)?;
-    Ok(Sender::H1(Box::new(H1 { sender, conn: Some(conn) })))
-}
-
 /// An HTTP/1.1 connection lent to one answer.
 struct Lease {
     pool: Arc<Pool>,
-    h1: Box<H1>,
+    h1: Box<h1::Connection<UpstreamBody>>,
 }
 
-/// A backend's answer body. Over HTTP/1.1 it drives its connection as it is read, and gives it
-/// back to the pool once its last frame is read; dropped before that, or ended by an error, the
-/// connection is closed.
-pub struct PooledBody {
-    body: Incoming,
-    lease: Option<Lease>,
+/// A backend's answer body. Over HTTP/1.1 it reads its connection, and gives it back to the
+/// pool once its last piece is read; dropped before that, or ended by an error, the connection
+/// is closed.
+pub struct PooledBody(Answer);
+
+enum Answer {
+    Ended,
+    H1(Lease),
+    H2(Incoming),
 }
 
-impl PooledBody {
-    fn give_back(&mut self) {
-        if let Some(Lease { pool, h1 }) = self.lease.take() {
-            pool.release(h1);
-        }
-    }
-}
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Body for PooledBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BoxError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
-        let polled = match &mut this.lease {
-            Some(lease) => {
-                lease.h1.drive(cx);
-                Pin::new(&mut this.body).poll_frame(&mut lease.h1.driven_here(cx))
+        match &mut this.0 {
+            Answer::Ended => Poll::Ready(None),
+            Answer::H2(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            Answer::H1(lease) => {
+                let polled = ready!(lease.h1.poll_body(cx));
+                if !matches!(polled, Some(Ok(_))) || lease.h1.answer_ended() {
+                    // A server stops polling once the body says it has ended.
+                    if let Answer::H1(Lease { pool, h1 }) = std::mem::replace(&mut this.0, Answer::Ended) {
+                        pool.release(h1);
+                    }
+                }
+                Poll::Ready(polled.map(|piece| piece.map(Frame::data).map_err(Into::into)))
             }
-            None => Pin::new(&mut this.body).poll_frame(cx),
-        };
-        match &polled {
-            Poll::Ready(None) => this.give_back(),
-            // A server stops polling once the body says it has ended.
-            Poll::Ready(Some(Ok(_))) if this.body.is_end_stream() => this.give_back(),
-            Poll::Ready(Some(Err(_))) => this.lease = None,
-            _ => {}
         }
-        polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        match &self.0 {
+            Answer::Ended => true,
+            Answer::H1(lease) => lease.h1.answer_ended(),
+            Answer::H2(body) => body.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
+        match &self.0 {
+            Answer::Ended => SizeHint::with_exact(0),
+            Answer::H1(lease) => lease.h1.answer_left().map_or_else(SizeHint::default, SizeHint::with_exact),
+            Answer::H2(body) => body.size_hint(),
+        }
     }
 }
 

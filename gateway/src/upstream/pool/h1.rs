@@ -1,0 +1,499 @@
+//! HTTP/1.1 to a backend, spoken by the request that holds the connection: its head and body
+//! written, the answer's head parsed (httparse) and its body decoded as the caller's side reads
+//! it. No task, channel or queue stands between a request and its socket, whose readiness wakes
+//! the request's own task: what hyper's client connection cost here beyond that (its request
+//! queue, the answer's oneshot, the body's channel) was the largest of ours left in the profile
+//! (bench/PROFILE.md, "Fourth change").
+//!
+//! Framing follows RFC 9112 section 6:
+//! - an answer to HEAD, a 1xx, a 204 or a 304 has no body; 1xx answers other than 101 are
+//!   skipped, 101 is refused (the gateway strips `Upgrade`, so a switch was never asked for);
+//! - `Transfer-Encoding` wins over `Content-Length`, whose header is then dropped and the
+//!   connection not reused (a sign of request smuggling); chunked must be the last coding, else
+//!   the body runs to the close;
+//! - `Content-Length` values must agree, and be digits;
+//! - with neither, the body runs to the close.
+//!
+//! Every length is bounded: the answer's head (`MAX_HEAD`, `MAX_HEADERS`), a chunk's size line,
+//! trailers (read and dropped). A connection is reused only when both exchanges ended whole,
+//! nothing is left over, and the backend did not say `close` (or spoke HTTP/1.0).
+use super::Stream;
+use bytes::{Buf, Bytes, BytesMut};
+use hyper::body::Body;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use hyper::{Method, Request, Response, StatusCode, Version};
+use std::io::{self, Write};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll, Waker};
+use tokio::io::AsyncWrite;
+
+/// The largest answer head taken, and the most header lines in it.
+pub const MAX_HEAD: usize = 64 * 1024;
+pub const MAX_HEADERS: usize = 100;
+/// The longest chunk-size line (with its extensions), and the most trailer bytes, read and dropped.
+const MAX_CHUNK_LINE: usize = 4 * 1024;
+const MAX_TRAILERS: usize = 16 * 1024;
+/// Reads go into at least this much room; a read buffer with less is given a new block of
+/// `READ_SIZE` (small answers share one block, many at a time).
+const MIN_ROOM: usize = 2 * 1024;
+const READ_SIZE: usize = 16 * 1024;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why an exchange failed. An I/O error keeps its cause (a TLS alert, a reset) for `classify`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("its answer's head is larger than {} KiB or has more than {MAX_HEADERS} lines", MAX_HEAD / 1024)]
+    HeadTooLarge,
+    #[error("its answer's head is not valid HTTP/1.1: {0}")]
+    Parse(#[from] httparse::Error),
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("the request's body could not be read: {0}")]
+    Body(#[source] BoxError),
+}
+
+fn closed(what: &'static str) -> Error {
+    Error::Io(io::Error::new(io::ErrorKind::UnexpectedEof, what))
+}
+
+/// What is left of the request's body to send: `Some(n)` bytes of a declared length, or `None`
+/// when it goes chunked.
+struct Outgoing<B> {
+    body: B,
+    left: Option<u64>,
+}
+
+/// Where the answer is.
+#[derive(Debug, PartialEq, Eq)]
+enum Incoming {
+    Head,
+    Length(u64),
+    Chunked(Chunk),
+    UntilClose,
+    Ended,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Chunk {
+    Size,
+    Data(u64),
+    DataEnd,
+    /// Trailer bytes read so far.
+    Trailers(usize),
+}
+
+/// One HTTP/1.1 connection to a backend, sending request bodies of type `B` (the gateway's
+/// `UpstreamBody`).
+pub struct Connection<B> {
+    io: Box<dyn Stream>,
+    read: BytesMut,
+    /// What is to be written, from `written` on; filled only once all of it has gone out.
+    write: Vec<u8>,
+    written: usize,
+    unflushed: bool,
+    outgoing: Option<Outgoing<B>>,
+    /// Why writing the request failed: reported if no answer comes (a backend may answer, and
+    /// close, before it has read the whole request).
+    write_failed: Option<io::Error>,
+    incoming: Incoming,
+    keep_alive: bool,
+}
+
+impl<B> Connection<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    pub fn new(io: Box<dyn Stream>) -> Connection<B> {
+        Connection {
+            io,
+            read: BytesMut::new(),
+            write: Vec::new(),
+            written: 0,
+            unflushed: false,
+            outgoing: None,
+            write_failed: None,
+            incoming: Incoming::Ended,
+            keep_alive: true,
+        }
+    }
+
+    /// Whether an idle connection can take a request: the backend has neither closed it nor
+    /// sent anything since the last answer. Asked without waiting (a no-op waker): tokio reads
+    /// only when the socket was last seen readable.
+    pub fn still_open(&mut self) -> bool {
+        self.read.is_empty() && self.poll_fill(&mut Context::from_waker(Waker::noop())).is_pending()
+    }
+
+    /// Whether the exchange ended whole and the connection may carry another.
+    pub fn reusable(&self) -> bool {
+        self.keep_alive
+            && self.incoming == Incoming::Ended
+            && self.outgoing.is_none()
+            && self.written == self.write.len()
+            && !self.unflushed
+            && self.read.is_empty()
+    }
+
+    /// Whether the answer's body has all been read.
+    pub fn answer_ended(&self) -> bool {
+        self.incoming == Incoming::Ended
+    }
+
+    /// The answer's body bytes still to come, when its length says so.
+    pub fn answer_left(&self) -> Option<u64> {
+        match self.incoming {
+            Incoming::Length(left) => Some(left),
+            Incoming::Ended => Some(0),
+            _ => None,
+        }
+    }
+
+    /// Sends `req` (its URI in origin form) and reads until its answer's head, writing its body
+    /// meanwhile; the rest of the body goes out as the answer's body is read (`poll_body`).
+    pub async fn send(&mut self, req: Request<B>) -> Result<Response<()>, Error> {
+        let head_only = req.method() == Method::HEAD;
+        self.start(req);
+        std::future::poll_fn(|cx| self.poll_head(cx, head_only)).await
+    }
+
+    /// Writes the request's head into the write buffer and takes its body.
+    fn start(&mut self, req: Request<B>) {
+        let (parts, body) = req.into_parts();
+        let length = if body.is_end_stream() { Some(0) } else { body.size_hint().exact() };
+        self.write.clear();
+        self.written = 0;
+        self.write_failed = None;
+        self.incoming = Incoming::Head;
+        self.keep_alive = true;
+        let out = &mut self.write;
+        out.extend_from_slice(parts.method.as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(parts.uri.path_and_query().map_or("/", |p| p.as_str()).as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        for (name, value) in &parts.headers {
+            if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+                continue;
+            }
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        match length {
+            // No body: say so only where one is expected (or the caller said so).
+            Some(0) if !(parts.headers.contains_key(CONTENT_LENGTH) || [Method::POST, Method::PUT, Method::PATCH].contains(&parts.method)) => {}
+            Some(n) => {
+                let _ = write!(out, "content-length: {n}\r\n");
+            }
+            None => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        }
+        out.extend_from_slice(b"\r\n");
+        self.outgoing = (length != Some(0)).then_some(Outgoing { body, left: length });
+    }
+
+    fn poll_head(&mut self, cx: &mut Context<'_>, head_only: bool) -> Poll<Result<Response<()>, Error>> {
+        loop {
+            if let Some(answer) = self.parse_head(head_only)? {
+                return Poll::Ready(Ok(answer));
+            }
+            self.poll_send(cx)?;
+            let read = ready!(self.poll_fill(cx));
+            if !matches!(read, Ok(n) if n > 0) {
+                if let Some(failed) = self.write_failed.take() {
+                    return Poll::Ready(Err(failed.into()));
+                }
+            }
+            if read? == 0 {
+                return Poll::Ready(Err(closed("the backend closed the connection before answering")));
+            }
+        }
+    }
+
+    /// The next piece of the answer's body, `None` once it has ended. The request's body goes on
+    /// being written meanwhile.
+    pub fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Error>>> {
+        loop {
+            if let Some(data) = self.decode()? {
+                return Poll::Ready(Some(Ok(data)));
+            }
+            if self.incoming == Incoming::Ended {
+                return Poll::Ready(None);
+            }
+            self.poll_send(cx)?;
+            if ready!(self.poll_fill(cx))? == 0 {
+                if self.incoming != Incoming::UntilClose {
+                    return Poll::Ready(Some(Err(closed("the backend closed the connection before its answer's body ended"))));
+                }
+                self.incoming = Incoming::Ended;
+                self.keep_alive = false;
+            }
+        }
+    }
+
+    /// Reads what has come into the read buffer: `Ok(0)` at the end of the stream.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.read.capacity() - self.read.len() < MIN_ROOM {
+            self.read.reserve(READ_SIZE);
+        }
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read)
+    }
+
+    /// Writes as much of the request as the socket takes, pulling the body's next frame once
+    /// everything before it has gone out. A write that fails stops the sending (and the reuse);
+    /// why is kept for when no answer comes. A body that fails fails the exchange.
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
+        if self.write_failed.is_some() {
+            return Ok(());
+        }
+        match self.poll_write(cx) {
+            Err(Error::Io(e)) => {
+                self.outgoing = None;
+                self.keep_alive = false;
+                self.write_failed = Some(e);
+                Ok(())
+            }
+            done => done,
+        }
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
+        loop {
+            while self.written < self.write.len() {
+                match Pin::new(&mut self.io).poll_write(cx, &self.write[self.written..]) {
+                    Poll::Ready(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+                    Poll::Ready(Ok(n)) => {
+                        self.written += n;
+                        self.unflushed = true;
+                    }
+                    Poll::Ready(Err(e)) => return Err(e.into()),
+                    Poll::Pending => return Ok(()),
+                }
+            }
+            if self.unflushed {
+                match Pin::new(&mut self.io).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => self.unflushed = false,
+                    Poll::Ready(Err(e)) => return Err(e.into()),
+                    Poll::Pending => return Ok(()),
+                }
+            }
+            let Some(outgoing) = &mut self.outgoing else { return Ok(()) };
+            let frame = match Pin::new(&mut outgoing.body).poll_frame(cx) {
+                Poll::Pending => return Ok(()),
+                Poll::Ready(Some(Err(e))) => {
+                    self.outgoing = None;
+                    self.keep_alive = false;
+                    return Err(Error::Body(e.into()));
+                }
+                Poll::Ready(Some(Ok(frame))) => frame,
+                Poll::Ready(None) => {
+                    let left = outgoing.left;
+                    self.outgoing = None;
+                    self.write.clear();
+                    self.written = 0;
+                    match left {
+                        None => self.write.extend_from_slice(b"0\r\n\r\n"),
+                        Some(0) => {}
+                        Some(_) => {
+                            self.keep_alive = false;
+                            return Err(Error::Body("it ended before its Content-Length".into()));
+                        }
+                    }
+                    continue;
+                }
+            };
+            // Trailers are not passed on.
+            let Ok(data) = frame.into_data() else { continue };
+            if data.is_empty() {
+                continue;
+            }
+            self.write.clear();
+            self.written = 0;
+            match &mut outgoing.left {
+                None => {
+                    let _ = write!(self.write, "{:x}\r\n", data.len());
+                    self.write.extend_from_slice(&data);
+                    self.write.extend_from_slice(b"\r\n");
+                }
+                Some(left) => {
+                    let Some(rest) = left.checked_sub(data.len() as u64) else {
+                        self.outgoing = None;
+                        self.keep_alive = false;
+                        return Err(Error::Body("it is longer than its Content-Length".into()));
+                    };
+                    *left = rest;
+                    self.write.extend_from_slice(&data);
+                }
+            }
+        }
+    }
+
+    /// The answer's head, once it has all come; 1xx answers before it are skipped.
+    fn parse_head(&mut self, head_only: bool) -> Result<Option<Response<()>>, Error> {
+        while self.incoming == Incoming::Head && !self.read.is_empty() {
+            let mut lines = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut parsed = httparse::Response::new(&mut lines);
+            let len = match parsed.parse(&self.read) {
+                Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD => len,
+                Ok(httparse::Status::Partial) if self.read.len() < MAX_HEAD => return Ok(None),
+                Ok(_) | Err(httparse::Error::TooManyHeaders) => return Err(Error::HeadTooLarge),
+                Err(e) => return Err(e.into()),
+            };
+            let status = StatusCode::from_u16(parsed.code.unwrap_or_default()).map_err(|_| Error::Invalid("its status code is not valid"))?;
+            let version = if parsed.version == Some(1) { Version::HTTP_11 } else { Version::HTTP_10 };
+            // Where each name and value lies in the head, which is then cut off the read buffer
+            // whole: the values share its bytes, nothing is copied.
+            let base = self.read.as_ptr() as usize;
+            let at = |s: &[u8]| (s.as_ptr() as usize - base, s.len());
+            let mut spans = [((0, 0), (0, 0)); MAX_HEADERS];
+            let count = parsed.headers.len();
+            for (span, line) in spans.iter_mut().zip(parsed.headers.iter()) {
+                *span = (at(line.name.as_bytes()), at(line.value));
+            }
+            let head = self.read.split_to(len).freeze();
+            if status.is_informational() {
+                if status == StatusCode::SWITCHING_PROTOCOLS {
+                    return Err(Error::Invalid("it switched protocols (101), which the gateway never asks for"));
+                }
+                continue;
+            }
+            let mut headers = HeaderMap::with_capacity(count);
+            for &((name, name_len), (value, value_len)) in &spans[..count] {
+                let name = HeaderName::from_bytes(&head[name..name + name_len]).map_err(|_| Error::Invalid("a header name is not valid"))?;
+                let value = HeaderValue::from_maybe_shared(head.slice(value..value + value_len)).map_err(|_| Error::Invalid("a header value is not valid"))?;
+                headers.append(name, value);
+            }
+            self.incoming = self.framing(status, version, &mut headers, head_only)?;
+            let mut answer = Response::new(());
+            *answer.status_mut() = status;
+            *answer.version_mut() = version;
+            *answer.headers_mut() = headers;
+            return Ok(Some(answer));
+        }
+        Ok(None)
+    }
+
+    /// How the answer's body is delimited (RFC 9112 6.3), and whether the connection outlives it.
+    fn framing(&mut self, status: StatusCode, version: Version, headers: &mut HeaderMap, head_only: bool) -> Result<Incoming, Error> {
+        let says_close = headers.get_all(CONNECTION).iter().any(|v| tokens(v).any(|t| t.eq_ignore_ascii_case(b"close")));
+        self.keep_alive = version == Version::HTTP_11 && !says_close;
+        if head_only || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+            return Ok(Incoming::Ended);
+        }
+        if headers.contains_key(TRANSFER_ENCODING) {
+            if headers.remove(CONTENT_LENGTH).is_some() {
+                self.keep_alive = false;
+            }
+            let last = headers.get_all(TRANSFER_ENCODING).iter().flat_map(tokens).last();
+            if last.is_some_and(|coding| coding.eq_ignore_ascii_case(b"chunked")) {
+                return Ok(Incoming::Chunked(Chunk::Size));
+            }
+            self.keep_alive = false;
+            return Ok(Incoming::UntilClose);
+        }
+        let mut length = None;
+        let mut values = 0;
+        for token in headers.get_all(CONTENT_LENGTH).iter().flat_map(tokens) {
+            let n = std::str::from_utf8(token).ok().filter(|t| t.bytes().all(|b| b.is_ascii_digit())).and_then(|t| t.parse::<u64>().ok());
+            match (n, length) {
+                (Some(n), None) => length = Some(n),
+                (Some(n), Some(m)) if n == m => {}
+                _ => return Err(Error::Invalid("its Content-Length is not a number, or its values disagree")),
+            }
+            values += 1;
+        }
+        match length {
+            Some(n) if values > 1 => {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
+                Ok(if n == 0 { Incoming::Ended } else { Incoming::Length(n) })
+            }
+            Some(0) => Ok(Incoming::Ended),
+            Some(n) => Ok(Incoming::Length(n)),
+            None => {
+                self.keep_alive = false;
+                Ok(Incoming::UntilClose)
+            }
+        }
+    }
+
+    /// The next piece of the body from what has been read, if any.
+    fn decode(&mut self) -> Result<Option<Bytes>, Error> {
+        loop {
+            match &mut self.incoming {
+                Incoming::Head | Incoming::Ended => return Ok(None),
+                Incoming::UntilClose => return Ok((!self.read.is_empty()).then(|| self.read.split().freeze())),
+                Incoming::Length(left) => {
+                    if self.read.is_empty() {
+                        return Ok(None);
+                    }
+                    let data = take(&mut self.read, left);
+                    if *left == 0 {
+                        self.incoming = Incoming::Ended;
+                    }
+                    return Ok(Some(data));
+                }
+                Incoming::Chunked(Chunk::Data(left)) => {
+                    if self.read.is_empty() {
+                        return Ok(None);
+                    }
+                    let data = take(&mut self.read, left);
+                    if *left == 0 {
+                        self.incoming = Incoming::Chunked(Chunk::DataEnd);
+                    }
+                    return Ok(Some(data));
+                }
+                Incoming::Chunked(Chunk::Size) => match httparse::parse_chunk_size(&self.read) {
+                    Ok(httparse::Status::Complete((used, size))) => {
+                        self.read.advance(used);
+                        self.incoming = Incoming::Chunked(if size == 0 { Chunk::Trailers(0) } else { Chunk::Data(size) });
+                    }
+                    Ok(httparse::Status::Partial) if self.read.len() <= MAX_CHUNK_LINE => return Ok(None),
+                    _ => return Err(Error::Invalid("a chunk's size line is not valid")),
+                },
+                Incoming::Chunked(Chunk::DataEnd) => {
+                    if self.read.len() < 2 {
+                        return Ok(None);
+                    }
+                    if &self.read[..2] != b"\r\n" {
+                        return Err(Error::Invalid("a chunk is longer than its size"));
+                    }
+                    self.read.advance(2);
+                    self.incoming = Incoming::Chunked(Chunk::Size);
+                }
+                Incoming::Chunked(Chunk::Trailers(seen)) => {
+                    let Some(end) = self.read.windows(2).position(|w| w == b"\r\n") else {
+                        if *seen + self.read.len() > MAX_TRAILERS {
+                            return Err(Error::Invalid("its trailers are too large"));
+                        }
+                        return Ok(None);
+                    };
+                    self.read.advance(end + 2);
+                    *seen += end + 2;
+                    if end == 0 {
+                        self.incoming = Incoming::Ended;
+                    } else if *seen > MAX_TRAILERS {
+                        return Err(Error::Invalid("its trailers are too large"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Up to `left` bytes off the front of `read`, without copying; `left` goes down by as many.
+fn take(read: &mut BytesMut, left: &mut u64) -> Bytes {
+    let n = usize::try_from(*left).unwrap_or(usize::MAX).min(read.len());
+    *left -= n as u64;
+    read.split_to(n).freeze()
+}
+
+/// The comma-separated items of a header value, trimmed, empty ones skipped.
+fn tokens(value: &HeaderValue) -> impl Iterator<Item = &[u8]> {
+    value.as_bytes().split(|b| *b == b',').map(<[u8]>::trim_ascii).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests;
