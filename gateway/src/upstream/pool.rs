@@ -124,7 +124,7 @@ impl Pool {
     pub async fn send(self: &Arc<Self>, mut req: Request<UpstreamBody>) -> Result<Response<PooledBody>, Failed> {
         let mut reused_tries = 0;
         loop {
-            let reused = if reused_tries < MAX_REUSED_TRIES { self.checkout() } else { None };
+            let reused = if reused_tries < MAX_REUSED_TRIES { std::future::poll_fn(|cx| Poll::Ready(self.checkout(cx))).await } else { None };
             let is_reused = reused.is_some();
             reused_tries += usize::from(is_reused);
             let sender = match reused {
@@ -176,8 +176,9 @@ impl Pool {
     }
 
     /// This thread's HTTP/2 connection, or its most recently used idle HTTP/1.1 connection that
-    /// the backend has not closed meanwhile (found out without waiting; closed ones are let go).
-    fn checkout(&self) -> Option<Sender> {
+    /// the backend has not closed meanwhile (found out without waiting, from the request's task
+    /// `cx`; closed ones are let go).
+    fn checkout(&self, cx: &mut Context<'_>) -> Option<Sender> {
         let mut idle = self.idle.get_or_default().borrow_mut();
         if let Some(h2) = &idle.h2 {
             if !h2.is_closed() {
@@ -191,7 +192,7 @@ impl Pool {
                 idle.h1.clear();
                 return None;
             }
-            if h1.still_open() {
+            if h1.still_open(cx) {
                 return Some(Sender::H1(h1));
             }
         }
@@ -200,10 +201,11 @@ impl Pool {
 
     /// Keeps a connection whose exchange has ended whole for the next request of this thread;
     /// one with something of that exchange left, or that the backend asked to close, is closed.
-    fn release(&self, h1: Box<h1::Connection<UpstreamBody>>) {
+    fn release(&self, mut h1: Box<h1::Connection<UpstreamBody>>) {
         if !h1.reusable() {
             return;
         }
+        h1.trim();
         let now = Instant::now();
         let mut idle = self.idle.get_or_default().borrow_mut();
         while idle.h1.front().is_some_and(|(_, since)| now.duration_since(*since) > IDLE_TIMEOUT) {

@@ -23,8 +23,9 @@ use hyper::body::Body;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode, Version};
 use std::io::{self, Write};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll, Waker};
+use std::task::{ready, Context, Poll};
 use tokio::io::AsyncWrite;
 
 /// The largest answer head taken, and the most header lines in it.
@@ -100,6 +101,8 @@ pub struct Connection<B> {
     write_failed: Option<io::Error>,
     incoming: Incoming,
     keep_alive: bool,
+    /// Where the answer head's names and values lie in it, kept for the next head.
+    spans: Vec<((usize, usize), (usize, usize))>,
 }
 
 impl<B> Connection<B>
@@ -118,14 +121,16 @@ where
             write_failed: None,
             incoming: Incoming::Ended,
             keep_alive: true,
+            spans: Vec::new(),
         }
     }
 
     /// Whether an idle connection can take a request: the backend has neither closed it nor
-    /// sent anything since the last answer. Asked without waiting (a no-op waker): tokio reads
-    /// only when the socket was last seen readable.
-    pub fn still_open(&mut self) -> bool {
-        self.read.is_empty() && self.poll_fill(&mut Context::from_waker(Waker::noop())).is_pending()
+    /// sent anything since the last answer. Asked without waiting: tokio reads only when the
+    /// socket was last seen readable. `cx` is the task that will wait for the answer (so the
+    /// socket's registration keeps its waker rather than swapping it twice).
+    pub fn still_open(&mut self, cx: &mut Context<'_>) -> bool {
+        self.read.is_empty() && self.poll_fill(cx).is_pending()
     }
 
     /// Whether the exchange ended whole and the connection may carry another.
@@ -136,6 +141,15 @@ where
             && self.written == self.write.len()
             && !self.unflushed
             && self.read.is_empty()
+    }
+
+    /// Lets go of a write buffer grown by a large request body, before the connection idles:
+    /// kept connections hold only what a small exchange needs.
+    pub fn trim(&mut self) {
+        if self.write.capacity() > READ_SIZE {
+            self.write = Vec::new();
+            self.written = 0;
+        }
     }
 
     /// Whether the answer's body has all been read.
@@ -334,9 +348,11 @@ where
     /// The answer's head, once it has all come; 1xx answers before it are skipped.
     fn parse_head(&mut self, head_only: bool) -> Result<Option<Response<()>>, Error> {
         while self.incoming == Incoming::Head && !self.read.is_empty() {
-            let mut lines = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut parsed = httparse::Response::new(&mut lines);
-            let len = match parsed.parse(&self.read) {
+            // Left uninitialised: httparse writes the lines it finds (a zeroed array was 3 KiB
+            // to clear per answer).
+            let mut lines = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+            let mut parsed = httparse::Response::new(&mut []);
+            let len = match httparse::ParserConfig::default().parse_response_with_uninit_headers(&mut parsed, &self.read, &mut lines) {
                 Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD => len,
                 Ok(httparse::Status::Partial) if self.read.len() < MAX_HEAD => return Ok(None),
                 Ok(_) | Err(httparse::Error::TooManyHeaders) => return Err(Error::HeadTooLarge),
@@ -348,11 +364,8 @@ where
             // whole: the values share its bytes, nothing is copied.
             let base = self.read.as_ptr() as usize;
             let at = |s: &[u8]| (s.as_ptr() as usize - base, s.len());
-            let mut spans = [((0, 0), (0, 0)); MAX_HEADERS];
-            let count = parsed.headers.len();
-            for (span, line) in spans.iter_mut().zip(parsed.headers.iter()) {
-                *span = (at(line.name.as_bytes()), at(line.value));
-            }
+            self.spans.clear();
+            self.spans.extend(parsed.headers.iter().map(|line| (at(line.name.as_bytes()), at(line.value))));
             let head = self.read.split_to(len).freeze();
             if status.is_informational() {
                 if status == StatusCode::SWITCHING_PROTOCOLS {
@@ -360,8 +373,9 @@ where
                 }
                 continue;
             }
-            let mut headers = HeaderMap::with_capacity(count);
-            for &((name, name_len), (value, value_len)) in &spans[..count] {
+            // Room for the request id (and a policy's headers) the gateway adds before answering.
+            let mut headers = HeaderMap::with_capacity(self.spans.len() + 2);
+            for &((name, name_len), (value, value_len)) in &self.spans {
                 let name = HeaderName::from_bytes(&head[name..name + name_len]).map_err(|_| Error::Invalid("a header name is not valid"))?;
                 let value = HeaderValue::from_maybe_shared(head.slice(value..value + value_len)).map_err(|_| Error::Invalid("a header value is not valid"))?;
                 headers.append(name, value);

@@ -254,20 +254,34 @@ async fn request_bodies_go_out_with_their_length_or_chunked() {
 }
 
 #[tokio::test]
+async fn a_large_request_body_leaves_no_large_buffer_on_an_idle_connection() {
+    let ok: &'static [u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+    let (port, _) = backend(vec![plays(b"\r\n0\r\n\r\n", &[ok])], false).await;
+    let mut conn = connect::<Pieces>(port).await;
+    let big = Pieces(VecDeque::from([Bytes::from(vec![b'a'; 256 * 1024])]));
+    conn.send(Request::builder().method(Method::POST).uri("/p").body(big).unwrap()).await.unwrap();
+    assert!(conn.reusable());
+    assert!(conn.write.capacity() > 256 * 1024, "the piece went out from the write buffer");
+    conn.trim();
+    assert!(conn.write.capacity() <= READ_SIZE);
+    assert!(conn.reusable());
+}
+
+#[tokio::test]
 async fn an_idle_connection_the_backend_closed_or_wrote_on_is_not_taken() {
     let ok: &'static [u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
     let (port, played) = backend(vec![plays(b"\r\n\r\n", &[ok])], true).await;
     let mut conn = connect::<Full<Bytes>>(port).await;
-    assert!(conn.still_open());
+    assert!(conn.still_open(&mut Context::from_waker(std::task::Waker::noop())));
     conn.send(get(Method::GET, "/")).await.unwrap();
     assert!(conn.reusable());
     played.await.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(!conn.still_open(), "the backend closed it");
+    assert!(!conn.still_open(&mut Context::from_waker(std::task::Waker::noop())), "the backend closed it");
 
     let (port, _) = backend(vec![plays(b"\r\n\r\n", &[ok, b"HTTP/1.1 200 OK\r\n"])], false).await;
     let mut conn = connect::<Full<Bytes>>(port).await;
     conn.send(get(Method::GET, "/")).await.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(!conn.still_open(), "the backend sent something nobody asked for");
+    assert!(!conn.still_open(&mut Context::from_waker(std::task::Waker::noop())), "the backend sent something nobody asked for");
 }
