@@ -105,7 +105,16 @@ pub fn classify(err: &(dyn StdError + 'static), ctx: &Context) -> UpstreamError 
         };
         return UpstreamError { kind, message };
     }
-    let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
+    // Each error's text often ends with its source's: each is said once.
+    let mut text = String::new();
+    for said in errors.iter().map(|e| e.to_string()) {
+        if !text.contains(&said) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&said);
+        }
+    }
     UpstreamError { kind: ErrorKind::UpstreamProtocolError, message: format!("the backend's answer was not valid HTTP ({text})") }
 }
 

@@ -222,7 +222,7 @@ where
                 }
             }
             if read? == 0 {
-                return Poll::Ready(Err(closed("the backend closed the connection before answering")));
+                return Poll::Ready(Err(closed("the stream ended before an answer came")));
             }
         }
     }
@@ -240,7 +240,7 @@ where
             self.poll_send(cx)?;
             if ready!(self.poll_fill(cx))? == 0 {
                 if self.incoming != Incoming::UntilClose {
-                    return Poll::Ready(Some(Err(closed("the backend closed the connection before its answer's body ended"))));
+                    return Poll::Ready(Some(Err(closed("the stream ended before the answer's body did"))));
                 }
                 self.incoming = Incoming::Ended;
                 self.keep_alive = false;

@@ -192,6 +192,14 @@ async fn smuggling_shapes_and_broken_framing_are_refused_or_not_reused() {
         let Err(Error::Io(e)) = body(&mut conn).await else { panic!("a cut body must fail") };
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
+    // What the publisher reads: each cause once.
+    let (port, _) = backend(vec![plays(b"\r\n\r\n", &[b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n"])], false).await;
+    let failed = super::super::Failed::Http1(connect::<Full<Bytes>>(port).await.send(get(Method::GET, "/")).await.unwrap_err());
+    let ctx = crate::upstream::Context { host: "backend".into(), port: 443, ..Default::default() };
+    let told = crate::upstream::classify(&failed, &ctx);
+    assert_eq!(told.kind, crate::errors::ErrorKind::UpstreamProtocolError);
+    assert_eq!(told.message, "the backend's answer was not valid HTTP (the exchange failed: its answer's head is not valid HTTP/1.1: invalid header name)");
+
     let (port, _) = backend(vec![plays(b"\r\n\r\n", &[b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nokay\r\n"])], false).await;
     let mut conn = connect(port).await;
     conn.send(get(Method::GET, "/")).await.unwrap();
