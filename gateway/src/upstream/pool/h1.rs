@@ -5,7 +5,7 @@
 //! queue, the answer's oneshot, the body's channel) was the largest of ours left in the profile
 //! (bench/PROFILE.md, "Fourth change").
 //!
-//! Framing follows RFC 9112 section 6:
+//! Framing follows RFC 9112 section 6 (`answer.rs`):
 //! - an answer to HEAD, a 1xx, a 204 or a 304 has no body; 1xx answers other than 101 are
 //!   skipped, 101 is refused (the gateway strips `Upgrade`, so a switch was never asked for);
 //! - `Transfer-Encoding` wins over `Content-Length`, whose header is then dropped and the
@@ -17,10 +17,13 @@
 //! Every length is bounded: the answer's head (`MAX_HEAD`, `MAX_HEADERS`), a chunk's size line,
 //! trailers (read and dropped). A connection is reused only when both exchanges ended whole,
 //! nothing is left over, and the backend did not say `close` (or spoke HTTP/1.0).
+mod answer;
+
 use super::Stream;
-use bytes::{Buf, Bytes, BytesMut};
+use answer::Incoming;
+use bytes::{Bytes, BytesMut};
 use hyper::body::Body;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode, Version};
 use std::io::{self, Write};
 use std::mem::MaybeUninit;
@@ -31,9 +34,6 @@ use tokio::io::AsyncWrite;
 /// The largest answer head taken, and the most header lines in it.
 pub const MAX_HEAD: usize = 64 * 1024;
 pub const MAX_HEADERS: usize = 100;
-/// The longest chunk-size line (with its extensions), and the most trailer bytes, read and dropped.
-const MAX_CHUNK_LINE: usize = 4 * 1024;
-const MAX_TRAILERS: usize = 16 * 1024;
 /// Reads go into at least this much room; a read buffer with less is given a new block of
 /// `READ_SIZE` (small answers share one block, many at a time).
 const MIN_ROOM: usize = 2 * 1024;
@@ -65,25 +65,6 @@ fn closed(what: &'static str) -> Error {
 struct Outgoing<B> {
     body: B,
     left: Option<u64>,
-}
-
-/// Where the answer is.
-#[derive(Debug, PartialEq, Eq)]
-enum Incoming {
-    Head,
-    Length(u64),
-    Chunked(Chunk),
-    UntilClose,
-    Ended,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Chunk {
-    Size,
-    Data(u64),
-    DataEnd,
-    /// Trailer bytes read so far.
-    Trailers(usize),
 }
 
 /// One HTTP/1.1 connection to a backend, sending request bodies of type `B` (the gateway's
@@ -231,7 +212,7 @@ where
     /// being written meanwhile.
     pub fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Error>>> {
         loop {
-            if let Some(data) = self.decode()? {
+            if let Some(data) = answer::decode(&mut self.incoming, &mut self.read)? {
                 return Poll::Ready(Some(Ok(data)));
             }
             if self.incoming == Incoming::Ended {
@@ -380,7 +361,7 @@ where
                 let value = HeaderValue::from_maybe_shared(head.slice(value..value + value_len)).map_err(|_| Error::Invalid("a header value is not valid"))?;
                 headers.append(name, value);
             }
-            self.incoming = self.framing(status, version, &mut headers, head_only)?;
+            (self.incoming, self.keep_alive) = answer::framing(status, version, &mut headers, head_only)?;
             let mut answer = Response::new(());
             *answer.status_mut() = status;
             *answer.version_mut() = version;
@@ -389,124 +370,6 @@ where
         }
         Ok(None)
     }
-
-    /// How the answer's body is delimited (RFC 9112 6.3), and whether the connection outlives it.
-    fn framing(&mut self, status: StatusCode, version: Version, headers: &mut HeaderMap, head_only: bool) -> Result<Incoming, Error> {
-        let says_close = headers.get_all(CONNECTION).iter().any(|v| tokens(v).any(|t| t.eq_ignore_ascii_case(b"close")));
-        self.keep_alive = version == Version::HTTP_11 && !says_close;
-        if head_only || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
-            return Ok(Incoming::Ended);
-        }
-        if headers.contains_key(TRANSFER_ENCODING) {
-            if headers.remove(CONTENT_LENGTH).is_some() {
-                self.keep_alive = false;
-            }
-            let last = headers.get_all(TRANSFER_ENCODING).iter().flat_map(tokens).last();
-            if last.is_some_and(|coding| coding.eq_ignore_ascii_case(b"chunked")) {
-                return Ok(Incoming::Chunked(Chunk::Size));
-            }
-            self.keep_alive = false;
-            return Ok(Incoming::UntilClose);
-        }
-        let mut length = None;
-        let mut values = 0;
-        for token in headers.get_all(CONTENT_LENGTH).iter().flat_map(tokens) {
-            let n = std::str::from_utf8(token).ok().filter(|t| t.bytes().all(|b| b.is_ascii_digit())).and_then(|t| t.parse::<u64>().ok());
-            match (n, length) {
-                (Some(n), None) => length = Some(n),
-                (Some(n), Some(m)) if n == m => {}
-                _ => return Err(Error::Invalid("its Content-Length is not a number, or its values disagree")),
-            }
-            values += 1;
-        }
-        match length {
-            Some(n) if values > 1 => {
-                headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
-                Ok(if n == 0 { Incoming::Ended } else { Incoming::Length(n) })
-            }
-            Some(0) => Ok(Incoming::Ended),
-            Some(n) => Ok(Incoming::Length(n)),
-            None => {
-                self.keep_alive = false;
-                Ok(Incoming::UntilClose)
-            }
-        }
-    }
-
-    /// The next piece of the body from what has been read, if any.
-    fn decode(&mut self) -> Result<Option<Bytes>, Error> {
-        loop {
-            match &mut self.incoming {
-                Incoming::Head | Incoming::Ended => return Ok(None),
-                Incoming::UntilClose => return Ok((!self.read.is_empty()).then(|| self.read.split().freeze())),
-                Incoming::Length(left) => {
-                    if self.read.is_empty() {
-                        return Ok(None);
-                    }
-                    let data = take(&mut self.read, left);
-                    if *left == 0 {
-                        self.incoming = Incoming::Ended;
-                    }
-                    return Ok(Some(data));
-                }
-                Incoming::Chunked(Chunk::Data(left)) => {
-                    if self.read.is_empty() {
-                        return Ok(None);
-                    }
-                    let data = take(&mut self.read, left);
-                    if *left == 0 {
-                        self.incoming = Incoming::Chunked(Chunk::DataEnd);
-                    }
-                    return Ok(Some(data));
-                }
-                Incoming::Chunked(Chunk::Size) => match httparse::parse_chunk_size(&self.read) {
-                    Ok(httparse::Status::Complete((used, size))) => {
-                        self.read.advance(used);
-                        self.incoming = Incoming::Chunked(if size == 0 { Chunk::Trailers(0) } else { Chunk::Data(size) });
-                    }
-                    Ok(httparse::Status::Partial) if self.read.len() <= MAX_CHUNK_LINE => return Ok(None),
-                    _ => return Err(Error::Invalid("a chunk's size line is not valid")),
-                },
-                Incoming::Chunked(Chunk::DataEnd) => {
-                    if self.read.len() < 2 {
-                        return Ok(None);
-                    }
-                    if &self.read[..2] != b"\r\n" {
-                        return Err(Error::Invalid("a chunk is longer than its size"));
-                    }
-                    self.read.advance(2);
-                    self.incoming = Incoming::Chunked(Chunk::Size);
-                }
-                Incoming::Chunked(Chunk::Trailers(seen)) => {
-                    let Some(end) = self.read.windows(2).position(|w| w == b"\r\n") else {
-                        if *seen + self.read.len() > MAX_TRAILERS {
-                            return Err(Error::Invalid("its trailers are too large"));
-                        }
-                        return Ok(None);
-                    };
-                    self.read.advance(end + 2);
-                    *seen += end + 2;
-                    if end == 0 {
-                        self.incoming = Incoming::Ended;
-                    } else if *seen > MAX_TRAILERS {
-                        return Err(Error::Invalid("its trailers are too large"));
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Up to `left` bytes off the front of `read`, without copying; `left` goes down by as many.
-fn take(read: &mut BytesMut, left: &mut u64) -> Bytes {
-    let n = usize::try_from(*left).unwrap_or(usize::MAX).min(read.len());
-    *left -= n as u64;
-    read.split_to(n).freeze()
-}
-
-/// The comma-separated items of a header value, trimmed, empty ones skipped.
-fn tokens(value: &HeaderValue) -> impl Iterator<Item = &[u8]> {
-    value.as_bytes().split(|b| *b == b',').map(<[u8]>::trim_ascii).filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]

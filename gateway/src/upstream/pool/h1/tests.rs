@@ -1,5 +1,6 @@
 //! The HTTP/1.1 codec against scripted backends on loopback that write exactly the bytes under
 //! test (some in pieces, to split heads and chunks across reads) and record what they were sent.
+use super::answer::{MAX_CHUNK_LINE, MAX_TRAILERS};
 use super::*;
 use http_body_util::Full;
 use std::collections::VecDeque;
