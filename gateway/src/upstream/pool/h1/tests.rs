@@ -294,3 +294,59 @@ async fn an_idle_connection_the_backend_closed_or_wrote_on_is_not_taken() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert!(!conn.still_open(&mut Context::from_waker(std::task::Waker::noop())), "the backend sent something nobody asked for");
 }
+
+#[test]
+fn read_room_grows_while_reads_fill_it_and_shrinks_after_small_ones() {
+    let mut room = ReadRoom::new();
+    assert_eq!((room.want, room.block()), (MIN_ROOM, READ_SIZE));
+    for _ in 0..10 {
+        let want = room.want;
+        room.read(want);
+    }
+    assert_eq!((room.want, room.block()), (MAX_ROOM, MAX_ROOM), "it stops growing at MAX_ROOM");
+    room.read(100);
+    room.read(MAX_ROOM / 2);
+    room.read(100);
+    assert_eq!(room.want, MAX_ROOM, "one small read between larger ones (a record split off) changes nothing");
+    room.read(0);
+    room.read(100);
+    assert_eq!(room.want, MAX_ROOM / 2, "two small reads in a row halve it; the end of the stream is not a read");
+    for _ in 0..20 {
+        room.read(100);
+    }
+    assert_eq!(room.want, MIN_ROOM, "it never goes below MIN_ROOM");
+}
+
+#[tokio::test]
+async fn answers_of_12_kib_come_in_one_piece_once_reads_have_grown_and_the_room_is_let_go() {
+    let answer: &'static [u8] =
+        Box::leak(format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{}", 12 * 1024, "b".repeat(12 * 1024)).into_bytes().into_boxed_slice());
+    let small: &'static [u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+    let mut script: Vec<_> = (0..8).map(|_| plays(b"\r\n\r\n", &[answer])).collect();
+    script.push(plays(b"\r\n\r\n", &[small]));
+    let (port, _) = backend(script, false).await;
+    let mut conn = connect::<Full<Bytes>>(port).await;
+    let mut pieces = Vec::new();
+    for _ in 0..8 {
+        conn.send(get(Method::GET, "/12k")).await.unwrap();
+        let mut n = 0;
+        while let Some(piece) = std::future::poll_fn(|cx| conn.poll_body(cx)).await {
+            assert!(!piece.unwrap().is_empty());
+            n += 1;
+        }
+        assert!(conn.reusable());
+        pieces.push(n);
+    }
+    // From 2 KiB the room doubles with each read it fills: 16 KiB by the fourth answer.
+    assert_eq!(pieces[4..], [1, 1, 1, 1], "pieces per answer: {pieces:?}");
+    assert_eq!(conn.room.want, READ_SIZE);
+
+    // Room grown by large answers is let go before the connection idles.
+    conn.room.want = MAX_ROOM;
+    conn.send(get(Method::GET, "/small")).await.unwrap();
+    assert_eq!(body(&mut conn).await.unwrap(), b"ok");
+    assert!(conn.read.capacity() > READ_SIZE);
+    conn.trim();
+    assert!(conn.read.capacity() <= READ_SIZE);
+    assert!(conn.reusable());
+}
