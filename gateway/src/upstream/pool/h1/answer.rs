@@ -39,7 +39,9 @@ pub(super) fn framing(status: StatusCode, version: Version, headers: &mut Header
         return Ok((Incoming::Ended, keep_alive));
     }
     if headers.contains_key(TRANSFER_ENCODING) {
-        let keep_alive = keep_alive && headers.remove(CONTENT_LENGTH).is_none();
+        // Dropped whatever else the answer says: the caller is framed by the chunks alone.
+        let had_length = headers.remove(CONTENT_LENGTH).is_some();
+        let keep_alive = keep_alive && !had_length;
         let last = headers.get_all(TRANSFER_ENCODING).iter().flat_map(tokens).last();
         if last.is_some_and(|coding| coding.eq_ignore_ascii_case(b"chunked")) {
             return Ok((Incoming::Chunked(Chunk::Size), keep_alive));

@@ -172,6 +172,18 @@ async fn smuggling_shapes_and_broken_framing_are_refused_or_not_reused() {
     assert!(!answer.headers().contains_key(CONTENT_LENGTH));
     assert_eq!(body(&mut conn).await.unwrap(), b"ok");
     assert!(!conn.reusable());
+    // The same when the backend also says close, or speaks HTTP/1.0: the length still goes.
+    for answer in [
+        &b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 100\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"[..],
+        b"HTTP/1.0 200 OK\r\ncontent-length: 100\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    ] {
+        let (port, _) = backend(vec![plays(b"\r\n\r\n", &[answer])], false).await;
+        let mut conn = connect(port).await;
+        let answer = conn.send(get(Method::GET, "/")).await.unwrap();
+        assert!(!answer.headers().contains_key(CONTENT_LENGTH));
+        assert_eq!(body(&mut conn).await.unwrap(), b"ok");
+        assert!(!conn.reusable());
+    }
 
     for (answer, expected) in [
         (&b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello"[..], "disagree"),
