@@ -3,11 +3,12 @@
 //! sit with no request in flight (`drive`), HTTP/2 streams and resets capped, and a stop that
 //! lets requests in flight finish (HTTP/2 GOAWAY, HTTP/1.1 `Connection: close`) within a bound.
 //! A slow or idle caller then costs a little memory for a few seconds, never a listener.
-use hyper::server::conn::{http1, http2};
+use hyper::server::conn::http1;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulConnection;
-use std::pin::pin;
+use std::future::Future;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,10 +46,10 @@ impl Default for Limits {
 /// "rapid reset" attack opens and cancels streams to make the server start work it never has
 /// to finish. Past this the connection is closed.
 const H2_MAX_PENDING_RESETS: usize = 20;
-/// An HTTP/2 connection with requests in flight is pinged when it has sent nothing for this
-/// long, and closed when the ping is not answered in as long again: a peer that vanished does
+/// An HTTP/2 connection is pinged this often (the portal's: when it has sent nothing for this
+/// long), and closed when the ping is not answered in as long again: a peer that vanished does
 /// not hold its streams open.
-const H2_PING_INTERVAL: Duration = Duration::from_secs(20);
+pub const H2_PING_INTERVAL: Duration = Duration::from_secs(20);
 
 impl Limits {
     /// The HTTP/1.1 server settings, made once per listener.
@@ -58,16 +59,9 @@ impl Limits {
         builder
     }
 
-    /// The HTTP/2 server settings, made once per listener.
-    pub fn http2(&self) -> http2::Builder<TokioExecutor> {
-        let mut builder = http2::Builder::new(TokioExecutor::new());
-        builder
-            .timer(TokioTimer::new())
-            .max_concurrent_streams(self.h2_max_streams)
-            .max_pending_accept_reset_streams(H2_MAX_PENDING_RESETS)
-            .keep_alive_interval(H2_PING_INTERVAL)
-            .keep_alive_timeout(H2_PING_INTERVAL);
-        builder
+    /// The gateway's HTTP/2 server settings (`http2`), made once per listener.
+    pub fn http2(&self) -> h2::server::Builder {
+        crate::http2::builder(self.h2_max_streams, H2_MAX_PENDING_RESETS)
     }
 
     /// HTTP/1.1 and cleartext HTTP/2 by the first bytes, for the portal.
@@ -284,12 +278,27 @@ impl<B: hyper::body::Body + Unpin> hyper::body::Body for Tracked<B> {
     }
 }
 
+/// A connection that can be told to finish what it has in flight and close: hyper's (HTTP/1.1,
+/// and the portal's) and the gateway's HTTP/2 ones (`http2::Serve`).
+pub trait Graceful: Future {
+    fn graceful_shutdown(self: Pin<&mut Self>);
+}
+
+impl<C: GracefulConnection> Graceful for C {
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        GracefulConnection::graceful_shutdown(self);
+    }
+}
+
 /// Serves `connection` to its end: closed gracefully when it has been idle too long or when
 /// `stop` tells it to go away (`go_away`), and then given at most the drain timeout to finish.
 /// A connection that never sent a request is dropped at the stop: an HTTP/2 one still waiting
 /// for the client's preface cannot take a GOAWAY. While only draining, such a connection (one
 /// accepted before the load balancer noticed) is served, and goes away at the stop.
-pub async fn drive<C: GracefulConnection>(connection: C, activity: &Activity, limits: &Limits, stop: &Stop, go_away: GoAway) -> Result<(), C::Error> {
+pub async fn drive<C, E>(connection: C, activity: &Activity, limits: &Limits, stop: &Stop, go_away: GoAway) -> Result<(), E>
+where
+    C: Graceful<Output = Result<(), E>>,
+{
     let mut connection = pin!(connection);
     let mut deadline = activity.opened + limits.header_timeout;
     let told = async {

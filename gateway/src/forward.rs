@@ -1,7 +1,7 @@
 //! One request through the gateway: find the route, rewrite the request for the backend,
 //! send it on the route's pooled client, stream the answer back; or answer with the error's
 //! code and fix.
-use crate::body::{Body, MAX_REQUEST_BODY};
+use crate::body::{Body, RequestBody, MAX_REQUEST_BODY};
 use crate::consumers::{admit, Admitted, KeyPlaces, Source};
 use crate::environment::EnvironmentGateway;
 use crate::errors::{respond, respond_with, ErrorKind, X_REQUEST_ID};
@@ -13,7 +13,6 @@ use crate::routes::{Route, RouteTable};
 use crate::upstream::{classify, diagnose, UpstreamError};
 use bytes::Bytes;
 use http_body_util::{Either, Full, Limited};
-use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, COOKIE, HOST, SET_COOKIE};
 use hyper::http::uri::PathAndQuery;
 use hyper::{Request, Response, Uri, Version};
@@ -190,7 +189,7 @@ fn next_request_id() -> HeaderValue {
 }
 
 /// One request on a connection from `peer` (worked out once per connection).
-pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: &Peer, gateway: &EnvironmentGateway) -> Response<Body> {
+pub async fn handle(req: Request<RequestBody>, table: Arc<RouteTable>, peer: &Peer, gateway: &EnvironmentGateway) -> Response<Body> {
     let started = Instant::now();
     let request_id = next_request_id();
     let id = request_id.to_str().unwrap_or_default();
@@ -237,7 +236,7 @@ pub async fn handle(req: Request<Incoming>, table: Arc<RouteTable>, peer: &Peer,
 
 /// What a route's policies answer themselves, before any credential is looked at: a retired
 /// API, a caller the IP filter keeps out, a CORS preflight (which carries no credentials).
-fn before_forwarding(route: &Route, req: &Request<Incoming>, peer: &Peer, request_id: &HeaderValue) -> Option<Response<Body>> {
+fn before_forwarding(route: &Route, req: &Request<RequestBody>, peer: &Peer, request_id: &HeaderValue) -> Option<Response<Body>> {
     let policies = &route.policies;
     if policies.retired {
         return Some(respond(ErrorKind::ApiRetired, &format!("{} is retired: ask its publisher what replaces it", route.name), request_id));
@@ -256,7 +255,7 @@ fn before_forwarding(route: &Route, req: &Request<Incoming>, peer: &Peer, reques
 /// `routed` is the route, the rest of the path after its context path, and the whole path;
 /// `request_id` is the id as a header value and as text, both made once in `handle`.
 async fn forward(
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     routed: (&Route, &str, &str),
     peer: &Peer,
     request_id: (&HeaderValue, &str),
@@ -442,7 +441,7 @@ mod tests {
     /// goes: rare paths (the fresh-connection probe) must stay boxed, out of its size.
     #[test]
     fn a_request_future_stays_small() {
-        let size = future_size::<Request<Incoming>, Arc<RouteTable>, &'static Peer, &'static EnvironmentGateway, _, _>(handle);
+        let size = future_size::<Request<RequestBody>, Arc<RouteTable>, &'static Peer, &'static EnvironmentGateway, _, _>(handle);
         // 2,032 bytes when written (2,208 since the upstream pool: its answer body is larger); 7,144
         // with the probe inline; 816 since the exchange (`forward`) is boxed.
         assert!(size <= 1024, "a request's future is {size} bytes; box what made it grow");

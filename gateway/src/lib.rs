@@ -24,6 +24,7 @@ mod environment;
 mod errors;
 mod forward;
 mod forwarded;
+mod http2;
 mod listener;
 pub mod metrics;
 mod paths;

@@ -3,13 +3,15 @@
 //! connection within the listener's bounds (`connections`); every request reads the route
 //! table current when it starts. Runs on each gateway thread (`workers`), which accepts and
 //! serves its connections itself.
+use crate::body::RequestBody;
 use crate::connections::{self, Activity, Admission, GoAway, Limits, Stop, Tracked};
 use crate::consumers::ClientCertificate;
 use crate::environment::EnvironmentGateway;
 use crate::forward;
 use crate::forwarded::{Peer, TrustedProxies};
-use hyper::server::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use crate::http2;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +25,7 @@ pub struct Serving {
     pub admission: Admission,
     pub stop: Stop,
     http1: http1::Builder,
-    http2: http2::Builder<TokioExecutor>,
+    http2: h2::server::Builder,
 }
 
 impl Serving {
@@ -85,7 +87,7 @@ pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
             let gateway = serving.gateway.clone();
             let requests = activity.clone();
             let draining = serving.stop.clone();
-            let service = hyper::service::service_fn(move |req| {
+            let handle = move |req| {
                 let busy = requests.busy();
                 let table = gateway.routes();
                 let gateway = gateway.clone();
@@ -98,18 +100,24 @@ pub async fn serve(listener: TcpListener, serving: Arc<Serving>) {
                     if close {
                         response.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
                     }
-                    Ok::<_, Infallible>(response.map(|body| Tracked::new(body, busy)))
+                    response.map(|body| Tracked::new(body, busy))
                 }
-            });
-            let io = TokioIo::new(stream);
-            let (limits, stop) = (&serving.limits, &serving.stop);
-            let served = if h2 {
-                connections::drive(serving.http2.serve_connection(io, service), &activity, limits, stop, GoAway::WhenDraining).await
-            } else {
-                connections::drive(serving.http1.serve_connection(io, service), &activity, limits, stop, GoAway::WhenStopped).await
             };
-            if let Err(e) = served {
-                tracing::debug!(%peer, error = %e, "gateway connection ended with an error");
+            let (limits, stop) = (&serving.limits, &serving.stop);
+            if h2 {
+                let connection = http2::Serve::new(stream, &serving.http2, connections::H2_PING_INTERVAL, handle);
+                if let Err(e) = connections::drive(connection, &activity, limits, stop, GoAway::WhenDraining).await {
+                    tracing::debug!(%peer, error = %e, "gateway HTTP/2 connection ended with an error");
+                }
+            } else {
+                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let answer = handle(req.map(RequestBody::Http1));
+                    async move { Ok::<_, Infallible>(answer.await) }
+                });
+                let connection = serving.http1.serve_connection(TokioIo::new(stream), service);
+                if let Err(e) = connections::drive(connection, &activity, limits, stop, GoAway::WhenStopped).await {
+                    tracing::debug!(%peer, error = %e, "gateway connection ended with an error");
+                }
             }
         });
     }

@@ -104,6 +104,41 @@ async fn routes_by_longest_prefix_over_mutual_tls_with_forwarding_headers() {
     assert!(text.contains(r#"gatehouse_gateway_request_duration_seconds_count{environment="development",proxy_id="1",proxy="Weather"} 1"#), "{text}");
 }
 
+/// HTTP/2 callers (`http2`): request bodies reach the backend whole, past the connection's 1 MiB window
+/// (read without giving the room back, they would stall), and many requests on one connection
+/// are answered at once, each with what it asked for.
+#[tokio::test]
+async fn http2_callers_send_bodies_through_and_many_requests_share_a_connection() {
+    let (ca, leaf, client_cert) = pki();
+    let port = backend(&leaf, Some(&client_cert), Duration::ZERO).await;
+    let (gw, base, client) = gateway().await;
+    gw.publish("development", vec![spec("Echo", "/echo", format!("https://localhost:{port}/api"), &ca, Some(&client_cert), 5_000)]).unwrap();
+    let big = "0123456789abcdef".repeat(200 * 1024 + 1);
+    let res = client.post(format!("{base}/echo/up")).body(big.clone()).send().await.unwrap();
+    assert_eq!(res.version(), reqwest::Version::HTTP_2);
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().contains_key("date") && res.headers().contains_key("x-request-id"));
+    let seen = json(res).await;
+    assert_eq!(seen["path"], "/api/up");
+    assert_eq!(seen["body"].as_str().map(str::len), Some(big.len()));
+    assert!(seen["body"] == big.as_str());
+    // Slower answers first: they come back in whatever order they finish, all on one connection.
+    let calls: Vec<_> = (0..24)
+        .map(|i| {
+            let (client, url) = (client.clone(), format!("{base}/echo/n{i}"));
+            tokio::spawn(async move { client.get(url).header("x-echo-delay-ms", format!("{}", 50 - 2 * i)).send().await.unwrap() })
+        })
+        .collect();
+    for (i, call) in calls.into_iter().enumerate() {
+        let res = call.await.unwrap();
+        assert_eq!((res.version(), res.status()), (reqwest::Version::HTTP_2, reqwest::StatusCode::OK));
+        assert_eq!(json(res).await["path"], format!("/api/n{i}"));
+    }
+    let res = client.get(format!("{base}/nowhere")).send().await.unwrap();
+    assert_eq!((res.version(), res.status()), (reqwest::Version::HTTP_2, reqwest::StatusCode::NOT_FOUND));
+    assert!(res.headers().contains_key("date") && res.headers().contains_key("content-length"), "{:?}", res.headers());
+}
+
 #[tokio::test]
 async fn route_lookup_takes_the_longest_context_path_on_whole_segments() {
     let (ca, _, _) = pki();

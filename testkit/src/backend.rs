@@ -1,12 +1,12 @@
 //! A TLS backend on a fresh 127.0.0.1 port that answers every request with what it received, as
 //! JSON (path, host, forwarding headers, request id, how many client certificates were
-//! presented, and its own URL for the request as `self`), after an optional delay; it requires a
+//! presented, the body as text, and its own URL for the request as `self`), after an optional delay; it requires a
 //! client certificate issued by (or equal to) a given one when asked. Asked with
 //! `x-echo-fingerprint`, it answers as an old PHP backend would: `Server`, `X-Powered-By`,
 //! `X-AspNet-Version`, and a `Location` with its own URL.
 use crate::pki::TestCert;
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use std::convert::Infallible;
@@ -66,6 +66,9 @@ async fn serve(mut config: rustls::ServerConfig, delay: Duration) -> u16 {
                     // A caller may ask for a slower answer, to keep a request in flight.
                     let asked = req.headers().get("x-echo-delay-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).map(Duration::from_millis);
                     tokio::time::sleep(asked.unwrap_or(delay)).await;
+                    let (head, body) = req.into_parts();
+                    let body = body.collect().await.map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned()).unwrap_or_else(|e| format!("(failed: {e})"));
+                    let req = hyper::Request::from_parts(head, ());
                     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
                     let mut headers = serde_json::Map::new();
                     for name in req.headers().keys() {
@@ -84,6 +87,7 @@ async fn serve(mut config: rustls::ServerConfig, delay: Duration) -> u16 {
                         "x_original_url": header("x-original-url"),
                         "x_rewrite_url": header("x-rewrite-url"),
                         "headers": headers,
+                        "body": body,
                         "self": format!("https://{}{}", header("host"), req.uri().path()),
                     });
                     // A backend that sets a cookie when asked to, to test what the gateway
