@@ -219,8 +219,9 @@ pub async fn handle(req: Request<RequestBody>, table: Arc<RouteTable>, peer: &Pe
             }
         },
     };
-    // Boxed: hyper moves each request's future into the task it spawns for it, copying all of it;
-    // the exchange's own state (over a kilobyte) is allocated once instead of copied with it.
+    // Boxed: each HTTP/2 request's future is moved into its connection's set of exchanges
+    // (`http2`), copying all of it; the exchange's own state (over a kilobyte) is allocated once
+    // instead of copied with it.
     let response = Box::pin(forward(req, (route, rest, path), peer, (&request_id, id), gateway, admitted)).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -304,7 +305,7 @@ async fn forward(
     let body = Limited::new(body, MAX_REQUEST_BODY);
     // Boxed: the exchange's state (the request while it waits for a connection, and the
     // connection's reply) is near a kilobyte, which would otherwise be copied with every request's
-    // future as hyper moves it into the task it spawns.
+    // future as it is moved into its connection's exchanges.
     let sent = tokio::time::timeout(upstream.read_timeout, Box::pin(route.pool.send(Request::from_parts(parts, body)))).await;
     let failure = match sent {
         Ok(Ok(response)) => {
@@ -326,7 +327,7 @@ async fn forward(
                 // The connection ended (canceled, broken pipe, reset) and took its cause with it, such as a
                 // TLS 1.3 backend's refusal of the client certificate: look again on a connection of our own.
                 // Boxed: the probe's state (a whole TLS connection) would otherwise make every
-                // request's future, which hyper copies into each task it spawns, kilobytes larger.
+                // request's future, which is moved as a whole when it starts, kilobytes larger.
                 tokio::time::timeout(upstream.read_timeout, Box::pin(diagnose(upstream))).await.ok().flatten().unwrap_or(found)
             }
         }
@@ -437,8 +438,8 @@ mod tests {
         assert!(m > n, "then a counter: {a} {b}");
     }
 
-    /// hyper's HTTP/2 server spawns one task per stream holding this future, copying it as it
-    /// goes: rare paths (the fresh-connection probe) must stay boxed, out of its size.
+    /// Each HTTP/2 request's future is moved into its connection's exchanges (`http2`), copied
+    /// as it goes: rare paths (the fresh-connection probe) must stay boxed, out of its size.
     #[test]
     fn a_request_future_stays_small() {
         let size = future_size::<Request<RequestBody>, Arc<RouteTable>, &'static Peer, &'static EnvironmentGateway, _, _>(handle);

@@ -1,6 +1,6 @@
 //! Accepting API consumers: TLS (HTTP/2 or HTTP/1.1 by ALPN; certificates and settings from
-//! the environment's current `edge` configuration), then hyper serving each
-//! connection within the listener's bounds (`connections`); every request reads the route
+//! the environment's current `edge` configuration), then each connection served within the
+//! listener's bounds (`connections`): HTTP/1.1 by hyper, HTTP/2 by `http2` on h2 itself; every request reads the route
 //! table current when it starts. Runs on each gateway thread (`workers`), which accepts and
 //! serves its connections itself.
 use crate::body::RequestBody;
