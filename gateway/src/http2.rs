@@ -548,6 +548,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn answer_trailers_follow_the_body() {
+        let (mut send, _serving) = connect(Duration::from_secs(20), |_req: Request<RequestBody>| async {
+            let mut trailers = HeaderMap::new();
+            trailers.insert("grpc-status", HeaderValue::from_static("0"));
+            let frames = [Ok::<_, BoxError>(Frame::data(Bytes::from_static(b"payload"))), Ok(Frame::trailers(trailers))];
+            Response::new(BodyExt::boxed(StreamBody::new(futures_util::stream::iter(frames))))
+        })
+        .await;
+        let (answer, _) = send.send_request(get("/"), true).unwrap();
+        let mut body = answer.await.unwrap().into_body();
+        let piece = body.data().await.unwrap().unwrap();
+        assert_eq!(&piece[..], b"payload");
+        let trailers = tokio::time::timeout(Duration::from_secs(5), body.trailers()).await.expect("trailers in time").unwrap();
+        assert_eq!(trailers.expect("trailers sent")["grpc-status"], "0");
+    }
+
+    #[tokio::test]
     async fn requests_of_one_connection_are_answered_side_by_side() {
         // Each answer waits until both requests are in: one at a time, neither would finish.
         let both = Arc::new(tokio::sync::Barrier::new(2));
