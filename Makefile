@@ -22,7 +22,7 @@ export LEPTOS_ENV := PROD
 help:
 	@echo "make run    build and start Gatehouse (console on http://127.0.0.1:3000)"
 	@echo "make test   run every test: cargo tests, Playwright (JavaScript on and off), the benchmark smoke run"
-	@echo "make bench  Gatehouse against nginx, HAProxy and Caddy on the mutual-TLS path; writes bench/RESULTS.md (about 35 min)"
+	@echo "make bench  Gatehouse against nginx, HAProxy and Caddy on the mutual-TLS path; writes bench/RESULTS.md (about 55 min)"
 	@echo "make fuzz   the property-based fuzz tests at length (FUZZ_CASES per property, default 100000)"
 
 tools:

@@ -30,6 +30,7 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--gatehouse", default=os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "target/release/gatehouse")),
                    help="the gatehouse binary (default: $GATEHOUSE_BIN or ./target/release/gatehouse)")
     p.add_argument("--duration", type=float, help="seconds per measured run (full 6, smoke 1)")
+    p.add_argument("--latency-duration", type=float, help="seconds per measured run of the latency cases (full 20, smoke 1)")
     p.add_argument("--warmup", type=float, help="seconds of warm-up before each run (full 2, smoke 0)")
     p.add_argument("--repeats", type=int, help="repeats of each case (full 5, smoke 1)")
     p.add_argument("--deploys", type=int, help="deploys timed per level (full 20, smoke 3)")
@@ -45,9 +46,9 @@ def arguments() -> argparse.Namespace:
     p.add_argument("--cases", help="only these data-path cases, comma-separated (e.g. h1-small,h2-small): a quick "
                    "side-by-side check while working on the gateway; prints the ratios, writes nothing")
     a = p.parse_args()
-    full = dict(duration=6, warmup=2, repeats=5, deploys=20, levels="1,100,1000", reload_locations="1,1000",
+    full = dict(duration=6, latency_duration=20, warmup=2, repeats=5, deploys=20, levels="1,100,1000", reload_locations="1,1000",
                 storm_deploys=100, memory_proxies=10000, memory_budget=900, cluster_deploys=50)
-    smoke = dict(duration=1, warmup=0, repeats=1, deploys=3, levels="1,5", reload_locations="1,5",
+    smoke = dict(duration=1, latency_duration=1, warmup=0, repeats=1, deploys=3, levels="1,5", reload_locations="1,5",
                  storm_deploys=5, memory_proxies=20, memory_budget=0, cluster_deploys=3)
     for key, value in (smoke if a.smoke else full).items():
         if getattr(a, key) is None:
@@ -93,7 +94,7 @@ def main() -> int:
         print(*peer_lines(stack), sep="\n", flush=True)
         time.sleep(0.5 if a.smoke else 2)
         memory = [(1, procs.rss_kib(stack.gatehouse.pid))]
-        settings = Settings(a.duration, a.warmup, a.repeats, strict=a.smoke)
+        settings = Settings(a.duration, a.warmup, a.repeats, strict=a.smoke, latency_duration=a.latency_duration)
         if a.cases:
             results, _ = run_all(stack, settings, commands, only=a.cases.split(","))
             print(*report.quick_lines(results), sep="\n")
@@ -195,7 +196,7 @@ def document(a, results, gh_deploys, ng_reloads, st, memory, load_peak, fillers,
         "## Targets", "", *report.targets(results, gh_deploys, st, at_goal, memory[-1][0] >= a.memory_proxies, deploy_level, a.memory_proxies), "",
         f"## Requests/s at saturation (median of {a.repeats}, min–max; {a.duration:.0f} s runs after {a.warmup:.0f} s warm-up)", "",
         *report.throughput_table(results), "",
-        "## Latency at a fixed rate (oha `-q`, coordinated-omission corrected)", "", *report.latency_table(results), "",
+        f"## Latency at a fixed rate (oha `-q`, coordinated-omission corrected; median of {a.repeats}, min–max; {a.latency_duration:.0f} s runs after {a.warmup:.0f} s warm-up)", "", *report.latency_table(results), "",
         "## CPU seconds per 100k requests (the proxy's processes; for direct, the backend's)", "", *report.cpu_table(results), "",
         "## Subscription key and rate limit (the same route open and keyed, side by side in each repeat)", "",
         "The keyed route: access \"subscription\", the key in the `api-key` header, a product with a rate limit of "
