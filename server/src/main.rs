@@ -8,6 +8,7 @@
 mod config;
 mod console_forms;
 mod csrf;
+mod descriptors;
 mod listen;
 mod portal;
 mod portal_tls;
@@ -79,7 +80,12 @@ fn main() -> ExitCode {
     // Each caller's connection is a file descriptor: take as many as the hard limit allows (the
     // soft limit is often 1,024), so GATEHOUSE_MAX_CONNECTIONS, not the OS, is what caps them.
     match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(limit) => tracing::debug!(limit, "open files limit"),
+        Ok(limit) => {
+            tracing::debug!(limit, "open files limit");
+            if let Err(e) = descriptors::reserve(limit.min(descriptors::RESERVED)) {
+                tracing::warn!(error = %e, "cannot make room for file descriptors at start; the table grows as connections come");
+            }
+        }
         Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
     }
     let runtime = match tokio::runtime::Runtime::new() {
