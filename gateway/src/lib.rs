@@ -175,7 +175,7 @@ impl Gateway {
             let ListenerSpec { slug, name, addr, edge } = spec;
             let tls = edge::compile(&edge, Arc::default()).map_err(|e| format!("the {name} gateway's certificates or TLS settings cannot be used: {e}"))?;
             let listen_error = |e: std::io::Error| format!("cannot listen on {addr} for the {name} gateway ({}): {e}", variable(&slug));
-            let socket = std::net::TcpListener::bind(addr).map_err(listen_error)?;
+            let socket = workers::listen(addr).map_err(listen_error)?;
             let bound = socket.local_addr().map_err(|e| e.to_string())?;
             let gateway = Arc::new(EnvironmentGateway::new(slug.clone(), name.clone(), bound, tls, &metrics, failures.clone(), consumers.clone()));
             let serving = listener::Serving::new(gateway.clone(), settings.trusted_proxies.clone(), settings.limits.clone(), stop.clone());

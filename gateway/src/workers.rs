@@ -8,8 +8,27 @@
 //! hashing) then never holds up a request through the gateway; and on a single-threaded runtime
 //! the tasks of one request (the client's connection, the backend's pooled connection) hand
 //! over to each other without the cross-thread wake-ups and atomics of the work-stealing one.
+use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::runtime::Handle;
+
+/// Connections the kernel holds finished for the gateway threads to accept. Rust's
+/// `std::net::TcpListener::bind` asks for 128, which a burst of new callers overflows while a
+/// thread is busy (the kernel then drops their SYNs and they wait a second to retry); nginx
+/// asks for 511, HAProxy and Go (Caddy) for 4096. The kernel caps it at
+/// `net.core.somaxconn`.
+pub const BACKLOG: i32 = 4096;
+
+/// Binds and listens on `addr` with `BACKLOG`, as `std::net::TcpListener::bind` does otherwise
+/// (SO_REUSEADDR, so a restart is not refused while old connections sit in TIME_WAIT).
+pub fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
 
 /// How many gateway threads to run when `GATEHOUSE_GATEWAY_THREADS` is not set: one per core
 /// this process may run on (a `taskset` to one core gives one).
@@ -56,5 +75,25 @@ impl Workers {
             handle.spawn(serve(listener));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, TcpStream};
+    use std::time::Duration;
+
+    #[test]
+    fn the_listening_socket_holds_more_than_std_s_128_waiting_connections() {
+        let listener = listen((Ipv4Addr::LOCALHOST, 0).into()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Nothing accepts: every connection that completes waits in the backlog. With std's
+        // 128 the kernel drops SYNs past 129 and these connects time out.
+        let waiting: Vec<TcpStream> =
+            (0..300).map(|i| TcpStream::connect_timeout(&addr, Duration::from_millis(500)).unwrap_or_else(|e| panic!("connection {i}: {e}"))).collect();
+        assert_eq!(waiting.len(), 300);
+        let taken = std::net::TcpListener::bind(addr).expect_err("the port is taken while we listen");
+        assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse);
     }
 }
